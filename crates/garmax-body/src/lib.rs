@@ -1,2 +1,3 @@
-//! The person side of a try-on: landmarks, masks and face from local models,
-//! a parametric 3D body fitted to them, and the guidance maps rendered from it.
+//! The 3D body of a try-on: a parametric human model on the MakeHuman CC0
+//! assets (SMPL-compatible at its interface), fitted to a person's landmarks
+//! and mask, rasterised into guidance maps and exported as glTF.
