@@ -112,7 +112,7 @@ impl Clients {
                 "GARMAX_NPM",
             ),
         };
-        if let Some(cmd) = configured {
+        if let Some(cmd) = configured.as_ref().filter(|c| !c.is_empty()) {
             return Ok(cmd.clone());
         }
         for candidate in candidates {
@@ -300,9 +300,13 @@ fn write_verified(
     fs::create_dir_all(dir).map_err(|e| visitor(AssetError::io("cannot create", dir)(e)))?;
     let file_name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("asset");
     // Hidden and with a suffix no table entry has, so a leftover from a
-    // killed run is never taken for the real file (it is overwritten next
-    // time).
-    let tmp = dir.join(format!(".{file_name}.garmax-partial"));
+    // killed run is never taken for the real file; the process id keeps two
+    // concurrent fetches (e.g. parallel test runs) from writing into the same
+    // temporary file. The rename is atomic, so either one may win.
+    let tmp = dir.join(format!(
+        ".{file_name}.{}.garmax-partial",
+        std::process::id()
+    ));
     let result = (|| {
         let mut out =
             File::create(&tmp).map_err(|e| visitor(AssetError::io("cannot create", &tmp)(e)))?;
