@@ -19,6 +19,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
         if let Some(e) = cause.downcast_ref::<garmax_vision::ImageError>() {
             return Some(e.code());
         }
+        if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
+            return Some(e.code());
+        }
     }
     None
 }
