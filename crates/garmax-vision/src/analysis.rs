@@ -177,6 +177,11 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
             "the garment fills the whole photo, so its outline cannot be found; leave some plain background around it".into(),
         ));
     }
+    if border_contact(&mask) > 0.2 {
+        return Err(AnalysisError::NoGarment(
+            "the garment is cut off by the photo's edges (a detail shot?); use a photo that shows the whole garment".into(),
+        ));
+    }
     let Some(bbox) = crate::mask::bounding_box(&mask) else {
         return Err(AnalysisError::NoGarment("empty garment mask".into()));
     };
@@ -214,7 +219,7 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
         .collect();
     let dominant = fabric_colour(&samples, &clusters, order[0], Some(&ink_samples));
 
-    let shape = analyse_shape(&mask, &work)
+    let shape = analyse_shape(&mask, &work, &ink)
         .ok_or_else(|| AnalysisError::NoGarment("empty garment mask".into()))?;
 
     let up = |v: f32| v * scale;
@@ -323,4 +328,18 @@ fn fabric_colour(samples: &[Lab], clusters: &crate::palette::Clusters, seed: usi
     } else {
         median_lab(chosen.into_iter())
     }
+}
+
+/// Fraction of the image's border pixels that are garment.
+fn border_contact(mask: &Mask) -> f32 {
+    let (w, h) = mask.dimensions();
+    let on = |x: u32, y: u32| usize::from(mask.get_pixel(x, y).0[0] == ON);
+    let mut touching = 0;
+    for x in 0..w {
+        touching += on(x, 0) + on(x, h - 1);
+    }
+    for y in 0..h {
+        touching += on(0, y) + on(w - 1, y);
+    }
+    touching as f32 / (2 * (w + h)) as f32
 }

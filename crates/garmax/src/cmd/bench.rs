@@ -1,0 +1,107 @@
+//! `garmax bench`: timing of the pipeline's stages on fixed inputs, printed
+//! as a table. Benchmarks are commands, never assertions in tests.
+
+use std::time::{Duration, Instant};
+
+use garmax_assets::Cache;
+use garmax_vision::input::{DecodedImage, SourceFormat};
+use garmax_vision::shape::GarmentType;
+use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Garment analysis per 1024×1024 product photo, on one thread.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct AnalyzeArgs {
+    /// Timed runs per image (after one warm-up run).
+    #[arg(long, default_value_t = 15)]
+    iterations: usize,
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Analyze(args) => bench_analyze(args),
+    }
+}
+
+/// The target for one analysis at 1024 px on one core.
+const ANALYZE_TARGET: Duration = Duration::from_millis(150);
+
+fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let mut images: Vec<(String, DecodedImage)> = Vec::new();
+    let cache = Cache::resolve()?;
+    for name in [
+        "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png",
+        "saleor/static/placeholders/saleordemoproduct_cl_boot06_1.png",
+    ] {
+        let path = cache.require(name)?;
+        let short = name.rsplit('/').next().unwrap_or(name).to_string();
+        images.push((short, super::read_image(&path, &ImageLimits::default())?));
+    }
+    for kind in [GarmentType::Shirt, GarmentType::Hoodie, GarmentType::Pants] {
+        let g = garmax_vision::synthetic::generate(kind, 7, 1024);
+        images.push((
+            format!("synthetic {} (white backdrop)", kind.name()),
+            DecodedImage {
+                rgba: g.image,
+                format: SourceFormat::Png,
+                has_alpha: false,
+                source_layout: "Rgba8".into(),
+                reoriented: false,
+            },
+        ));
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    println!("garment analysis, 1 thread, {} runs per image", args.iterations);
+    println!("{:<45} {:>9} {:>9} {:>9}", "image", "p50 ms", "p95 ms", "target×");
+    let mut all = Vec::new();
+    for (name, image) in &images {
+        let mut times = pool.install(|| -> anyhow::Result<Vec<Duration>> {
+            analyze_garment(image, &AnalysisOptions::default())?;
+            (0..args.iterations)
+                .map(|_| {
+                    let t = Instant::now();
+                    analyze_garment(image, &AnalysisOptions::default())?;
+                    Ok(t.elapsed())
+                })
+                .collect()
+        })?;
+        times.sort();
+        let p50 = percentile(&times, 0.5);
+        let p95 = percentile(&times, 0.95);
+        all.extend(times);
+        println!(
+            "{:<45} {:>9.1} {:>9.1} {:>9.2}",
+            name,
+            ms(p50),
+            ms(p95),
+            p50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
+        );
+    }
+    all.sort();
+    let p50 = percentile(&all, 0.5);
+    println!(
+        "{:<45} {:>9.1} {:>9.1} {:>9.2}",
+        "all",
+        ms(p50),
+        ms(percentile(&all, 0.95)),
+        p50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
+    );
+    println!("(target× = p50 / 150 ms target; below 1.00 meets it)");
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

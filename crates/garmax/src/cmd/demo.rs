@@ -1,0 +1,39 @@
+//! `garmax demo`: the README's first command. Fetches the packaged assets if
+//! they are missing, then runs the main job on the bundled sample.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use garmax_assets::{Cache, Manifest};
+
+/// The bundled sample garment: a printed Saleor demo tee (CC BY 4.0).
+pub const SAMPLE_GARMENT: &str = "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to write the results.
+    #[arg(long, default_value = "out/demo")]
+    out_dir: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let cache = Cache::resolve()?;
+    let manifest = Manifest::builtin()?;
+    if !garmax_assets::status(&cache, &manifest).is_ok() {
+        eprintln!("assets missing: running `garmax models fetch` first");
+        super::models::fetch()?;
+    }
+    let garment = cache.require(SAMPLE_GARMENT)?;
+    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
+    let overlay = args.out_dir.join("garment_overlay.png");
+    let analysis = super::analyze::analyze_file(&garment, Some(&overlay))?;
+    let json_path = args.out_dir.join("garment_analysis.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&analysis)?)
+        .with_context(|| format!("writing {}", json_path.display()))?;
+    println!("sample garment: {}", garment.display());
+    super::analyze::print_summary(&analysis);
+    println!();
+    println!("analysis: {}", json_path.display());
+    println!("overlay:  {}", overlay.display());
+    Ok(())
+}
