@@ -101,8 +101,22 @@ fn decode(bytes: &[u8], dtype: TensorType) -> Result<Values, ConvertError> {
         ),
         TensorType::Int8 => Values::I64(chunks.map(|c| c[0] as i8 as i64).collect()),
         TensorType::UInt8 => Values::I64(chunks.map(|c| c[0] as i64).collect()),
-        TensorType::Other(_) => unreachable!("elem_size() is None for other types"),
+        TensorType::Other(_) => {
+            return Err(ConvertError::Unsupported(format!(
+                "constant of type {dtype}"
+            )));
+        }
     })
+}
+
+impl Const {
+    /// The values when the constant is floating point.
+    pub(crate) fn f32s(&self) -> Option<&[f32]> {
+        match &self.values {
+            Values::F32(v) => Some(v),
+            Values::I64(_) => None,
+        }
+    }
 }
 
 impl Values {
@@ -145,7 +159,8 @@ pub(crate) fn dequantize(c: &Const, q: Option<&Quantization>) -> Result<Const, C
         Values::F32(_) => return Ok(c.clone()),
         Values::I64(v) => v,
     };
-    let q = q.ok_or_else(|| malformed("integer DEQUANTIZE input without quantisation parameters"))?;
+    let q =
+        q.ok_or_else(|| malformed("integer DEQUANTIZE input without quantisation parameters"))?;
     let n = q.scale.len();
     let (axis_len, inner) = if n == 1 {
         (1, 1)
@@ -163,8 +178,17 @@ pub(crate) fn dequantize(c: &Const, q: Option<&Quantization>) -> Result<Const, C
         .iter()
         .enumerate()
         .map(|(i, &v)| {
-            let ch = if axis_len == 1 { 0 } else { (i / inner) % axis_len };
-            let zp = q.zero_point.get(ch).or(q.zero_point.first()).copied().unwrap_or(0);
+            let ch = if axis_len == 1 {
+                0
+            } else {
+                (i / inner) % axis_len
+            };
+            let zp = q
+                .zero_point
+                .get(ch)
+                .or(q.zero_point.first())
+                .copied()
+                .unwrap_or(0);
             (v - zp) as f32 * q.scale[ch]
         })
         .collect();
@@ -209,10 +233,22 @@ fn densify(values: &Values, dense_shape: &[usize], sp: &Sparsity) -> Result<Valu
             .ok_or_else(|| malformed("block dimension missing from traversal order"))?;
         match sp.dim_metadata[level] {
             DimMeta::Dense(size) if size > 0 && dim < rank => block_size.push(size),
-            _ => return Err(malformed("block dimension must be dense and map to a tensor dimension")),
+            _ => {
+                return Err(malformed(
+                    "block dimension must be dense and map to a tensor dimension",
+                ));
+            }
         }
     }
     let total = element_count(dense_shape)?;
+    // A corrupt shape could otherwise make a few stored values allocate
+    // gigabytes; real pruned weights are at most a few percent dense.
+    if total > (1 << 20) && total / 64 > values.len() {
+        return Err(malformed(format!(
+            "sparse tensor of shape {dense_shape:?} with only {} stored values",
+            values.len()
+        )));
+    }
 
     struct Walk<'s> {
         sp: &'s Sparsity,
@@ -244,7 +280,8 @@ fn densify(values: &Values, dense_shape: &[usize], sp: &Sparsity) -> Result<Valu
                     }
                 }
                 DimMeta::SparseCsr { segments, indices } => {
-                    let (Some(&start), Some(&end)) = (segments.get(prev), segments.get(prev + 1)) else {
+                    let (Some(&start), Some(&end)) = (segments.get(prev), segments.get(prev + 1))
+                    else {
                         return Err(malformed("sparse segment index out of range"));
                     };
                     for i in start..end {
@@ -280,7 +317,9 @@ fn densify(values: &Values, dense_shape: &[usize], sp: &Sparsity) -> Result<Valu
             // Every stored value is written once; more writes than the dense
             // size means a corrupt (e.g. cyclic or duplicated) structure.
             if self.next_value >= self.n_values || self.writes.len() >= self.total {
-                return Err(malformed("sparse structure holds more elements than values"));
+                return Err(malformed(
+                    "sparse structure holds more elements than values",
+                ));
             }
             self.writes.push((flat, self.next_value));
             self.next_value += 1;
@@ -327,7 +366,11 @@ fn densify(values: &Values, dense_shape: &[usize], sp: &Sparsity) -> Result<Valu
 
 /// Permutes a row-major array: output dimension `i` is input dimension
 /// `perm[i]`.
-pub(crate) fn permute<T: Copy + Default>(data: &[T], shape: &[usize], perm: &[usize]) -> (Vec<T>, Vec<usize>) {
+pub(crate) fn permute<T: Copy + Default>(
+    data: &[T],
+    shape: &[usize],
+    perm: &[usize],
+) -> (Vec<T>, Vec<usize>) {
     let rank = shape.len();
     debug_assert_eq!(perm.len(), rank);
     let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
@@ -405,7 +448,9 @@ mod tests {
         let v = densify(&Values::F32(vec![1.0, 2.0, 3.0, 4.0]), &[3, 4], &sp).unwrap();
         assert_eq!(
             v,
-            Values::F32(vec![1.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 4.0])
+            Values::F32(vec![
+                1.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0, 4.0
+            ])
         );
     }
 

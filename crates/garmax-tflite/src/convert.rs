@@ -92,7 +92,9 @@ pub(crate) fn summarize(model: &Model<'_>) -> Result<ModelSummary, ConvertError>
         let t = usize::try_from(*idx)
             .ok()
             .and_then(|i| sg.tensors.get(i))
-            .ok_or_else(|| ConvertError::Malformed(format!("graph I/O tensor {idx} out of range")))?;
+            .ok_or_else(|| {
+                ConvertError::Malformed(format!("graph I/O tensor {idx} out of range"))
+            })?;
         Ok(TensorDesc {
             name: t.name.clone(),
             shape: t.shape.clone(),
@@ -105,7 +107,9 @@ pub(crate) fn summarize(model: &Model<'_>) -> Result<ModelSummary, ConvertError>
             .operator_codes
             .get(o.opcode_index)
             .map(|c| c.name())
-            .ok_or_else(|| ConvertError::Malformed(format!("opcode index {} out of range", o.opcode_index)))?;
+            .ok_or_else(|| {
+                ConvertError::Malformed(format!("opcode index {} out of range", o.opcode_index))
+            })?;
         *ops.entry(name).or_insert(0) += 1;
     }
     Ok(ModelSummary {
@@ -123,7 +127,13 @@ fn sanitize(name: &str, index: usize) -> String {
         return format!("tensor_{index}");
     }
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_-./:;".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-./:;".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -146,16 +156,28 @@ fn spatial_pads(
 ) -> [(usize, usize); 2] {
     match padding {
         options::Padding::Valid => [(0, 0); 2],
-        options::Padding::Same => [0, 1].map(|i| same_padding(in_hw[i], kernel[i], stride[i], dilation[i])),
+        options::Padding::Same => {
+            [0, 1].map(|i| same_padding(in_hw[i], kernel[i], stride[i], dilation[i]))
+        }
     }
 }
 
 /// Output size of a convolution/pool along one dimension (0 when the window
 /// does not fit, which the caller reports).
-fn conv_out(input: usize, pads: (usize, usize), kernel: usize, stride: usize, dilation: usize) -> usize {
+fn conv_out(
+    input: usize,
+    pads: (usize, usize),
+    kernel: usize,
+    stride: usize,
+    dilation: usize,
+) -> usize {
     let eff = (kernel - 1) * dilation + 1;
     let padded = input + pads.0 + pads.1;
-    if padded < eff { 0 } else { (padded - eff) / stride + 1 }
+    if padded < eff {
+        0
+    } else {
+        (padded - eff) / stride + 1
+    }
 }
 
 fn onnx_pads(p: [(usize, usize); 2]) -> Vec<i64> {
@@ -217,7 +239,13 @@ impl<'m> Converter<'m> {
         }
     }
 
-    fn node(&mut self, op_type: &str, inputs: Vec<String>, output: String, attrs: Vec<AttributeProto>) {
+    fn node(
+        &mut self,
+        op_type: &str,
+        inputs: Vec<String>,
+        output: String,
+        attrs: Vec<AttributeProto>,
+    ) {
         let name = format!("{}_{}", op_type, self.nodes.len());
         self.nodes.push(NodeProto {
             input: inputs,
@@ -237,7 +265,8 @@ impl<'m> Converter<'m> {
 
     fn init_i64(&mut self, hint: &str, data: &[i64]) -> String {
         let name = self.fresh(hint);
-        self.inits.push(TensorProto::i64(&name, &[data.len()], data));
+        self.inits
+            .push(TensorProto::i64(&name, &[data.len()], data));
         name
     }
 
@@ -265,18 +294,31 @@ impl<'m> Converter<'m> {
         Ok(Some(c))
     }
 
-    fn const_f32(&mut self, idx: usize, ctx: &OpCtx, what: &str) -> Result<Rc<Const>, ConvertError> {
+    fn const_f32(
+        &mut self,
+        idx: usize,
+        ctx: &OpCtx,
+        what: &str,
+    ) -> Result<Rc<Const>, ConvertError> {
         match self.constant(idx)? {
             Some(c) if matches!(c.values, Values::F32(_)) => Ok(c),
             Some(_) => Err(ctx.err(format!("{what} must be a float constant"))),
-            None => Err(ctx.err(format!("{what} must be a constant (runtime {what} not supported)"))),
+            None => Err(ctx.err(format!(
+                "{what} must be a constant (runtime {what} not supported)"
+            ))),
         }
     }
 
-    fn const_ints(&mut self, idx: usize, ctx: &OpCtx, what: &str) -> Result<Vec<i64>, ConvertError> {
+    fn const_ints(
+        &mut self,
+        idx: usize,
+        ctx: &OpCtx,
+        what: &str,
+    ) -> Result<Vec<i64>, ConvertError> {
         match self.constant(idx)?.as_deref() {
             Some(Const {
-                values: Values::I64(v), ..
+                values: Values::I64(v),
+                ..
             }) => Ok(v.clone()),
             _ => Err(ctx.err(format!("{what} must be an integer constant"))),
         }
@@ -292,7 +334,12 @@ impl<'m> Converter<'m> {
     /// elementwise op is first given NHWC rank 4 (leading 1s, as NumPy
     /// broadcasting aligns trailing axes) and then moved to NCHW, so that
     /// broadcasting in ONNX pairs the same axes TFLite pairs.
-    fn value_as(&mut self, idx: usize, to_rank4: bool, ctx: &OpCtx) -> Result<String, ConvertError> {
+    fn value_as(
+        &mut self,
+        idx: usize,
+        to_rank4: bool,
+        ctx: &OpCtx,
+    ) -> Result<String, ConvertError> {
         let rank = self.tensor(idx).shape.len();
         if rank > 4 && to_rank4 {
             return Err(ctx.err("operand of rank > 4 cannot broadcast against a rank-4 tensor"));
@@ -315,7 +362,9 @@ impl<'m> Converter<'m> {
                     self.init_f32(&hint, &dims, &data)
                 }
                 Values::F32(v) => self.init_f32(&hint, &shape, v),
-                Values::I64(_) => return Err(ctx.err("integer tensors are only supported as shape parameters")),
+                Values::I64(_) => {
+                    return Err(ctx.err("integer tensors are only supported as shape parameters"));
+                }
             };
             self.init_cache.insert((idx, broadcast), name.clone());
             return Ok(name);
@@ -337,24 +386,42 @@ impl<'m> Converter<'m> {
         nhwc.extend(self.tensor(idx).shape.iter().map(|&d| d as i64));
         let shape = self.init_i64("shape", &nhwc);
         let reshaped = self.fresh(&name);
-        self.node("Reshape", vec![name.clone(), shape], reshaped.clone(), vec![]);
+        self.node(
+            "Reshape",
+            vec![name.clone(), shape],
+            reshaped.clone(),
+            vec![],
+        );
         let out = self.fresh(&name);
         self.node(
             "Transpose",
             vec![reshaped],
             out.clone(),
-            vec![AttributeProto::ints("perm", TO_NCHW.iter().map(|&p| p as i64).collect())],
+            vec![AttributeProto::ints(
+                "perm",
+                TO_NCHW.iter().map(|&p| p as i64).collect(),
+            )],
         );
         self.init_cache.insert((idx, true), out.clone());
         Ok(out)
     }
 
     /// Appends the fused activation `code` from `pre` to `out`.
-    fn activation(&mut self, pre: String, out: String, code: u8, ctx: &OpCtx) -> Result<(), ConvertError> {
+    fn activation(
+        &mut self,
+        pre: String,
+        out: String,
+        code: u8,
+        ctx: &OpCtx,
+    ) -> Result<(), ConvertError> {
         match code {
             act::RELU => self.node("Relu", vec![pre], out, vec![]),
             act::RELU6 | act::RELU_N1_TO_1 => {
-                let (lo, hi) = if code == act::RELU6 { (0.0, 6.0) } else { (-1.0, 1.0) };
+                let (lo, hi) = if code == act::RELU6 {
+                    (0.0, 6.0)
+                } else {
+                    (-1.0, 1.0)
+                };
                 let (lo, hi) = (self.scalar(lo), self.scalar(hi));
                 self.node("Clip", vec![pre, lo, hi], out, vec![]);
             }
@@ -375,7 +442,13 @@ impl<'m> Converter<'m> {
         }
     }
 
-    fn finish_activation(&mut self, pre: String, out: usize, code: u8, ctx: &OpCtx) -> Result<(), ConvertError> {
+    fn finish_activation(
+        &mut self,
+        pre: String,
+        out: usize,
+        code: u8,
+        ctx: &OpCtx,
+    ) -> Result<(), ConvertError> {
         if code != act::NONE {
             let name = self.internal[out].clone();
             self.activation(pre, name, code, ctx)?;
@@ -404,13 +477,20 @@ impl<'m> Converter<'m> {
                     t.name, t.dtype
                 )));
             }
-            inputs.push(ValueInfoProto::tensor(&self.external[i], onnx::dtype::FLOAT, &t.shape));
+            inputs.push(ValueInfoProto::tensor(
+                &self.external[i],
+                onnx::dtype::FLOAT,
+                &t.shape,
+            ));
             if t.shape.len() == 4 {
                 self.node(
                     "Transpose",
                     vec![self.external[i].clone()],
                     self.internal[i].clone(),
-                    vec![AttributeProto::ints("perm", TO_NCHW.iter().map(|&p| p as i64).collect())],
+                    vec![AttributeProto::ints(
+                        "perm",
+                        TO_NCHW.iter().map(|&p| p as i64).collect(),
+                    )],
                 );
             }
             self.produced[i] = true;
@@ -421,7 +501,9 @@ impl<'m> Converter<'m> {
                 .model
                 .operator_codes
                 .get(o.opcode_index)
-                .ok_or_else(|| ConvertError::Malformed(format!("operator {index}: opcode index out of range")))?;
+                .ok_or_else(|| {
+                    ConvertError::Malformed(format!("operator {index}: opcode index out of range"))
+                })?;
             let ctx = OpCtx {
                 index,
                 name: code.name(),
@@ -431,7 +513,11 @@ impl<'m> Converter<'m> {
                 .iter()
                 .map(|&i| if i < 0 { Ok(None) } else { check(i).map(Some) })
                 .collect::<Result<_, _>>()?;
-            let outs: Vec<usize> = o.outputs.iter().map(|&i| check(i)).collect::<Result<_, _>>()?;
+            let outs: Vec<usize> = o
+                .outputs
+                .iter()
+                .map(|&i| check(i))
+                .collect::<Result<_, _>>()?;
             self.operator(code.builtin, code.custom.as_deref(), o, &ins, &outs, &ctx)?;
             for &t in &outs {
                 self.produced[t] = true;
@@ -458,7 +544,10 @@ impl<'m> Converter<'m> {
                     "Transpose",
                     vec![value],
                     self.external[i].clone(),
-                    vec![AttributeProto::ints("perm", TO_NHWC.iter().map(|&p| p as i64).collect())],
+                    vec![AttributeProto::ints(
+                        "perm",
+                        TO_NHWC.iter().map(|&p| p as i64).collect(),
+                    )],
                 );
             } else if value != self.external[i] || sg.inputs.contains(&(i as i32)) {
                 return Err(ConvertError::Unsupported(format!(
@@ -466,7 +555,11 @@ impl<'m> Converter<'m> {
                     t.name
                 )));
             }
-            outputs.push(ValueInfoProto::tensor(&self.external[i], onnx::dtype::FLOAT, &t.shape));
+            outputs.push(ValueInfoProto::tensor(
+                &self.external[i],
+                onnx::dtype::FLOAT,
+                &t.shape,
+            ));
         }
 
         Ok(onnx::GraphProto {
@@ -495,7 +588,9 @@ impl<'m> Converter<'m> {
                 .flatten()
                 .ok_or_else(|| ctx.err(format!("missing input {i}")))
         };
-        let out = *outs.first().ok_or_else(|| ctx.err("operator has no output"))?;
+        let out = *outs
+            .first()
+            .ok_or_else(|| ctx.err("operator has no output"))?;
         let model = self.model;
         let tensors = &model.subgraph.tensors;
         let shape_of = |t: usize| tensors[t].shape.clone();
@@ -505,7 +600,12 @@ impl<'m> Converter<'m> {
             <[usize; 4]>::try_from(tensors[t].shape.as_slice())
                 .ok()
                 .filter(|s| s.iter().all(|&d| d > 0))
-                .ok_or_else(|| ctx.err(format!("{what} must be non-empty rank 4 (NHWC), got {:?}", tensors[t].shape)))
+                .ok_or_else(|| {
+                    ctx.err(format!(
+                        "{what} must be non-empty rank 4 (NHWC), got {:?}",
+                        tensors[t].shape
+                    ))
+                })
         };
 
         match builtin {
@@ -529,7 +629,11 @@ impl<'m> Converter<'m> {
 
             op::CONV_2D | op::DEPTHWISE_CONV_2D => {
                 let depthwise = builtin == op::DEPTHWISE_CONV_2D;
-                let o_ = if depthwise { options::depthwise(opts)? } else { options::conv(opts)? };
+                let o_ = if depthwise {
+                    options::depthwise(opts)?
+                } else {
+                    options::conv(opts)?
+                };
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
                 let w = self.const_f32(input(1)?, ctx, "weights")?;
@@ -538,7 +642,7 @@ impl<'m> Converter<'m> {
                     .as_slice()
                     .try_into()
                     .map_err(|_| ctx.err("weights must be rank 4"))?;
-                let Values::F32(wv) = &w.values else { unreachable!("checked by const_f32") };
+                let wv = w.f32s().ok_or_else(|| ctx.err("weights must be float"))?;
                 let kernel = [w_shape[1], w_shape[2]];
                 if kernel.contains(&0) {
                     return Err(ctx.err("empty kernel"));
@@ -548,19 +652,37 @@ impl<'m> Converter<'m> {
                     // [1, KH, KW, C·M] → [C·M, 1, KH, KW], one group per
                     // input channel; output channel c·M+m reads channel c.
                     if w_shape[0] != 1 || w_shape[3] != in_c * o_.depth_multiplier {
-                        return Err(ctx.err(format!("depthwise weights {w_shape:?} do not match input {x_shape:?}")));
+                        return Err(ctx.err(format!(
+                            "depthwise weights {w_shape:?} do not match input {x_shape:?}"
+                        )));
                     }
                     ([3, 0, 1, 2], in_c, w_shape[3])
                 } else {
                     // OHWI → OIHW; a filter with fewer input channels than
                     // the input is a grouped convolution.
                     if w_shape[3] == 0 || in_c % w_shape[3] != 0 {
-                        return Err(ctx.err(format!("weights {w_shape:?} do not match input {x_shape:?}")));
+                        return Err(ctx.err(format!(
+                            "weights {w_shape:?} do not match input {x_shape:?}"
+                        )));
                     }
                     ([0, 3, 1, 2], in_c / w_shape[3], w_shape[0])
                 };
-                let pads = spatial_pads(o_.padding, [x_shape[1], x_shape[2]], kernel, o_.stride, o_.dilation);
-                let expect = [0, 1].map(|i| conv_out(x_shape[1 + i], pads[i], kernel[i], o_.stride[i], o_.dilation[i]));
+                let pads = spatial_pads(
+                    o_.padding,
+                    [x_shape[1], x_shape[2]],
+                    kernel,
+                    o_.stride,
+                    o_.dilation,
+                );
+                let expect = [0, 1].map(|i| {
+                    conv_out(
+                        x_shape[1 + i],
+                        pads[i],
+                        kernel[i],
+                        o_.stride[i],
+                        o_.dilation[i],
+                    )
+                });
                 if expect != [y_shape[1], y_shape[2]] || y_shape[3] != out_c {
                     return Err(ctx.err(format!(
                         "output shape {y_shape:?} inconsistent with input {x_shape:?} and weights {w_shape:?}"
@@ -583,9 +705,18 @@ impl<'m> Converter<'m> {
                     node_in,
                     pre.clone(),
                     vec![
-                        AttributeProto::ints("kernel_shape", kernel.iter().map(|&k| k as i64).collect()),
-                        AttributeProto::ints("strides", o_.stride.iter().map(|&k| k as i64).collect()),
-                        AttributeProto::ints("dilations", o_.dilation.iter().map(|&k| k as i64).collect()),
+                        AttributeProto::ints(
+                            "kernel_shape",
+                            kernel.iter().map(|&k| k as i64).collect(),
+                        ),
+                        AttributeProto::ints(
+                            "strides",
+                            o_.stride.iter().map(|&k| k as i64).collect(),
+                        ),
+                        AttributeProto::ints(
+                            "dilations",
+                            o_.dilation.iter().map(|&k| k as i64).collect(),
+                        ),
                         AttributeProto::ints("pads", onnx_pads(pads)),
                         AttributeProto::int("group", group as i64),
                     ],
@@ -621,10 +752,16 @@ impl<'m> Converter<'m> {
                     .as_slice()
                     .try_into()
                     .map_err(|_| ctx.err("weights must be rank 4"))?;
-                if w_shape[3] != x_shape[3] || w_shape[0] != y_shape[3] || w_shape[1] == 0 || w_shape[2] == 0 {
-                    return Err(ctx.err(format!("weights {w_shape:?} do not match input {x_shape:?} / output {y_shape:?}")));
+                if w_shape[3] != x_shape[3]
+                    || w_shape[0] != y_shape[3]
+                    || w_shape[1] == 0
+                    || w_shape[2] == 0
+                {
+                    return Err(ctx.err(format!(
+                        "weights {w_shape:?} do not match input {x_shape:?} / output {y_shape:?}"
+                    )));
                 }
-                let Values::F32(wv) = &w.values else { unreachable!("checked by const_f32") };
+                let wv = w.f32s().ok_or_else(|| ctx.err("weights must be float"))?;
                 // ONNX ConvTranspose wants [C_in, C_out, KH, KW].
                 let (wdata, wdims) = consts::permute(wv, &w_shape, &[3, 0, 1, 2]);
                 let mut pads = [(0usize, 0usize); 2];
@@ -640,7 +777,8 @@ impl<'m> Converter<'m> {
                     } else {
                         output_padding[i] = want - full;
                         if output_padding[i] >= stride[i] {
-                            return Err(ctx.err("output larger than the transposed convolution can produce"));
+                            return Err(ctx
+                                .err("output larger than the transposed convolution can produce"));
                         }
                     }
                 }
@@ -653,7 +791,7 @@ impl<'m> Converter<'m> {
                         return Err(ctx.err("bias must have one value per output channel"));
                     }
                     let bc = self.const_f32(b, ctx, "bias")?;
-                    let Values::F32(bv) = &bc.values else { unreachable!("checked by const_f32") };
+                    let bv = bc.f32s().ok_or_else(|| ctx.err("bias must be float"))?;
                     let hint = self.external[b].clone();
                     node_in.push(self.init_f32(&hint, &[y_shape[3]], bv));
                 }
@@ -663,10 +801,16 @@ impl<'m> Converter<'m> {
                     node_in,
                     out_name,
                     vec![
-                        AttributeProto::ints("kernel_shape", vec![w_shape[1] as i64, w_shape[2] as i64]),
+                        AttributeProto::ints(
+                            "kernel_shape",
+                            vec![w_shape[1] as i64, w_shape[2] as i64],
+                        ),
                         AttributeProto::ints("strides", stride.iter().map(|&s| s as i64).collect()),
                         AttributeProto::ints("pads", onnx_pads(pads)),
-                        AttributeProto::ints("output_padding", output_padding.iter().map(|&s| s as i64).collect()),
+                        AttributeProto::ints(
+                            "output_padding",
+                            output_padding.iter().map(|&s| s as i64).collect(),
+                        ),
                     ],
                 );
             }
@@ -675,15 +819,27 @@ impl<'m> Converter<'m> {
                 let p = options::pool(opts)?;
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
-                let pads = spatial_pads(p.padding, [x_shape[1], x_shape[2]], p.filter, p.stride, [1, 1]);
-                let expect = [0, 1].map(|i| conv_out(x_shape[1 + i], pads[i], p.filter[i], p.stride[i], 1));
+                let pads = spatial_pads(
+                    p.padding,
+                    [x_shape[1], x_shape[2]],
+                    p.filter,
+                    p.stride,
+                    [1, 1],
+                );
+                let expect =
+                    [0, 1].map(|i| conv_out(x_shape[1 + i], pads[i], p.filter[i], p.stride[i], 1));
                 if expect != [y_shape[1], y_shape[2]] {
-                    return Err(ctx.err(format!("output shape {y_shape:?} inconsistent with input {x_shape:?}")));
+                    return Err(ctx.err(format!(
+                        "output shape {y_shape:?} inconsistent with input {x_shape:?}"
+                    )));
                 }
                 let x = self.value(input(0)?, ctx)?;
                 let pre = self.pre_activation(out, p.activation);
                 let mut attrs = vec![
-                    AttributeProto::ints("kernel_shape", p.filter.iter().map(|&k| k as i64).collect()),
+                    AttributeProto::ints(
+                        "kernel_shape",
+                        p.filter.iter().map(|&k| k as i64).collect(),
+                    ),
                     AttributeProto::ints("strides", p.stride.iter().map(|&k| k as i64).collect()),
                     AttributeProto::ints("pads", onnx_pads(pads)),
                 ];
@@ -732,7 +888,11 @@ impl<'m> Converter<'m> {
             op::LOGISTIC | op::HARD_SWISH => {
                 let x = self.value(input(0)?, ctx)?;
                 let name = self.internal[out].clone();
-                let kind = if builtin == op::LOGISTIC { "Sigmoid" } else { "HardSwish" };
+                let kind = if builtin == op::LOGISTIC {
+                    "Sigmoid"
+                } else {
+                    "HardSwish"
+                };
                 self.node(kind, vec![x], name, vec![]);
             }
 
@@ -745,7 +905,11 @@ impl<'m> Converter<'m> {
                 }
                 // TFLite: [[before, after]] per NHWC axis. ONNX: all
                 // befores then all afters, per (NCHW for rank 4) axis.
-                let order: Vec<usize> = if rank == 4 { TO_NCHW.to_vec() } else { (0..rank).collect() };
+                let order: Vec<usize> = if rank == 4 {
+                    TO_NCHW.to_vec()
+                } else {
+                    (0..rank).collect()
+                };
                 let mut pads: Vec<i64> = order.iter().map(|&a| p[2 * a]).collect();
                 pads.extend(order.iter().map(|&a| p[2 * a + 1]));
                 let x = self.value(x_idx, ctx)?;
@@ -789,7 +953,10 @@ impl<'m> Converter<'m> {
                     return Err(ctx.err(format!("axis {axis} out of range for rank {rank}")));
                 }
                 let axis = if rank == 4 {
-                    TO_NCHW.iter().position(|&a| a == axis as usize).unwrap_or(0)
+                    TO_NCHW
+                        .iter()
+                        .position(|&a| a == axis as usize)
+                        .unwrap_or(0)
                 } else {
                     axis as usize
                 };
@@ -802,7 +969,12 @@ impl<'m> Converter<'m> {
                     values.push(self.value(t, ctx)?);
                 }
                 let pre = self.pre_activation(out, activation);
-                self.node("Concat", values, pre.clone(), vec![AttributeProto::int("axis", axis as i64)]);
+                self.node(
+                    "Concat",
+                    values,
+                    pre.clone(),
+                    vec![AttributeProto::int("axis", axis as i64)],
+                );
                 self.finish_activation(pre, out, activation, ctx)?;
             }
 
@@ -811,8 +983,13 @@ impl<'m> Converter<'m> {
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
                 let size = self.const_ints(input(1)?, ctx, "size")?;
-                if size != [y_shape[1] as i64, y_shape[2] as i64] || y_shape[0] != x_shape[0] || y_shape[3] != x_shape[3] {
-                    return Err(ctx.err(format!("size {size:?} inconsistent with output {y_shape:?}")));
+                if size != [y_shape[1] as i64, y_shape[2] as i64]
+                    || y_shape[0] != x_shape[0]
+                    || y_shape[3] != x_shape[3]
+                {
+                    return Err(ctx.err(format!(
+                        "size {size:?} inconsistent with output {y_shape:?}"
+                    )));
                 }
                 // TF's three sampling conventions map one to one onto ONNX's
                 // coordinate transformations (TF clamps out-of-range source
@@ -821,7 +998,9 @@ impl<'m> Converter<'m> {
                     (true, false) => "align_corners",
                     (false, true) => "half_pixel",
                     (false, false) => "asymmetric",
-                    (true, true) => return Err(ctx.err("align_corners and half_pixel_centers both set")),
+                    (true, true) => {
+                        return Err(ctx.err("align_corners and half_pixel_centers both set"));
+                    }
                 };
                 let x = self.value(input(0)?, ctx)?;
                 let sizes = [y_shape[0], y_shape[3], y_shape[1], y_shape[2]].map(|d| d as i64);
@@ -846,7 +1025,15 @@ impl<'m> Converter<'m> {
                 let Some(b) = b else {
                     return Err(ctx.err(format!("block size {block} invalid")));
                 };
-                if y_shape != [x_shape[0], x_shape[1] * b, x_shape[2] * b, x_shape[3] / (b * b)] || x_shape[3] % (b * b) != 0 {
+                if y_shape
+                    != [
+                        x_shape[0],
+                        x_shape[1] * b,
+                        x_shape[2] * b,
+                        x_shape[3] / (b * b),
+                    ]
+                    || x_shape[3] % (b * b) != 0
+                {
                     return Err(ctx.err("output shape inconsistent with block size"));
                 }
                 // TF's NHWC depth-to-space orders channels (block_row,
@@ -857,7 +1044,10 @@ impl<'m> Converter<'m> {
                     "DepthToSpace",
                     vec![x],
                     name,
-                    vec![AttributeProto::int("blocksize", b as i64), AttributeProto::string("mode", "DCR")],
+                    vec![
+                        AttributeProto::int("blocksize", b as i64),
+                        AttributeProto::string("mode", "DCR"),
+                    ],
                 );
             }
 

@@ -75,7 +75,9 @@ impl<'a> Buf<'a> {
             .checked_add(off)
             .ok_or_else(|| malformed("offset overflow"))?;
         if target >= self.data.len() {
-            return Err(malformed(format!("offset at {pos} points past end of file")));
+            return Err(malformed(format!(
+                "offset at {pos} points past end of file"
+            )));
         }
         Ok(target)
     }
@@ -100,12 +102,16 @@ impl<'a> Table<'a> {
         let soff = buf.i32_at(pos)? as i64;
         let vtable = pos as i64 - soff;
         if vtable < 0 || vtable as usize >= buf.data.len() {
-            return Err(malformed(format!("table at {pos} has vtable out of bounds")));
+            return Err(malformed(format!(
+                "table at {pos} has vtable out of bounds"
+            )));
         }
         let vtable = vtable as usize;
         let vtable_len = buf.u16_at(vtable)? as usize;
         if vtable_len < 4 || vtable_len % 2 != 0 {
-            return Err(malformed(format!("table at {pos} has invalid vtable size {vtable_len}")));
+            return Err(malformed(format!(
+                "table at {pos} has invalid vtable size {vtable_len}"
+            )));
         }
         // The whole vtable must lie in the buffer so later field lookups
         // cannot step out of it.
@@ -268,10 +274,11 @@ impl<'a> Vector<'a> {
 pub(crate) mod tests {
     use super::*;
 
-    /// A tiny FlatBuffers builder for tests: tables are laid out back to
-    /// front like the real builder would, but simplified (no vtable sharing).
-    /// Objects are appended; offsets are resolved when the buffer is
-    /// finished. Enough to hand-build small TFLite models.
+    /// A tiny FlatBuffers builder for tests, enough to hand-build small
+    /// TFLite models. Objects are created bottom-up (children before the
+    /// tables that reference them) and laid out in reverse creation order,
+    /// so every reference points forward as the format requires. No vtable
+    /// sharing.
     #[derive(Default)]
     pub(crate) struct Builder {
         /// Serialised objects; index = handle.
@@ -306,9 +313,12 @@ pub(crate) mod tests {
         pub(crate) fn i32s(&mut self, v: &[i32]) -> usize {
             self.bytes(v.len(), v.iter().flat_map(|x| x.to_le_bytes()).collect())
         }
-        pub(crate) fn f32s(&mut self, v: &[f32]) -> usize {
-            let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            self.bytes(raw.len(), raw)
+        pub(crate) fn u16s(&mut self, v: &[u16]) -> usize {
+            self.bytes(v.len(), v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        }
+        /// A `[ubyte]` vector (e.g. a buffer's data).
+        pub(crate) fn ubytes(&mut self, v: Vec<u8>) -> usize {
+            self.bytes(v.len(), v)
         }
         pub(crate) fn string(&mut self, s: &str) -> usize {
             let mut d = s.as_bytes().to_vec();
@@ -324,14 +334,14 @@ pub(crate) mod tests {
             self.objects.len() - 1
         }
 
-        /// Lays the objects out front to back (root offset first) and patches
-        /// references; every object is 4-byte aligned.
+        /// Lays the objects out (last created first, after the root offset and
+        /// file identifier) and patches references; objects are 8-aligned.
         pub(crate) fn finish(&self, root: usize) -> Vec<u8> {
             let mut out = vec![0u8; 8];
             out[4..8].copy_from_slice(b"TFL3");
             let mut pos = vec![0usize; self.objects.len()];
             let mut patches: Vec<(usize, usize)> = Vec::new(); // (field pos, target obj)
-            for (i, obj) in self.objects.iter().enumerate() {
+            for (i, obj) in self.objects.iter().enumerate().rev() {
                 while out.len() % 8 != 0 {
                     out.push(0);
                 }
@@ -370,8 +380,12 @@ pub(crate) mod tests {
                             match f {
                                 None => {}
                                 Some(Field::U8(v)) => out[p] = *v,
-                                Some(Field::I32(v)) => out[p..p + 4].copy_from_slice(&v.to_le_bytes()),
-                                Some(Field::U32(v)) => out[p..p + 4].copy_from_slice(&v.to_le_bytes()),
+                                Some(Field::I32(v)) => {
+                                    out[p..p + 4].copy_from_slice(&v.to_le_bytes())
+                                }
+                                Some(Field::U32(v)) => {
+                                    out[p..p + 4].copy_from_slice(&v.to_le_bytes())
+                                }
                                 Some(Field::Ref(r)) => patches.push((p, *r)),
                             }
                         }
@@ -396,7 +410,10 @@ pub(crate) mod tests {
             out[0..4].copy_from_slice(&(root_pos as u32).to_le_bytes());
             for (p, r) in patches {
                 let target = pos[r];
-                assert!(target > p, "test builder needs referenced objects created after referrers");
+                assert!(
+                    target > p,
+                    "test builder needs referenced objects created before referrers"
+                );
                 out[p..p + 4].copy_from_slice(&((target - p) as u32).to_le_bytes());
             }
             out
@@ -406,16 +423,15 @@ pub(crate) mod tests {
     #[test]
     fn reads_scalars_vectors_strings_and_defaults() {
         let mut b = Builder::default();
+        let v = b.i32s(&[1, 2, 3]);
+        let s = b.string("hello");
         let root = b.table(vec![
             Some(Field::I32(-7)),
             None,
-            Some(Field::Ref(1)),
-            Some(Field::Ref(2)),
+            Some(Field::Ref(v)),
+            Some(Field::Ref(s)),
             Some(Field::U8(3)),
         ]);
-        b.i32s(&[1, 2, 3]);
-        b.string("hello");
-        assert_eq!(root, 0);
         let data = b.finish(root);
         let t = Buf::new(&data).root().unwrap();
         assert_eq!(t.i32_or(0, 5).unwrap(), -7);
@@ -438,11 +454,11 @@ pub(crate) mod tests {
         assert!(Buf::new(&d).root().is_err());
         // Vector claiming more elements than the file holds.
         let mut b = Builder::default();
-        let root = b.table(vec![Some(Field::Ref(1))]);
-        b.i32s(&[1, 2]);
+        let v = b.i32s(&[1, 2]);
+        let root = b.table(vec![Some(Field::Ref(v))]);
         let mut data = b.finish(root);
         let n = data.len();
-        // The vector is the last object: its count is 8 bytes before the end.
+        // The vector is laid out last: its count is 8 bytes before the end.
         data[n - 12..n - 8].copy_from_slice(&1_000_000u32.to_le_bytes());
         let t = Buf::new(&data).root().unwrap();
         assert!(t.i32_vec(0).is_err());

@@ -87,11 +87,24 @@ impl fmt::Display for ModelSummary {
                 .join(", ")
         };
         let total: usize = self.tflite_ops.values().sum();
-        write!(f, "inputs: {}; outputs: {}; {total} ops (", io(&self.inputs), io(&self.outputs))?;
-        let ops: Vec<String> = self.tflite_ops.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        write!(
+            f,
+            "inputs: {}; outputs: {}; {total} ops (",
+            io(&self.inputs),
+            io(&self.outputs)
+        )?;
+        let ops: Vec<String> = self
+            .tflite_ops
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         write!(f, "{})", ops.join(", "))?;
         if self.onnx_nodes > 0 {
-            write!(f, " → {} ONNX nodes, {} initialisers", self.onnx_nodes, self.onnx_initializers)?;
+            write!(
+                f,
+                " → {} ONNX nodes, {} initialisers",
+                self.onnx_nodes, self.onnx_initializers
+            )?;
         }
         Ok(())
     }

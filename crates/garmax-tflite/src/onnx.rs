@@ -75,7 +75,6 @@ pub struct NodeProto {
 
 /// `AttributeProto.AttributeType`.
 pub(crate) mod attr_type {
-    pub const FLOAT: i32 = 1;
     pub const INT: i32 = 2;
     pub const STRING: i32 = 3;
     pub const INTS: i32 = 7;
@@ -85,8 +84,6 @@ pub(crate) mod attr_type {
 pub struct AttributeProto {
     #[prost(string, tag = "1")]
     pub name: String,
-    #[prost(float, tag = "2")]
-    pub f: f32,
     #[prost(int64, tag = "3")]
     pub i: i64,
     #[prost(bytes = "vec", tag = "4")]
@@ -119,15 +116,6 @@ impl AttributeProto {
             name: name.into(),
             s: v.as_bytes().to_vec(),
             r#type: attr_type::STRING,
-            ..Default::default()
-        }
-    }
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn float(name: &str, v: f32) -> Self {
-        Self {
-            name: name.into(),
-            f: v,
-            r#type: attr_type::FLOAT,
             ..Default::default()
         }
     }

@@ -149,7 +149,10 @@ pub(crate) struct Quantization {
 #[derive(Debug, Clone)]
 pub(crate) enum DimMeta {
     Dense(usize),
-    SparseCsr { segments: Vec<usize>, indices: Vec<usize> },
+    SparseCsr {
+        segments: Vec<usize>,
+        indices: Vec<usize>,
+    },
 }
 
 /// `SparsityParameters`.
@@ -226,13 +229,16 @@ fn to_usize(v: i32, what: &str) -> FbResult<usize> {
     usize::try_from(v).map_err(|_| malformed(format!("negative {what}: {v}")))
 }
 
+/// Reads element `i` of an index vector as `usize`.
+type IndexReader = fn(&crate::fb::Vector<'_>, usize) -> FbResult<usize>;
+
 /// Reads a `SparseIndexVector` union member (Int32/Uint16/Uint8 vector).
 fn index_vector(t: &Table<'_>, type_field: usize, value_field: usize) -> FbResult<Vec<usize>> {
     let kind = t.u8_or(type_field, 0)?;
     let Some(inner) = t.table(value_field)? else {
         return Err(malformed("sparse dimension without index vector"));
     };
-    let (size, read): (usize, fn(&crate::fb::Vector<'_>, usize) -> FbResult<usize>) = match kind {
+    let (size, read): (usize, IndexReader) = match kind {
         1 => (4, |v, i| to_usize(v.i32(i)?, "sparse index")),
         2 => (2, |v, i| Ok(v.u16(i)? as usize)),
         3 => (1, |v, i| Ok(v.u8(i)? as usize)),
@@ -276,7 +282,9 @@ fn read_sparsity(t: &Table<'_>) -> FbResult<Sparsity> {
 
 fn read_quantization(t: &Table<'_>) -> FbResult<Option<Quantization>> {
     let scale = match t.vector(2, 4)? {
-        Some(v) => (0..v.len()).map(|i| v.f32(i)).collect::<FbResult<Vec<_>>>()?,
+        Some(v) => (0..v.len())
+            .map(|i| v.f32(i))
+            .collect::<FbResult<Vec<_>>>()?,
         None => Vec::new(),
     };
     if scale.is_empty() {
@@ -284,7 +292,9 @@ fn read_quantization(t: &Table<'_>) -> FbResult<Option<Quantization>> {
         return Ok(None);
     }
     let zero_point = match t.vector(3, 8)? {
-        Some(v) => (0..v.len()).map(|i| v.i64(i)).collect::<FbResult<Vec<_>>>()?,
+        Some(v) => (0..v.len())
+            .map(|i| v.i64(i))
+            .collect::<FbResult<Vec<_>>>()?,
         None => Vec::new(),
     };
     Ok(Some(Quantization {
@@ -319,7 +329,10 @@ fn read_tensor(t: &Table<'_>) -> FbResult<Tensor> {
 /// Parses the model: operator codes, the first subgraph and the buffers.
 pub(crate) fn read_model(data: &[u8]) -> FbResult<Model<'_>> {
     if data.len() < 8 {
-        return Err(malformed(format!("{} bytes is too short for a TFLite model", data.len())));
+        return Err(malformed(format!(
+            "{} bytes is too short for a TFLite model",
+            data.len()
+        )));
     }
     let buf = Buf::new(data);
     let root = buf.root()?;
@@ -409,7 +422,11 @@ pub(crate) mod options {
     }
 
     fn padding(code: u8) -> Padding {
-        if code == 1 { Padding::Valid } else { Padding::Same }
+        if code == 1 {
+            Padding::Valid
+        } else {
+            Padding::Same
+        }
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,14 +40,24 @@ fn parity(spec: &ModelSpec) -> Vec<OutputError> {
     let data = common::pattern(&input.shape, spec.lo, spec.hi, spec.scene);
     let outputs = common::run(&mut session, &input.name, &input.shape, data);
     let refs = common::references(spec.name);
-    assert_eq!(outputs.len(), refs.len(), "{}: number of outputs", spec.name);
+    assert_eq!(
+        outputs.len(),
+        refs.len(),
+        "{}: number of outputs",
+        spec.name
+    );
 
     let mut errors = Vec::new();
     for r in refs {
         let (_, got) = outputs
             .iter()
             .find(|(n, _)| *n == r.name)
-            .unwrap_or_else(|| panic!("{}: output {} missing from the ONNX model", spec.name, r.name));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: output {} missing from the ONNX model",
+                    spec.name, r.name
+                )
+            });
         let declared = conversion
             .summary
             .outputs
@@ -55,7 +65,13 @@ fn parity(spec: &ModelSpec) -> Vec<OutputError> {
             .find(|o| o.name == r.name)
             .expect("output in summary");
         assert_eq!(declared.shape, r.shape, "{}: {} shape", spec.name, r.name);
-        assert_eq!(got.len(), r.shape.iter().product::<usize>(), "{}: {} size", spec.name, r.name);
+        assert_eq!(
+            got.len(),
+            r.shape.iter().product::<usize>(),
+            "{}: {} size",
+            spec.name,
+            r.name
+        );
         let sampled: Vec<f32> = got.iter().step_by(r.stride).copied().collect();
         assert_eq!(sampled.len(), r.values.len());
         let mut e = OutputError {
@@ -67,7 +83,12 @@ fn parity(spec: &ModelSpec) -> Vec<OutputError> {
         };
         for (&a, &b) in sampled.iter().zip(&r.values) {
             let d = (a - b).abs();
-            assert!(d.is_finite(), "{}: {} has a non-finite value", spec.name, r.name);
+            assert!(
+                d.is_finite(),
+                "{}: {} has a non-finite value",
+                spec.name,
+                r.name
+            );
             e.max_abs = e.max_abs.max(d);
             e.max_scaled = e.max_scaled.max(d / b.abs().max(1.0));
             e.ref_max_abs_value = e.ref_max_abs_value.max(b.abs());
@@ -81,14 +102,18 @@ fn check(spec: &ModelSpec) {
     let errors = parity(spec);
     for e in &errors {
         // Printed for the record (`cargo test -- --nocapture`).
-        let noise = e.tflite_noise.map_or("n/a".to_string(), |n| format!("{n:.3e}"));
+        let noise = e
+            .tflite_noise
+            .map_or("n/a".to_string(), |n| format!("{n:.3e}"));
         println!(
             "{} {}: max abs error {:.3e}, max error / max(1,|ref|) {:.3e} (|ref| up to {:.4}; TFLite XNNPACK vs builtin {noise})",
             spec.name, e.name, e.max_abs, e.max_scaled, e.ref_max_abs_value
         );
     }
     for e in &errors {
-        let within_noise = e.tflite_noise.is_some_and(|n| e.max_abs <= NOISE_FACTOR * n);
+        let within_noise = e
+            .tflite_noise
+            .is_some_and(|n| e.max_abs <= NOISE_FACTOR * n);
         assert!(
             e.max_scaled <= TOL || within_noise,
             "{} {}: error {:.3e} exceeds {TOL:e} and max abs {:.3e} exceeds {NOISE_FACTOR}× TFLite's own spread {:?}",

@@ -66,7 +66,9 @@ pub fn cache_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("GARMAX_CACHE_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache").join("garmax")
 }
 
@@ -110,16 +112,27 @@ pub fn session(onnx: &[u8]) -> ort::session::Session {
 }
 
 /// Runs `session` on one NHWC input and returns every output (name, data).
-pub fn run(session: &mut ort::session::Session, input_name: &str, shape: &[usize], data: Vec<f32>) -> Vec<(String, Vec<f32>)> {
+pub fn run(
+    session: &mut ort::session::Session,
+    input_name: &str,
+    shape: &[usize],
+    data: Vec<f32>,
+) -> Vec<(String, Vec<f32>)> {
     let tensor = ort::value::Tensor::from_array((shape.to_vec(), data)).expect("input tensor");
-    let names: Vec<String> = session.outputs().iter().map(|o| o.name().to_string()).collect();
+    let names: Vec<String> = session
+        .outputs()
+        .iter()
+        .map(|o| o.name().to_string())
+        .collect();
     let outputs = session
         .run(ort::inputs![input_name => tensor])
         .unwrap_or_else(|e| panic!("inference failed: {e}"));
     names
         .into_iter()
         .map(|n| {
-            let (_, v) = outputs[n.as_str()].try_extract_tensor::<f32>().expect("float output");
+            let (_, v) = outputs[n.as_str()]
+                .try_extract_tensor::<f32>()
+                .expect("float output");
             (n, v.to_vec())
         })
         .collect()
@@ -146,9 +159,9 @@ pub fn pattern(shape: &[usize], lo: f64, hi: f64, scene: Scene) -> Vec<f32> {
             let v = match scene {
                 Scene::Body => {
                     let head = sq((x - 0.5) / 0.08) + sq((y - 0.18) / 0.1) <= 1.0;
-                    let torso = (x - 0.5).abs() <= 0.15 && y >= 0.28 && y <= 0.62;
+                    let torso = (x - 0.5).abs() <= 0.15 && (0.28..=0.62).contains(&y);
                     let legs = ((x - 0.5).abs() - 0.07).abs() <= 0.05 && y > 0.62 && y <= 0.95;
-                    let arms = ((x - 0.5).abs() - 0.2).abs() <= 0.04 && y >= 0.3 && y <= 0.6;
+                    let arms = ((x - 0.5).abs() - 0.2).abs() <= 0.04 && (0.3..=0.6).contains(&y);
                     if head || arms {
                         skin
                     } else if torso || legs {
@@ -189,7 +202,9 @@ pub struct Reference {
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
 }
 
 /// Reads `<model>.txt` and its `.f32` files (see the reference script).
@@ -204,7 +219,10 @@ pub fn references(model: &str) -> Vec<Reference> {
         .map(|(k, line)| {
             let f: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(f.len(), 5, "bad manifest line {line:?}");
-            let shape = f[1].split(',').map(|d| d.parse().expect("dimension")).collect();
+            let shape = f[1]
+                .split(',')
+                .map(|d| d.parse().expect("dimension"))
+                .collect();
             let stride = f[2].parse().expect("stride");
             let count: usize = f[3].parse().expect("count");
             let raw = std::fs::read(dir.join(format!("{model}.{k}.f32"))).expect("fixture values");
