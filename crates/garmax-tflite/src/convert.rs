@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::consts::{self, Const, Values};
+use crate::fb::Table;
 use crate::onnx::{self, AttributeProto, NodeProto, TensorProto, ValueInfoProto};
 use crate::schema::{self, Model, Operator, TensorType, op, options};
 use crate::{ConvertError, ModelSummary, TensorDesc};
@@ -88,15 +89,17 @@ pub(crate) fn convert(data: &[u8]) -> Result<(Vec<u8>, ModelSummary), ConvertErr
 
 pub(crate) fn summarize(model: &Model<'_>) -> Result<ModelSummary, ConvertError> {
     let sg = &model.subgraph;
+    let (names, _) = boundary_names(model);
     let desc = |idx: &i32| -> Result<TensorDesc, ConvertError> {
-        let t = usize::try_from(*idx)
+        let i = usize::try_from(*idx)
             .ok()
-            .and_then(|i| sg.tensors.get(i))
+            .filter(|&i| i < sg.tensors.len())
             .ok_or_else(|| {
                 ConvertError::Malformed(format!("graph I/O tensor {idx} out of range"))
             })?;
+        let t = &sg.tensors[i];
         Ok(TensorDesc {
-            name: t.name.clone(),
+            name: names[i].clone(),
             shape: t.shape.clone(),
             dtype: t.dtype.to_string(),
         })
@@ -121,20 +124,28 @@ pub(crate) fn summarize(model: &Model<'_>) -> Result<ModelSummary, ConvertError>
     })
 }
 
-/// Keeps ONNX names readable but free of characters some tools dislike.
-fn sanitize(name: &str, index: usize) -> String {
-    if name.is_empty() {
-        return format!("tensor_{index}");
-    }
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_-./:;".contains(c) {
-                c
-            } else {
-                '_'
+/// The ONNX name of every tensor at the graph boundary: its TFLite name,
+/// kept verbatim so callers address inputs and outputs as in TFLite; only
+/// empty or duplicate names (legal in TFLite, not in ONNX) are made unique.
+fn boundary_names(model: &Model<'_>) -> (Vec<String>, HashSet<String>) {
+    let mut used = HashSet::new();
+    let mut names = Vec::with_capacity(model.subgraph.tensors.len());
+    for (i, t) in model.subgraph.tensors.iter().enumerate() {
+        let mut name = if t.name.is_empty() {
+            format!("tensor_{i}")
+        } else {
+            t.name.clone()
+        };
+        if used.contains(&name) {
+            name = format!("{name}__{i}");
+            while used.contains(&name) {
+                name.push('_');
             }
-        })
-        .collect()
+        }
+        used.insert(name.clone());
+        names.push(name);
+    }
+    (names, used)
 }
 
 /// Explicit (begin, end) padding of one spatial dimension as TFLite computes
@@ -187,16 +198,7 @@ fn onnx_pads(p: [(usize, usize); 2]) -> Vec<i64> {
 impl<'m> Converter<'m> {
     fn new(model: &'m Model<'m>) -> Self {
         let n = model.subgraph.tensors.len();
-        let mut used = HashSet::new();
-        let mut external = Vec::with_capacity(n);
-        for (i, t) in model.subgraph.tensors.iter().enumerate() {
-            let mut name = sanitize(&t.name, i);
-            if used.contains(&name) {
-                name = format!("{name}__{i}");
-            }
-            used.insert(name.clone());
-            external.push(name);
-        }
+        let (external, mut used) = boundary_names(model);
         let mut internal = Vec::with_capacity(n);
         for (i, t) in model.subgraph.tensors.iter().enumerate() {
             if t.shape.len() == 4 {
@@ -580,7 +582,16 @@ impl<'m> Converter<'m> {
         outs: &[usize],
         ctx: &OpCtx,
     ) -> Result<(), ConvertError> {
-        let opts = o.options.as_ref();
+        // The options table, checked to be of the type the operator
+        // defines (BuiltinOptions union code), so a corrupt file cannot make
+        // us read one options layout as another.
+        let opts = |expected: u8| -> Result<Option<&Table<'_>>, ConvertError> {
+            match (o.options_type, o.options.as_ref()) {
+                (0, _) | (_, None) => Ok(None),
+                (t, Some(table)) if t == expected => Ok(Some(table)),
+                (t, Some(_)) => Err(ctx.err(format!("options of type {t}, expected {expected}"))),
+            }
+        };
         // Required input `i`.
         let input = |i: usize| -> Result<usize, ConvertError> {
             ins.get(i)
@@ -630,9 +641,9 @@ impl<'m> Converter<'m> {
             op::CONV_2D | op::DEPTHWISE_CONV_2D => {
                 let depthwise = builtin == op::DEPTHWISE_CONV_2D;
                 let o_ = if depthwise {
-                    options::depthwise(opts)?
+                    options::depthwise(opts(2)?)?
                 } else {
-                    options::conv(opts)?
+                    options::conv(opts(1)?)?
                 };
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
@@ -651,7 +662,7 @@ impl<'m> Converter<'m> {
                 let (perm, group, out_c) = if depthwise {
                     // [1, KH, KW, C·M] → [C·M, 1, KH, KW], one group per
                     // input channel; output channel c·M+m reads channel c.
-                    if w_shape[0] != 1 || w_shape[3] != in_c * o_.depth_multiplier {
+                    if w_shape[0] != 1 || w_shape[3] % in_c != 0 {
                         return Err(ctx.err(format!(
                             "depthwise weights {w_shape:?} do not match input {x_shape:?}"
                         )));
@@ -816,7 +827,7 @@ impl<'m> Converter<'m> {
             }
 
             op::MAX_POOL_2D | op::AVERAGE_POOL_2D => {
-                let p = options::pool(opts)?;
+                let p = options::pool(opts(5)?)?;
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
                 let pads = spatial_pads(
@@ -855,7 +866,8 @@ impl<'m> Converter<'m> {
             }
 
             op::ADD | op::MUL => {
-                let activation = options::activation_field0(opts)?;
+                let activation =
+                    options::activation_field0(opts(if builtin == op::ADD { 11 } else { 21 })?)?;
                 let wide = shape_of(out).len() == 4;
                 let a = self.value_as(input(0)?, wide, ctx)?;
                 let b = self.value_as(input(1)?, wide, ctx)?;
@@ -946,7 +958,7 @@ impl<'m> Converter<'m> {
             }
 
             op::CONCATENATION => {
-                let (axis, activation) = options::concat(opts)?;
+                let (axis, activation) = options::concat(opts(10)?)?;
                 let rank = shape_of(out).len() as i32;
                 let axis = if axis < 0 { axis + rank } else { axis };
                 if !(0..rank).contains(&axis) {
@@ -979,7 +991,7 @@ impl<'m> Converter<'m> {
             }
 
             op::RESIZE_BILINEAR => {
-                let (align_corners, half_pixel) = options::resize_bilinear(opts)?;
+                let (align_corners, half_pixel) = options::resize_bilinear(opts(15)?)?;
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
                 let size = self.const_ints(input(1)?, ctx, "size")?;
@@ -1018,7 +1030,7 @@ impl<'m> Converter<'m> {
             }
 
             op::DEPTH_TO_SPACE => {
-                let block = options::depth_to_space(opts)?;
+                let block = options::depth_to_space(opts(94)?)?;
                 let x_shape = rank4(input(0)?, "input")?;
                 let y_shape = rank4(out, "output")?;
                 let b = usize::try_from(block).ok().filter(|&b| b >= 1);

@@ -179,6 +179,8 @@ pub(crate) struct Operator<'a> {
     /// Tensor indices; -1 marks an omitted optional input.
     pub inputs: Vec<i32>,
     pub outputs: Vec<i32>,
+    /// `BuiltinOptions` union type code (0 = none).
+    pub options_type: u8,
     pub options: Option<Table<'a>>,
     pub custom_options: Vec<u8>,
 }
@@ -369,6 +371,7 @@ pub(crate) fn read_model(data: &[u8]) -> FbResult<Model<'_>> {
             opcode_index: o.u32_or(0, 0)? as usize,
             inputs: o.i32_vec(1)?,
             outputs: o.i32_vec(2)?,
+            options_type: o.u8_or(3, 0)?,
             options: o.table(4)?,
             custom_options,
         });
@@ -435,8 +438,6 @@ pub(crate) mod options {
         pub stride: [usize; 2], // h, w
         pub dilation: [usize; 2],
         pub activation: u8,
-        /// Depthwise only.
-        pub depth_multiplier: usize,
     }
 
     fn pos(v: i32) -> usize {
@@ -452,7 +453,6 @@ pub(crate) mod options {
                 stride: [1, 1],
                 dilation: [1, 1],
                 activation: 0,
-                depth_multiplier: 1,
             });
         };
         Ok(Conv {
@@ -460,7 +460,6 @@ pub(crate) mod options {
             stride: [pos(t.i32_or(2, 0)?), pos(t.i32_or(1, 0)?)],
             dilation: [pos(t.i32_or(5, 1)?), pos(t.i32_or(4, 1)?)],
             activation: t.u8_or(3, 0)?,
-            depth_multiplier: 1,
         })
     }
 
@@ -472,8 +471,9 @@ pub(crate) mod options {
             padding: padding(t.u8_or(0, 0)?),
             stride: [pos(t.i32_or(2, 0)?), pos(t.i32_or(1, 0)?)],
             dilation: [pos(t.i32_or(6, 1)?), pos(t.i32_or(5, 1)?)],
+            // Field 3, depth_multiplier, is redundant with the weight
+            // shape (TFLite itself derives it from the shapes).
             activation: t.u8_or(4, 0)?,
-            depth_multiplier: pos(t.i32_or(3, 0)?),
         })
     }
 
