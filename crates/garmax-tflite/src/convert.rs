@@ -527,9 +527,18 @@ impl<'m> Converter<'m> {
         }
 
         let mut outputs = Vec::new();
+        let mut seen = HashSet::new();
         for &i in &sg.outputs {
             let i = check(i)?;
             let t = self.tensor(i);
+            // ONNX names each value once: an output listed twice, or an input
+            // passed straight through, would need two producers of one name.
+            if !seen.insert(i) || sg.inputs.contains(&(i as i32)) {
+                return Err(ConvertError::Unsupported(format!(
+                    "graph output '{}' is listed twice or is also a graph input",
+                    t.name
+                )));
+            }
             if t.dtype != TensorType::Float32 {
                 return Err(ConvertError::Unsupported(format!(
                     "graph output '{}' has type {}; only float32 outputs are supported",
@@ -551,9 +560,9 @@ impl<'m> Converter<'m> {
                         TO_NHWC.iter().map(|&p| p as i64).collect(),
                     )],
                 );
-            } else if value != self.external[i] || sg.inputs.contains(&(i as i32)) {
+            } else if value != self.external[i] {
                 return Err(ConvertError::Unsupported(format!(
-                    "graph output '{}' is a constant or a graph input",
+                    "graph output '{}' is a constant",
                     t.name
                 )));
             }

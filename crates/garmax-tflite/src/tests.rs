@@ -949,6 +949,62 @@ fn unsupported_operator_is_named_with_its_index() {
 }
 
 #[test]
+fn operator_misuse_is_a_typed_error() {
+    // Runtime (non-constant) convolution weights.
+    let mut g = G::default();
+    let x = g.tensor("x", &[1, 4, 4, 2]);
+    let w = g.tensor("w", &[3, 1, 1, 2]);
+    let y = g.tensor("y", &[1, 4, 4, 3]);
+    g.op(
+        op::CONV_2D,
+        &[x, w, -1],
+        &[y],
+        conv_opts(PAD_SAME, [1, 1], 0, [1, 1]),
+    );
+    let err = convert(&g.build(&[x], &[y])).unwrap_err();
+    assert!(
+        matches!(&err, ConvertError::Operator { index: 0, op, .. } if op == "CONV_2D"),
+        "{err}"
+    );
+    // Output shape inconsistent with SAME padding and stride.
+    let mut g = G::default();
+    let x = g.tensor("x", &[1, 4, 4, 2]);
+    let w = g.const_f32("w", &[3, 1, 1, 2], &[0.0; 6]);
+    let y = g.tensor("y", &[1, 3, 3, 3]);
+    g.op(
+        op::CONV_2D,
+        &[x, w, -1],
+        &[y],
+        conv_opts(PAD_SAME, [1, 1], 0, [1, 1]),
+    );
+    assert!(matches!(
+        convert(&g.build(&[x], &[y])),
+        Err(ConvertError::Operator { .. })
+    ));
+    // Options table of another operator's type.
+    let mut g = G::default();
+    let x = g.tensor("x", &[1, 4, 4, 2]);
+    let y = g.tensor("y", &[1, 4, 4, 2]);
+    g.op(
+        op::ADD,
+        &[x, x],
+        &[y],
+        conv_opts(PAD_SAME, [1, 1], 0, [1, 1]),
+    );
+    assert!(matches!(
+        convert(&g.build(&[x], &[y])),
+        Err(ConvertError::Operator { index: 0, .. })
+    ));
+    // A graph input passed straight through to the outputs.
+    let mut g = G::default();
+    let x = g.tensor("x", &[1, 4, 4, 2]);
+    assert!(matches!(
+        convert(&g.build(&[x], &[x])),
+        Err(ConvertError::Unsupported(_))
+    ));
+}
+
+#[test]
 fn malformed_bytes_give_errors_not_panics() {
     for bad in [
         &b""[..],
