@@ -13,6 +13,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+/// Timed inference runs per model (after 5 warm-up runs). On a shared
+/// machine the minimum is the best estimate of the uncontended time; the
+/// median shows the contention.
+const RUNS: usize = 100;
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -54,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..5 {
             common::run(&mut session, &input.name, &input.shape, data.clone());
         }
-        let times: Vec<Duration> = (0..30)
+        let times: Vec<Duration> = (0..RUNS)
             .map(|_| {
                 let t = Instant::now();
                 common::run(&mut session, &input.name, &input.shape, data.clone());
@@ -63,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let min = times.iter().min().copied().unwrap_or_default();
         println!(
-            "  ort session load {:.1} ms; inference (1 thread, 30 runs) median {:.2} ms, min {:.2} ms",
+            "  ort session load {:.1} ms; inference (1 thread, {RUNS} runs) median {:.2} ms, min {:.2} ms",
             load.as_secs_f64() * 1e3,
             median(times).as_secs_f64() * 1e3,
             min.as_secs_f64() * 1e3

@@ -943,7 +943,10 @@ impl<'m> Converter<'m> {
                 let x_idx = input(0)?;
                 let in_shape = shape_of(x_idx);
                 let out_shape = shape_of(out);
-                if consts::element_count(&in_shape)? != consts::element_count(&out_shape)? {
+                // Runtime tensors are never materialised here, so compare
+                // sizes without the constant-size cap (overflow = mismatch).
+                let count = |s: &[usize]| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+                if count(&in_shape).is_none() || count(&in_shape) != count(&out_shape) {
                     return Err(ctx.err(format!("cannot reshape {in_shape:?} to {out_shape:?}")));
                 }
                 // Reshape is defined on the NHWC element order, so go back
