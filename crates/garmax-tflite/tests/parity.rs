@@ -27,6 +27,9 @@ struct OutputError {
     name: String,
     max_abs: f32,
     max_scaled: f32,
+    /// Max abs error over the values with |ref| ≤ 1 (None if there are none):
+    /// shows whether large errors are confined to large values.
+    max_abs_small: Option<f32>,
     ref_max_abs_value: f32,
     tflite_noise: Option<f32>,
 }
@@ -78,6 +81,7 @@ fn parity(spec: &ModelSpec) -> Vec<OutputError> {
             name: r.name.clone(),
             max_abs: 0.0,
             max_scaled: 0.0,
+            max_abs_small: None,
             ref_max_abs_value: 0.0,
             tflite_noise: r.tflite_noise,
         };
@@ -91,6 +95,9 @@ fn parity(spec: &ModelSpec) -> Vec<OutputError> {
             );
             e.max_abs = e.max_abs.max(d);
             e.max_scaled = e.max_scaled.max(d / b.abs().max(1.0));
+            if b.abs() <= 1.0 {
+                e.max_abs_small = Some(e.max_abs_small.map_or(d, |m| m.max(d)));
+            }
             e.ref_max_abs_value = e.ref_max_abs_value.max(b.abs());
         }
         errors.push(e);
@@ -105,8 +112,11 @@ fn check(spec: &ModelSpec) {
         let noise = e
             .tflite_noise
             .map_or("n/a".to_string(), |n| format!("{n:.3e}"));
+        let small = e
+            .max_abs_small
+            .map_or("n/a".to_string(), |n| format!("{n:.3e}"));
         println!(
-            "{} {}: max abs error {:.3e}, max error / max(1,|ref|) {:.3e} (|ref| up to {:.4}; TFLite XNNPACK vs builtin {noise})",
+            "{} {}: max abs error {:.3e}, max error / max(1,|ref|) {:.3e}, max abs error where |ref| <= 1: {small} (|ref| up to {:.4}; TFLite XNNPACK vs builtin {noise})",
             spec.name, e.name, e.max_abs, e.max_scaled, e.ref_max_abs_value
         );
     }
