@@ -278,7 +278,7 @@ mod tests {
                     // A soft shadow to the lower right, fading over ~12 px.
                     let dx = (x as f32 - 89.0).max(0.0);
                     let dy = (y as f32 - 79.0).max(0.0);
-                    let near = (36..96).contains(&x) && (26..86).contains(&y);
+                    let near = (36..102).contains(&x) && (26..92).contains(&y);
                     if near {
                         let d = dx.hypot(dy).min(12.0);
                         let k = 1.0 - 0.25 * (1.0 - d / 12.0);
