@@ -584,8 +584,8 @@ mod tests {
     #[test]
     fn profile_is_refused_and_three_quarter_is_best_effort() {
         let mut lm = upright(400, 600);
-        lm.image[joint::LEFT_SHOULDER].x = 205.0;
-        lm.image[joint::RIGHT_SHOULDER].x = 195.0;
+        lm.image[joint::LEFT_SHOULDER].x = 215.0;
+        lm.image[joint::RIGHT_SHOULDER].x = 185.0;
         let err = BodyFrame::from_landmarks(&lm).unwrap_err();
         assert!(err.to_string().contains("sideways"));
         lm.image[joint::LEFT_SHOULDER].x = 252.5;
