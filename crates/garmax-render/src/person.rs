@@ -117,6 +117,14 @@ impl BodyFrame {
         }
         let hip_mid = hip_l.mid(hip_r);
         let mut torso_len = sh_mid.dist(hip_mid);
+        let hips_seen = hip_l.is_finite() && hip_r.is_finite() && vis(joint::LEFT_HIP).max(vis(joint::RIGHT_HIP)) > SEEN;
+        if hips_seen && sw < SIDE_VIEW * torso_len {
+            // In profile the garment's front cannot be laid on the body:
+            // refuse rather than paste a flat tee on a shoulder.
+            return Err(RenderError::Generation(format!(
+                "the person is turned sideways (shoulder width {sw:.0} px for a torso of {torso_len:.0} px); the local renderer dresses front and three-quarter views only"
+            )));
+        }
         let hips_ok = hip_l.is_finite() && hip_r.is_finite() && torso_len > 0.6 * sw && torso_len < 4.0 * sw;
         if !hips_ok {
             // No believable hips: assume an upright torso of average
@@ -128,14 +136,6 @@ impl BodyFrame {
             hip_l = sh_mid.plus(down.scale(torso_len)).minus(across.scale(0.4 * sw));
             hip_r = sh_mid.plus(down.scale(torso_len)).plus(across.scale(0.4 * sw));
             warnings.push("hips not found; torso length assumed".into());
-        }
-        if sw < SIDE_VIEW * torso_len {
-            // In profile the garment's front cannot be laid on the body:
-            // refuse rather than paste a flat tee on a shoulder.
-            return Err(RenderError::Generation(format!(
-                "the person is turned sideways (shoulder width {:.0} px for a torso of {:.0} px); the local renderer dresses front and three-quarter views only",
-                sw, torso_len
-            )));
         }
         if profile_face(lm, sw) {
             return Err(RenderError::Generation(
