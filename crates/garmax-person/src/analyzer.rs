@@ -1,0 +1,415 @@
+//! The person analysis pipeline: pose detection → ROI → landmarks (→ refine)
+//! → mask, then the face.
+
+use std::path::{Path, PathBuf};
+
+use garmax_core::pose::{BLAZEPOSE_COUNT, Landmark, PoseLandmarks};
+use image::{GrayImage, RgbImage};
+use serde::{Deserialize, Serialize};
+
+use crate::anchors::{Anchor, AnchorOptions, generate_anchors};
+use crate::backend::{InferenceBackend, Model, NamedTensor, OrtBackend};
+use crate::detection::{DecodeOptions, Detection, decode, remove_letterbox, sigmoid, weighted_nms};
+use crate::error::PersonError;
+use crate::geometry::{Border, CropTransform, NormRect, alignment_roi, crop_to_tensor, letterbox, transform_rect};
+use crate::landmarks::{
+    MODEL_LANDMARKS, NormLandmark, decode_landmarks, mask_to_image, project, project_world, refine_from_heatmap,
+};
+
+/// File names of the converted models inside the models directory.
+pub const POSE_DETECTION_MODEL: &str = "pose_detection.onnx";
+pub const POSE_LANDMARK_MODEL: &str = "pose_landmark_full.onnx";
+pub const FACE_DETECTION_MODEL: &str = "face_detection_short_range.onnx";
+pub const FACE_LANDMARK_MODEL: &str = "face_landmark.onnx";
+
+const DETECTOR_SIZE: u32 = 224;
+const LANDMARK_SIZE: u32 = 256;
+const FACE_DETECTOR_SIZE: u32 = 128;
+const FACE_MESH_SIZE: u32 = 192;
+/// Number of face mesh points.
+pub const FACE_MESH_POINTS: usize = 468;
+
+/// Tunables of [`PersonAnalyzer`]. The defaults are MediaPipe's
+/// (`min_detection_confidence` = `min_tracking_confidence` = 0.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzerOptions {
+    /// ONNX Runtime intra-op threads per model (1 = single-threaded).
+    pub threads: usize,
+    /// Pose detector score threshold.
+    pub min_detection_score: f32,
+    /// Landmark model presence threshold; below it the crop holds no person.
+    pub min_presence: f32,
+    /// Extra landmark passes on the ROI recomputed from the previous pass's
+    /// landmarks (MediaPipe's tracking ROI). 0 reproduces MediaPipe's
+    /// static-image output exactly; 1 tightens the crop around the person.
+    pub refine_passes: u32,
+    /// Run the face detector and mesh (needs the two face models).
+    pub face: bool,
+    /// Path of `libonnxruntime.so`; `None` looks in
+    /// `<models_dir>/../assets/onnxruntime/capi/` (the asset cache layout).
+    pub onnxruntime_library: Option<PathBuf>,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions {
+            threads: 1,
+            min_detection_score: 0.5,
+            min_presence: 0.5,
+            refine_passes: 1,
+            face: true,
+            onnxruntime_library: None,
+        }
+    }
+}
+
+/// The face found near the person's head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceAnalysis {
+    /// Face detector score.
+    pub score: f32,
+    /// Box in image pixels: x, y, width, height.
+    pub bbox: [f32; 4],
+    /// The detector's 6 keypoints (right eye, left eye, nose tip, mouth,
+    /// right ear tragion, left ear tragion) in image pixels.
+    pub keypoints: Vec<[f32; 2]>,
+    /// The 468 face mesh points: x, y in image pixels, z in the same scale.
+    pub mesh: Vec<[f32; 3]>,
+    /// The mesh model's face presence probability.
+    pub mesh_score: f32,
+}
+
+/// Everything [`PersonAnalyzer::analyze`] finds about the most prominent
+/// person of a photo.
+#[derive(Debug, Clone)]
+pub struct PersonAnalysis {
+    /// The 33 BlazePose landmarks (image pixels) and world landmarks (metres).
+    pub landmarks: PoseLandmarks,
+    /// How many people the pose detector found; the analysis describes the
+    /// highest-scoring one (MediaPipe's choice).
+    pub people_detected: usize,
+    /// Pose detector score of the analysed person.
+    pub detection_score: f32,
+    /// Landmark model presence probability of the final pass.
+    pub presence: f32,
+    /// The ROI the final landmark pass used.
+    pub roi: NormRect,
+    /// Person probability per pixel (0..=255 for 0..=1), image-sized.
+    pub mask: GrayImage,
+    /// The face, when one was found near the head.
+    pub face: Option<FaceAnalysis>,
+}
+
+impl PersonAnalysis {
+    /// The mask thresholded at `threshold` (0..1): 255 = person.
+    pub fn binary_mask(&self, threshold: f32) -> GrayImage {
+        let t = (threshold.clamp(0.0, 1.0) * 255.0).round() as u8;
+        GrayImage::from_fn(self.mask.width(), self.mask.height(), |x, y| {
+            image::Luma([if self.mask.get_pixel(x, y)[0] > t { 255 } else { 0 }])
+        })
+    }
+}
+
+/// The outcome of one landmark model run, in image-normalised coordinates.
+struct LandmarkPass {
+    landmarks: Vec<NormLandmark>,
+    world: Vec<[f32; 3]>,
+    presence: f32,
+    segmentation: Vec<f32>,
+    crop: CropTransform,
+}
+
+/// Analyses person photos. Create once (it loads the models and keeps the
+/// inference sessions) and call [`PersonAnalyzer::analyze`] per photo; it can
+/// be shared between threads.
+pub struct PersonAnalyzer {
+    pose_detector: Box<dyn Model>,
+    pose_landmarks: Box<dyn Model>,
+    face_detector: Option<Box<dyn Model>>,
+    face_mesh: Option<Box<dyn Model>>,
+    pose_anchors: Vec<Anchor>,
+    face_anchors: Vec<Anchor>,
+    options: AnalyzerOptions,
+}
+
+impl std::fmt::Debug for PersonAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonAnalyzer").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+/// `libonnxruntime.so*` inside the asset cache next to `models_dir`.
+pub fn default_onnxruntime_library(models_dir: &Path) -> PathBuf {
+    let capi = models_dir.parent().unwrap_or(models_dir).join("assets/onnxruntime/capi");
+    let found = std::fs::read_dir(&capi).ok().and_then(|entries| {
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libonnxruntime.so")))
+            .collect();
+        // The longest name is the fully versioned file, not a symlink alias.
+        names.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+        names.into_iter().next()
+    });
+    found.unwrap_or_else(|| capi.join("libonnxruntime.so"))
+}
+
+impl PersonAnalyzer {
+    /// Loads the models from `models_dir` with ONNX Runtime.
+    pub fn new(models_dir: impl AsRef<Path>, options: AnalyzerOptions) -> Result<Self, PersonError> {
+        let models_dir = models_dir.as_ref();
+        let library = options.onnxruntime_library.clone().unwrap_or_else(|| default_onnxruntime_library(models_dir));
+        let backend = OrtBackend::new(&library, options.threads)?;
+        Self::with_backend(models_dir, &backend, options)
+    }
+
+    /// Loads the models from `models_dir` with any inference backend.
+    pub fn with_backend(
+        models_dir: impl AsRef<Path>,
+        backend: &dyn InferenceBackend,
+        options: AnalyzerOptions,
+    ) -> Result<Self, PersonError> {
+        let dir = models_dir.as_ref();
+        let pose_detector = backend.load(&dir.join(POSE_DETECTION_MODEL))?;
+        let pose_landmarks = backend.load(&dir.join(POSE_LANDMARK_MODEL))?;
+        let (face_detector, face_mesh) = if options.face {
+            (Some(backend.load(&dir.join(FACE_DETECTION_MODEL))?), Some(backend.load(&dir.join(FACE_LANDMARK_MODEL))?))
+        } else {
+            (None, None)
+        };
+        Ok(PersonAnalyzer {
+            pose_detector,
+            pose_landmarks,
+            face_detector,
+            face_mesh,
+            pose_anchors: generate_anchors(&AnchorOptions::pose_detection()),
+            face_anchors: generate_anchors(&AnchorOptions::face_detection_short_range()),
+            options,
+        })
+    }
+
+    /// The options the analyzer was built with.
+    pub fn options(&self) -> &AnalyzerOptions {
+        &self.options
+    }
+
+    /// Runs the pose detector on the whole (letterboxed) image and returns
+    /// every person found, best first, in image-normalised coordinates.
+    pub fn detect_people(&self, image: &RgbImage) -> Result<Vec<Detection>, PersonError> {
+        check_image(image)?;
+        let size = (image.width(), image.height());
+        let (crop, pad) = letterbox(size, DETECTOR_SIZE, DETECTOR_SIZE);
+        let input = crop_to_tensor(image, &crop, Border::Zero, -1.0, 1.0);
+        let outputs = self.pose_detector.run_single(&[1, 224, 224, 3], &input)?;
+        let boxes = find_output(&outputs, self.pose_anchors.len() * 12, "pose detector boxes")?;
+        let scores = find_output(&outputs, self.pose_anchors.len(), "pose detector scores")?;
+        let decoded = decode(boxes, scores, &self.pose_anchors, &DecodeOptions::pose_detection(self.options.min_detection_score));
+        let mut people = weighted_nms(decoded, 0.3);
+        for d in &mut people {
+            remove_letterbox(d, pad);
+        }
+        Ok(people)
+    }
+
+    /// The full analysis of the most prominent person of `image`.
+    pub fn analyze(&self, image: &RgbImage) -> Result<PersonAnalysis, PersonError> {
+        let size = (image.width(), image.height());
+        let people = self.detect_people(image)?;
+        let Some(person) = people.first() else {
+            return Err(PersonError::NoPerson(format!(
+                "the pose detector found nobody above score {} in the {}×{} photo",
+                self.options.min_detection_score, size.0, size.1
+            )));
+        };
+        let (Some(&hip), Some(&top)) = (person.keypoints.first(), person.keypoints.get(1)) else {
+            return Err(PersonError::Inference("pose detection without its alignment keypoints".into()));
+        };
+        let mut roi = alignment_roi(hip, top, size, 90.0, 1.25);
+        let mut pass = self.landmark_pass(image, &roi)?;
+        for _ in 0..self.options.refine_passes {
+            let next_roi = landmarks_roi(&pass.landmarks, size);
+            let next = self.landmark_pass(image, &next_roi)?;
+            // A refine crop that loses the person would make things worse:
+            // keep the previous pass then.
+            if next.presence < self.options.min_presence {
+                break;
+            }
+            roi = next_roi;
+            pass = next;
+        }
+        if pass.presence < self.options.min_presence {
+            return Err(PersonError::NoPerson(format!(
+                "the landmark model's presence score {:.3} is below {} for the detected person",
+                pass.presence, self.options.min_presence
+            )));
+        }
+        let (iw, ih) = (size.0 as f32, size.1 as f32);
+        let image_landmarks: Vec<Landmark> = pass
+            .landmarks
+            .iter()
+            .take(BLAZEPOSE_COUNT)
+            .map(|l| Landmark { x: l.x * iw, y: l.y * ih, z: l.z * iw, visibility: l.visibility, presence: l.presence })
+            .collect();
+        let probs = mask_to_image(&pass.segmentation, LANDMARK_SIZE as usize, LANDMARK_SIZE as usize, &pass.crop, size);
+        let mask = GrayImage::from_vec(size.0, size.1, probs.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect())
+            .ok_or_else(|| PersonError::InvalidImage("mask size mismatch".into()))?;
+        let face = match (&self.face_detector, &self.face_mesh) {
+            (Some(det), Some(mesh)) => self.analyze_face(image, &image_landmarks, det.as_ref(), mesh.as_ref())?,
+            _ => None,
+        };
+        Ok(PersonAnalysis {
+            landmarks: PoseLandmarks {
+                image_size: [size.0, size.1],
+                image: image_landmarks,
+                world: pass.world.into_iter().take(BLAZEPOSE_COUNT).collect(),
+            },
+            people_detected: people.len(),
+            detection_score: person.score,
+            presence: pass.presence,
+            roi,
+            mask,
+            face,
+        })
+    }
+
+    fn landmark_pass(&self, image: &RgbImage, roi: &NormRect) -> Result<LandmarkPass, PersonError> {
+        let size = (image.width(), image.height());
+        let crop = CropTransform::from_norm_rect(roi, size, LANDMARK_SIZE, LANDMARK_SIZE);
+        let input = crop_to_tensor(image, &crop, Border::Replicate, 0.0, 1.0);
+        let outputs = self.pose_landmarks.run_single(&[1, 256, 256, 3], &input)?;
+        let raw = find_output(&outputs, MODEL_LANDMARKS * 5, "pose landmarks")?;
+        let flag = find_output(&outputs, 1, "pose presence")?;
+        let segmentation = find_output(&outputs, 256 * 256, "segmentation")?;
+        let heatmap = find_output(&outputs, 64 * 64 * MODEL_LANDMARKS, "heatmap")?;
+        let world_raw = find_output(&outputs, MODEL_LANDMARKS * 3, "world landmarks")?;
+        let mut lms = decode_landmarks(raw, MODEL_LANDMARKS, LANDMARK_SIZE as f32, 5);
+        refine_from_heatmap(&mut lms, heatmap, 64, 64, MODEL_LANDMARKS);
+        let landmarks = lms.iter().map(|l| project(l, roi)).collect();
+        Ok(LandmarkPass {
+            landmarks,
+            world: project_world(world_raw, roi, MODEL_LANDMARKS),
+            // The model ends in a logistic: the flag is a probability already.
+            presence: flag[0],
+            segmentation: segmentation.to_vec(),
+            crop,
+        })
+    }
+
+    /// Face detector on a square crop around the pose's face landmarks (the
+    /// short-range detector expects a face filling a good part of its input,
+    /// which a full-body photo does not give), then the mesh on the face ROI.
+    fn analyze_face(
+        &self,
+        image: &RgbImage,
+        pose: &[Landmark],
+        detector: &dyn Model,
+        mesh: &dyn Model,
+    ) -> Result<Option<FaceAnalysis>, PersonError> {
+        let face_points: Vec<&Landmark> = pose.iter().take(11).collect();
+        let mean_visibility = face_points.iter().map(|l| l.visibility).sum::<f32>() / face_points.len().max(1) as f32;
+        if face_points.len() < 11 || mean_visibility < 0.5 {
+            return Ok(None);
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for l in &face_points {
+            x0 = x0.min(l.x);
+            y0 = y0.min(l.y);
+            x1 = x1.max(l.x);
+            y1 = y1.max(l.y);
+        }
+        let side = ((x1 - x0).max(y1 - y0) * 3.0).max(16.0);
+        let crop = CropTransform {
+            cx: (x0 + x1) / 2.0,
+            cy: (y0 + y1) / 2.0,
+            w: side,
+            h: side,
+            rotation: 0.0,
+            out_w: FACE_DETECTOR_SIZE,
+            out_h: FACE_DETECTOR_SIZE,
+        };
+        let input = crop_to_tensor(image, &crop, Border::Zero, -1.0, 1.0);
+        let outputs = detector.run_single(&[1, 128, 128, 3], &input)?;
+        let boxes = find_output(&outputs, self.face_anchors.len() * 16, "face detector boxes")?;
+        let scores = find_output(&outputs, self.face_anchors.len(), "face detector scores")?;
+        let faces = weighted_nms(
+            decode(boxes, scores, &self.face_anchors, &DecodeOptions::face_detection_short_range(0.5)),
+            0.3,
+        );
+        let Some(face) = faces.first() else { return Ok(None) };
+        let s = FACE_DETECTOR_SIZE as f32;
+        let to_px = |x: f32, y: f32| crop.to_image(x * s, y * s);
+        let (bx0, by0) = to_px(face.xmin, face.ymin);
+        let (bx1, by1) = to_px(face.xmin + face.width, face.ymin + face.height);
+        let keypoints: Vec<[f32; 2]> = face.keypoints.iter().map(|&(x, y)| to_px(x, y)).map(|(x, y)| [x, y]).collect();
+        if keypoints.len() < 2 {
+            return Ok(None);
+        }
+        // face_detection_front_detection_to_roi: box centre, rotation from
+        // the eyes (target 0°), ×1.5, square.
+        let size = (image.width(), image.height());
+        let (iw, ih) = (size.0 as f32, size.1 as f32);
+        let rotation = crate::geometry::normalize_radians(
+            -(-(keypoints[1][1] - keypoints[0][1])).atan2(keypoints[1][0] - keypoints[0][0]),
+        );
+        let rect = transform_rect(
+            NormRect {
+                x_center: (bx0 + bx1) / 2.0 / iw,
+                y_center: (by0 + by1) / 2.0 / ih,
+                width: (bx1 - bx0) / iw,
+                height: (by1 - by0) / ih,
+                rotation,
+            },
+            size,
+            1.5,
+            1.5,
+            true,
+        );
+        let mesh_crop = CropTransform::from_norm_rect(&rect, size, FACE_MESH_SIZE, FACE_MESH_SIZE);
+        let input = crop_to_tensor(image, &mesh_crop, Border::Replicate, 0.0, 1.0);
+        let outputs = mesh.run_single(&[1, 192, 192, 3], &input)?;
+        let raw = find_output(&outputs, FACE_MESH_POINTS * 3, "face mesh")?;
+        let flag = find_output(&outputs, 1, "face presence")?;
+        let mesh_points = decode_landmarks(raw, FACE_MESH_POINTS, FACE_MESH_SIZE as f32, 3)
+            .iter()
+            .map(|l| project(l, &rect))
+            .map(|l| [l.x * iw, l.y * ih, l.z * iw])
+            .collect();
+        Ok(Some(FaceAnalysis {
+            score: face.score,
+            bbox: [bx0, by0, bx1 - bx0, by1 - by0],
+            keypoints,
+            mesh: mesh_points,
+            mesh_score: sigmoid(flag[0]),
+        }))
+    }
+}
+
+/// MediaPipe's `pose_landmarks_to_roi`: the auxiliary hip-centre (33) and
+/// scale (34) landmarks define the next ROI exactly as the detector's
+/// keypoints did.
+fn landmarks_roi(landmarks: &[NormLandmark], size: (u32, u32)) -> NormRect {
+    match (landmarks.get(33), landmarks.get(34)) {
+        (Some(c), Some(s)) => alignment_roi((c.x, c.y), (s.x, s.y), size, 90.0, 1.25),
+        _ => NormRect { x_center: 0.5, y_center: 0.5, width: 1.0, height: 1.0, rotation: 0.0 },
+    }
+}
+
+fn check_image(image: &RgbImage) -> Result<(), PersonError> {
+    if image.width() == 0 || image.height() == 0 {
+        return Err(PersonError::InvalidImage(format!("empty image ({}×{})", image.width(), image.height())));
+    }
+    Ok(())
+}
+
+/// Outputs are found by element count: converters name them differently
+/// (TFLite `Identity_2`, tf2onnx, our importer), but the sizes are unique
+/// within each model.
+fn find_output<'a>(outputs: &'a [NamedTensor], len: usize, what: &str) -> Result<&'a [f32], PersonError> {
+    outputs
+        .iter()
+        .find(|o| o.tensor.len() == len)
+        .map(|o| o.tensor.data.as_slice())
+        .ok_or_else(|| {
+            let sizes: Vec<usize> = outputs.iter().map(|o| o.tensor.len()).collect();
+            PersonError::Inference(format!("model has no {what} output of {len} values (outputs: {sizes:?})"))
+        })
+}
