@@ -217,8 +217,13 @@ def cmd_bench(args):
                 pose.process(img)
                 times.append((time.perf_counter() - t) * 1e3)
             times.sort()
-            results[name] = {"median_ms": times[len(times) // 2], "mean_ms": sum(times) / len(times)}
-            print(f"mediapipe {name}: median {results[name]['median_ms']:.1f} ms, mean {results[name]['mean_ms']:.1f} ms")
+            results[name] = {
+                "median_ms": times[len(times) // 2],
+                "mean_ms": sum(times) / len(times),
+                "min_ms": times[0],
+            }
+            r = results[name]
+            print(f"mediapipe {name}: median {r['median_ms']:.1f} ms, mean {r['mean_ms']:.1f} ms, min {r['min_ms']:.1f} ms")
     print(json.dumps(results))
 
 

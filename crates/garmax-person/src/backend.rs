@@ -121,6 +121,10 @@ impl InferenceBackend for OrtBackend {
             .map_err(|e| err(&e))?
             .with_inter_threads(1)
             .map_err(|e| err(&e))?
+            // All optimisations, including the NCHWc layout transform: on
+            // these MobileNet-style models it halves the run time.
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+            .map_err(|e| err(&e))?
             .commit_from_file(path)
             .map_err(|e| err(&e))?;
         let inputs = session.inputs().iter().map(|o| o.name().to_string()).collect();

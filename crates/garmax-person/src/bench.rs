@@ -21,6 +21,8 @@ pub struct BenchImage {
     pub median_ms: f64,
     /// Mean milliseconds per call.
     pub mean_ms: f64,
+    /// Fastest call: the least disturbed by other load on a shared machine.
+    pub min_ms: f64,
 }
 
 /// Times `analyzer.analyze` `repeats` times per image (plus one warm-up).
@@ -42,6 +44,7 @@ pub fn bench_pose(analyzer: &PersonAnalyzer, images: &[(String, RgbImage)], repe
             width: img.width(),
             height: img.height(),
             median_ms: times[times.len() / 2],
+            min_ms: times[0],
             mean_ms,
         });
     }

@@ -84,7 +84,8 @@ pub fn decode(raw_boxes: &[f32], raw_scores: &[f32], anchors: &[Anchor], o: &Dec
     for (i, a) in anchors.iter().enumerate().take(n) {
         let logit = raw_scores[i].clamp(-o.score_clipping_thresh, o.score_clipping_thresh);
         let score = sigmoid(logit);
-        if !(score >= o.min_score_thresh) {
+        // NaN scores (a broken model) fail this test too.
+        if score.is_nan() || score < o.min_score_thresh {
             continue;
         }
         let r = &raw_boxes[i * o.num_coords..(i + 1) * o.num_coords];

@@ -67,7 +67,7 @@ fn fill_convex(img: &mut RgbImage, pts: &[(f32, f32)], color: [u8; 3], alpha: f3
     }
     let ymin = pts.iter().map(|p| p.1).fold(f32::MAX, f32::min).floor().max(0.0);
     let ymax = pts.iter().map(|p| p.1).fold(f32::MIN, f32::max).ceil().min(img.height() as f32 - 1.0);
-    if !(ymin <= ymax) {
+    if ymin.is_nan() || ymax.is_nan() || ymin > ymax {
         return;
     }
     for y in ymin as u32..=ymax as u32 {
@@ -87,7 +87,7 @@ fn fill_convex(img: &mut RgbImage, pts: &[(f32, f32)], color: [u8; 3], alpha: f3
         }
         let x0 = lo.round().max(0.0);
         let x1 = hi.round().min(img.width() as f32 - 1.0);
-        if !(x0 <= x1) {
+        if x0.is_nan() || x1.is_nan() || x0 > x1 {
             continue;
         }
         for x in x0 as u32..=x1 as u32 {

@@ -6,7 +6,7 @@
 //! the image.
 
 use crate::detection::sigmoid;
-use crate::geometry::{CropTransform, NormRect};
+use crate::geometry::{CropTransform, NormRect, round_to_i64};
 
 /// Landmarks the model predicts: 33 body points + 6 auxiliary (the first two
 /// auxiliary ones define the next ROI).
@@ -120,20 +120,43 @@ pub fn mask_to_image(logits: &[f32], n_w: usize, n_h: usize, crop: &CropTransfor
     let at = |x: i64, y: i64| -> f32 {
         if x < 0 || y < 0 || x >= n_w as i64 || y >= n_h as i64 { 0.0 } else { probs[y as usize * n_w + x as usize] }
     };
-    // The tensor-space crop has out size = the mask size.
-    let t = CropTransform { out_w: n_w as u32, out_h: n_h as u32, ..*crop };
+    // Image pixel → mask pixel is affine: precompute it instead of calling
+    // `CropTransform::to_tensor` (a sin/cos each) per pixel.
+    if !(crop.w.abs() > f32::EPSILON && crop.h.abs() > f32::EPSILON) {
+        return out;
+    }
+    let (s, c) = (crop.rotation as f64).sin_cos();
+    let (kx, ky) = (n_w as f64 / crop.w as f64, n_h as f64 / crop.h as f64);
+    let (cx, cy) = (crop.cx as f64, crop.cy as f64);
+    // Incremental form of the affine map in 1/32-pixel units: one add per
+    // pixel and coordinate instead of a matrix product.
+    let (ax, ay) = (c * kx * 32.0, -s * ky * 32.0); // d(q)/dx
+    let (lim_w, lim_h) = (n_w as i64 * 32, n_h as i64 * 32);
     for y in 0..ih {
-        for x in 0..iw {
-            let Some((tx, ty)) = t.to_tensor(x as f32, y as f32) else { return out };
-            if !(tx > -1.0 && ty > -1.0 && tx < n_w as f32 && ty < n_h as f32) {
+        let dy = y as f64 - cy;
+        let dx0 = -cx;
+        let mut qxf = (c * dx0 + s * dy) * kx * 32.0 + 16.0 * n_w as f64;
+        let mut qyf = (-s * dx0 + c * dy) * ky * 32.0 + 16.0 * n_h as f64;
+        let row = &mut out[y * iw..(y + 1) * iw];
+        for px in row.iter_mut() {
+            // 1/32-pixel coordinates as OpenCV's warpAffine uses them.
+            let (qx, qy) = (round_to_i64(qxf), round_to_i64(qyf));
+            qxf += ax;
+            qyf += ay;
+            if !(qx > -32 && qy > -32 && qx < lim_w && qy < lim_h) {
                 continue;
             }
-            let (x0, y0) = (tx.floor(), ty.floor());
-            let (fx, fy) = (tx - x0, ty - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
-            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
-            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
-            out[y * iw + x] = top * (1.0 - fy) + bottom * fy;
+            let (x0, y0) = (qx >> 5, qy >> 5);
+            let (fx, fy) = ((qx & 31) as f32 / 32.0, (qy & 31) as f32 / 32.0);
+            let (p00, p10, p01, p11) = if x0 >= 0 && y0 >= 0 && x0 + 1 < n_w as i64 && y0 + 1 < n_h as i64 {
+                let i = y0 as usize * n_w + x0 as usize;
+                (probs[i], probs[i + 1], probs[i + n_w], probs[i + n_w + 1])
+            } else {
+                (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1))
+            };
+            let top = p00 * (1.0 - fx) + p10 * fx;
+            let bottom = p01 * (1.0 - fx) + p11 * fx;
+            *px = top * (1.0 - fy) + bottom * fy;
         }
     }
     out
@@ -172,7 +195,7 @@ mod tests {
     fn mask_maps_back_to_the_image() {
         // ROI = right half of a 4×2 image; mask all "person".
         let crop = CropTransform { cx: 3.0, cy: 1.0, w: 2.0, h: 2.0, rotation: 0.0, out_w: 4, out_h: 4 };
-        let m = mask_to_image(&vec![10.0; 16], 4, 4, &crop, (4, 2));
+        let m = mask_to_image(&[10.0; 16], 4, 4, &crop, (4, 2));
         assert!(m[0] < 0.01, "left half outside the ROI");
         assert!(m[3] > 0.99 || m[2] > 0.99);
     }
