@@ -112,6 +112,8 @@ def transforms(w, h):
         ("rot-30", w, h, {"angle_deg": -30.0, "scale": 0.85}),
         ("rot+15_flip_shift", w, h, {"angle_deg": 15.0, "flip": True, "tx": -0.08 * w, "scale": 0.9}),
         ("wide_canvas", int(w * 1.6), h, {"tx": 0.1 * w}),
+        ("tall_canvas", w, int(h * 1.5), {"ty": 0.05 * h, "angle_deg": -8.0}),
+        ("rot+20_scale1.1", w, h, {"angle_deg": 20.0, "scale": 1.1, "ty": 0.05 * h}),
     ]
 
 
@@ -140,13 +142,44 @@ def rle_fast(mask: np.ndarray):
 
 
 def run_mediapipe(img: np.ndarray):
-    import mediapipe as mp
+    """MediaPipe's pose graph on one image, twice, in video mode without
+    smoothing: frame 0 is exactly the static-image result (the detector runs);
+    frame 1 is the tracking result, the landmark model on the ROI that frame
+    0's landmarks define (`pose_rect_from_landmarks`, recorded too). garmax's
+    refine pass is that second step.
 
-    # A fresh graph per image: no tracking or smoothing state carries over.
-    with mp.solutions.pose.Pose(
-        static_image_mode=True, model_complexity=1, enable_segmentation=True
-    ) as pose:
-        res = pose.process(img)
+    Returns (static, tracking) references, or (None, None) without a person.
+    """
+    from mediapipe.python.solution_base import SolutionBase
+
+    # Same graph and side packets as mp.solutions.pose.Pose(model_complexity=1,
+    # enable_segmentation=True, smooth_landmarks=False, smooth_segmentation=False),
+    # plus the ROI output. A fresh graph per image: no state carries over.
+    graph = SolutionBase(
+        binary_graph_path="mediapipe/modules/pose_landmark/pose_landmark_cpu.binarypb",
+        side_inputs={
+            "model_complexity": 1,
+            "smooth_landmarks": False,
+            "enable_segmentation": True,
+            "smooth_segmentation": False,
+            "use_prev_landmarks": True,
+        },
+        outputs=["pose_landmarks", "pose_world_landmarks", "segmentation_mask", "pose_rect_from_landmarks"],
+    )
+    try:
+        first = graph.process({"image": img})
+        static = _result(img, first)
+        if static is None:
+            return None, None
+        r = first.pose_rect_from_landmarks
+        static["tracking_roi"] = [r.x_center, r.y_center, r.width, r.height, r.rotation]
+        tracking = _result(img, graph.process({"image": img}))
+        return static, tracking
+    finally:
+        graph.close()
+
+
+def _result(img, res):
     if res.pose_landmarks is None:
         return None
     h, w, _ = img.shape
@@ -174,7 +207,7 @@ def cmd_fixtures(args):
             m = affine(w, h, ow, oh, **kw)
             img = warp(src, m, ow, oh)
             t = time.time()
-            ref = run_mediapipe(img)
+            ref, tracking = run_mediapipe(img)
             print(f"{name}/{tname}: {ow}x{oh} {'person' if ref else 'NO PERSON'} {1e3 * (time.time() - t):.0f} ms")
             if args.save_images:
                 Image.fromarray(img).save(os.path.join(args.save_images, f"{name}_{tname}.png"))
@@ -186,11 +219,12 @@ def cmd_fixtures(args):
                     "out_size": [ow, oh],
                     "fnv1a64": fnv1a64_np(img),
                     "reference": ref,
+                    "reference_tracking": tracking,
                 }
             )
     doc = {
         "generator": "tools/reference/pose_reference.py",
-        "mediapipe": "0.10.14 solutions.pose static_image_mode=True model_complexity=1 enable_segmentation=True",
+        "mediapipe": "0.10.14 pose_landmark_cpu graph as solutions.pose(model_complexity=1, enable_segmentation=True, no smoothing): reference = static-image result (frame 0), reference_tracking = frame 1 on the ROI from frame 0 landmarks (reference.tracking_roi)",
         "photos": PHOTOS,
         "landmarks_units": "pixels of the transformed image; z scaled by width; visibility, presence",
         "mask_rle": "row-major runs of (MediaPipe mask > 0.5), starting with a run of zeros",

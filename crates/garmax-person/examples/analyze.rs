@@ -20,11 +20,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let analyzer = PersonAnalyzer::new(cache.join("models"), AnalyzerOptions { refine_passes, ..Default::default() })?;
     let img = image::open(&photo)?.to_rgb8();
     let people = analyzer.detect_people(&img)?;
-    let a = analyzer.analyze(&img)?;
+    // ROI=x,y,w,h,rotation (normalised) analyses that ROI without detection.
+    let a = match std::env::var("ROI").ok() {
+        Some(r) => {
+            let v: Vec<f32> = r.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            let [x_center, y_center, width, height, rotation] = v[..] else { return Err("ROI=x,y,w,h,rot".into()) };
+            analyzer.analyze_roi(&img, garmax_person::NormRect { x_center, y_center, width, height, rotation })?
+        }
+        None => analyzer.analyze(&img)?,
+    };
     let json = serde_json::json!({
         "detections": people,
         "people_detected": a.people_detected,
         "roi": a.roi,
+        "tracking_roi": a.tracking_roi,
         "presence": a.presence,
         "landmarks": a.landmarks,
         "coco17": keypoints::coco17(&a.landmarks),

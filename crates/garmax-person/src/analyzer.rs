@@ -94,6 +94,9 @@ pub struct PersonAnalysis {
     pub presence: f32,
     /// The ROI the final landmark pass used.
     pub roi: NormRect,
+    /// The ROI the final landmarks define (MediaPipe's
+    /// `pose_rect_from_landmarks`): where to look in the next video frame.
+    pub tracking_roi: NormRect,
     /// Person probability per pixel (0..=255 for 0..=1), image-sized.
     pub mask: GrayImage,
     /// The face, when one was found near the head.
@@ -223,7 +226,21 @@ impl PersonAnalyzer {
         let (Some(&hip), Some(&top)) = (person.keypoints.first(), person.keypoints.get(1)) else {
             return Err(PersonError::Inference("pose detection without its alignment keypoints".into()));
         };
-        let mut roi = alignment_roi(hip, top, size, 90.0, 1.25);
+        let roi = alignment_roi(hip, top, size, 90.0, 1.25);
+        let mut analysis = self.analyze_roi(image, roi)?;
+        analysis.people_detected = people.len();
+        analysis.detection_score = person.score;
+        Ok(analysis)
+    }
+
+    /// The analysis of the person inside `roi` without running the
+    /// detector — MediaPipe's tracking path, for video: pass the previous
+    /// frame's [`PersonAnalysis::tracking_roi`]. `people_detected` and
+    /// `detection_score` are 0 in the result.
+    pub fn analyze_roi(&self, image: &RgbImage, roi: NormRect) -> Result<PersonAnalysis, PersonError> {
+        check_image(image)?;
+        let size = (image.width(), image.height());
+        let mut roi = roi;
         let mut pass = self.landmark_pass(image, &roi)?;
         for _ in 0..self.options.refine_passes {
             let next_roi = landmarks_roi(&pass.landmarks, size);
@@ -257,13 +274,14 @@ impl PersonAnalyzer {
             _ => None,
         };
         Ok(PersonAnalysis {
+            tracking_roi: landmarks_roi(&pass.landmarks, size),
             landmarks: PoseLandmarks {
                 image_size: [size.0, size.1],
                 image: image_landmarks,
                 world: pass.world.into_iter().take(BLAZEPOSE_COUNT).collect(),
             },
-            people_detected: people.len(),
-            detection_score: person.score,
+            people_detected: 0,
+            detection_score: 0.0,
             presence: pass.presence,
             roi,
             mask,
