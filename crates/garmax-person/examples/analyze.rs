@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache = std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax"));
+    garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
     let refine_passes = std::env::var("REFINE_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let analyzer = PersonAnalyzer::new(cache.join("models"), AnalyzerOptions { refine_passes, ..Default::default() })?;
     let img = image::open(&photo)?.to_rgb8();

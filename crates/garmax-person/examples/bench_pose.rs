@@ -16,6 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache = std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax"));
+    // The ONNX files come from the product's own importer (once).
+    garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
     let repeats = std::env::args().nth(1).and_then(|v| v.parse().ok()).unwrap_or(20);
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let photos = [

@@ -20,15 +20,34 @@ pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// An analyzer on the cached models, or `None` (with a note on stderr) when
-/// the models or ONNX Runtime are not there, so the suite still runs on a
-/// machine without the assets.
+/// The ONNX models the tests use: converted from the cached TFLite files by
+/// `garmax-tflite` (the product's own importer) into this test build's
+/// temporary directory, once per test binary. `None` when the TFLite assets
+/// are missing.
+pub fn models_dir() -> Option<PathBuf> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("garmax-person-models");
+        match garmax_person::convert_models(&cache_root().join("assets"), &dir, true) {
+            Ok(_) => Some(dir),
+            Err(e) => {
+                eprintln!("SKIP: cannot convert the MediaPipe models: {e} (run `garmax models fetch`)");
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+/// An analyzer on the converted models, or `None` (with a note on stderr)
+/// when the assets or ONNX Runtime are not there, so the suite still runs on
+/// a machine without them.
 pub fn analyzer(options: AnalyzerOptions) -> Option<PersonAnalyzer> {
-    let models = cache_root().join("models");
-    if !models.join(garmax_person::analyzer::POSE_LANDMARK_MODEL).is_file() {
-        eprintln!("SKIP: no converted models in {} (run `garmax models fetch`)", models.display());
-        return None;
-    }
+    let models = models_dir()?;
+    let options = AnalyzerOptions {
+        onnxruntime_library: Some(garmax_person::default_onnxruntime_library(&cache_root().join("models"))),
+        ..options
+    };
     match PersonAnalyzer::new(&models, options) {
         Ok(a) => Some(a),
         Err(e) => {
