@@ -222,8 +222,25 @@ def cmd_fixtures(args):
                     "reference_tracking": tracking,
                 }
             )
+    # Face mesh reference on the untransformed photos: MediaPipe FaceMesh
+    # (short-range detector on the whole image, 468 points, no iris refine).
+    import mediapipe as mp
+
+    face_mesh = {}
+    for name in PHOTOS:
+        img = load_photo(name, args.cache, args.out)
+        h, w, _ = img.shape
+        with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False) as fm:
+            res = fm.process(img)
+        face_mesh[name] = (
+            [[l.x * w, l.y * h, l.z * w] for l in res.multi_face_landmarks[0].landmark]
+            if res.multi_face_landmarks
+            else None
+        )
+        print(f"face mesh {name}: {'found' if face_mesh[name] else 'none'}")
     doc = {
         "generator": "tools/reference/pose_reference.py",
+        "face_mesh": face_mesh,
         "mediapipe": "0.10.14 pose_landmark_cpu graph as solutions.pose(model_complexity=1, enable_segmentation=True, no smoothing): reference = static-image result (frame 0), reference_tracking = frame 1 on the ROI from frame 0 landmarks (reference.tracking_roi)",
         "photos": PHOTOS,
         "landmarks_units": "pixels of the transformed image; z scaled by width; visibility, presence",

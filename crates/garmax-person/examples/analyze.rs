@@ -15,18 +15,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = args.next().map(PathBuf::from);
     let cache = std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
+        });
     garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
-    let refine_passes = std::env::var("REFINE_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let analyzer = PersonAnalyzer::new(cache.join("models"), AnalyzerOptions { refine_passes, ..Default::default() })?;
+    let refine_passes = std::env::var("REFINE_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let analyzer = PersonAnalyzer::new(
+        cache.join("models"),
+        AnalyzerOptions {
+            refine_passes,
+            ..Default::default()
+        },
+    )?;
     let img = image::open(&photo)?.to_rgb8();
     let people = analyzer.detect_people(&img)?;
     // ROI=x,y,w,h,rotation (normalised) analyses that ROI without detection.
     let a = match std::env::var("ROI").ok() {
         Some(r) => {
             let v: Vec<f32> = r.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-            let [x_center, y_center, width, height, rotation] = v[..] else { return Err("ROI=x,y,w,h,rot".into()) };
-            analyzer.analyze_roi(&img, garmax_person::NormRect { x_center, y_center, width, height, rotation })?
+            let [x_center, y_center, width, height, rotation] = v[..] else {
+                return Err("ROI=x,y,w,h,rot".into());
+            };
+            analyzer.analyze_roi(
+                &img,
+                garmax_person::NormRect {
+                    x_center,
+                    y_center,
+                    width,
+                    height,
+                    rotation,
+                },
+            )?
         }
         None => analyzer.analyze(&img)?,
     };
@@ -46,7 +68,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         draw::pose_map(&a).save(dir.join("pose.png"))?;
         draw::overlay(&img, &a).save(dir.join("overlay.png"))?;
         a.mask.save(dir.join("person_mask.png"))?;
-        std::fs::write(dir.join("openpose.json"), serde_json::to_string(&keypoints::openpose_json(&a.landmarks, 0.3))?)?;
+        std::fs::write(
+            dir.join("openpose.json"),
+            serde_json::to_string(&keypoints::openpose_json(&a.landmarks, 0.3))?,
+        )?;
     }
     Ok(())
 }

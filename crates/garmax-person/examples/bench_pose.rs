@@ -15,22 +15,37 @@ use garmax_person::{AnalyzerOptions, PersonAnalyzer, bench::bench_pose};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cache = std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
+        });
     // The ONNX files come from the product's own importer (once).
     garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
-    let repeats = std::env::args().nth(1).and_then(|v| v.parse().ok()).unwrap_or(20);
+    let repeats = std::env::args()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let photos = [
         ("astronaut", cache.join("assets/skimage/data/astronaut.png")),
         ("camera", cache.join("assets/skimage/data/camera.png")),
-        ("faceapi_sample4_crop", fixtures.join("faceapi_sample4_crop.png")),
+        (
+            "faceapi_sample4_crop",
+            fixtures.join("faceapi_sample4_crop.png"),
+        ),
     ];
     let images = photos
         .iter()
         .map(|(n, p)| Ok((n.to_string(), image::open(p)?.to_rgb8())))
         .collect::<Result<Vec<_>, image::ImageError>>()?;
     for (label, options) in [
-        ("mediapipe-equivalent (no refine, no face)", AnalyzerOptions { refine_passes: 0, face: false, ..Default::default() }),
+        (
+            "mediapipe-equivalent (no refine, no face)",
+            AnalyzerOptions {
+                refine_passes: 0,
+                face: false,
+                ..Default::default()
+            },
+        ),
         ("default (refine pass + face)", AnalyzerOptions::default()),
     ] {
         let analyzer = PersonAnalyzer::new(cache.join("models"), options)?;

@@ -11,9 +11,12 @@ use crate::anchors::{Anchor, AnchorOptions, generate_anchors};
 use crate::backend::{InferenceBackend, Model, NamedTensor, OrtBackend};
 use crate::detection::{DecodeOptions, Detection, decode, remove_letterbox, sigmoid, weighted_nms};
 use crate::error::PersonError;
-use crate::geometry::{Border, CropTransform, NormRect, alignment_roi, crop_to_tensor, letterbox, transform_rect};
+use crate::geometry::{
+    Border, CropTransform, NormRect, alignment_roi, crop_to_tensor, letterbox, transform_rect,
+};
 use crate::landmarks::{
-    MODEL_LANDMARKS, NormLandmark, decode_landmarks, mask_to_image, project, project_world, refine_from_heatmap,
+    MODEL_LANDMARKS, NormLandmark, decode_landmarks, mask_to_image, project, project_world,
+    refine_from_heatmap,
 };
 
 /// File names of the converted models inside the models directory.
@@ -108,10 +111,17 @@ impl PersonAnalysis {
     pub fn binary_mask(&self, threshold: f32) -> GrayImage {
         let t = (threshold.clamp(0.0, 1.0) * 255.0).round() as u8;
         GrayImage::from_fn(self.mask.width(), self.mask.height(), |x, y| {
-            image::Luma([if self.mask.get_pixel(x, y)[0] > t { 255 } else { 0 }])
+            image::Luma([if self.mask.get_pixel(x, y)[0] > t {
+                255
+            } else {
+                0
+            }])
         })
     }
 }
+
+/// A face detection in image pixels: score, box (x0, y0, x1, y1), keypoints.
+type FaceBox = (f32, [f32; 4], Vec<[f32; 2]>);
 
 /// The outcome of one landmark model run, in image-normalised coordinates.
 struct LandmarkPass {
@@ -137,17 +147,26 @@ pub struct PersonAnalyzer {
 
 impl std::fmt::Debug for PersonAnalyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PersonAnalyzer").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("PersonAnalyzer")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
 /// `libonnxruntime.so*` inside the asset cache next to `models_dir`.
 pub fn default_onnxruntime_library(models_dir: &Path) -> PathBuf {
-    let capi = models_dir.parent().unwrap_or(models_dir).join("assets/onnxruntime/capi");
+    let capi = models_dir
+        .parent()
+        .unwrap_or(models_dir)
+        .join("assets/onnxruntime/capi");
     let found = std::fs::read_dir(&capi).ok().and_then(|entries| {
         let mut names: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libonnxruntime.so")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("libonnxruntime.so"))
+            })
             .collect();
         // The longest name is the fully versioned file, not a symlink alias.
         names.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
@@ -158,9 +177,15 @@ pub fn default_onnxruntime_library(models_dir: &Path) -> PathBuf {
 
 impl PersonAnalyzer {
     /// Loads the models from `models_dir` with ONNX Runtime.
-    pub fn new(models_dir: impl AsRef<Path>, options: AnalyzerOptions) -> Result<Self, PersonError> {
+    pub fn new(
+        models_dir: impl AsRef<Path>,
+        options: AnalyzerOptions,
+    ) -> Result<Self, PersonError> {
         let models_dir = models_dir.as_ref();
-        let library = options.onnxruntime_library.clone().unwrap_or_else(|| default_onnxruntime_library(models_dir));
+        let library = options
+            .onnxruntime_library
+            .clone()
+            .unwrap_or_else(|| default_onnxruntime_library(models_dir));
         let backend = OrtBackend::new(&library, options.threads)?;
         Self::with_backend(models_dir, &backend, options)
     }
@@ -175,7 +200,10 @@ impl PersonAnalyzer {
         let pose_detector = backend.load(&dir.join(POSE_DETECTION_MODEL))?;
         let pose_landmarks = backend.load(&dir.join(POSE_LANDMARK_MODEL))?;
         let (face_detector, face_mesh) = if options.face {
-            (Some(backend.load(&dir.join(FACE_DETECTION_MODEL))?), Some(backend.load(&dir.join(FACE_LANDMARK_MODEL))?))
+            (
+                Some(backend.load(&dir.join(FACE_DETECTION_MODEL))?),
+                Some(backend.load(&dir.join(FACE_LANDMARK_MODEL))?),
+            )
         } else {
             (None, None)
         };
@@ -203,9 +231,18 @@ impl PersonAnalyzer {
         let (crop, pad) = letterbox(size, DETECTOR_SIZE, DETECTOR_SIZE);
         let input = crop_to_tensor(image, &crop, Border::Zero, -1.0, 1.0);
         let outputs = self.pose_detector.run_single(&[1, 224, 224, 3], &input)?;
-        let boxes = find_output(&outputs, self.pose_anchors.len() * 12, "pose detector boxes")?;
+        let boxes = find_output(
+            &outputs,
+            self.pose_anchors.len() * 12,
+            "pose detector boxes",
+        )?;
         let scores = find_output(&outputs, self.pose_anchors.len(), "pose detector scores")?;
-        let decoded = decode(boxes, scores, &self.pose_anchors, &DecodeOptions::pose_detection(self.options.min_detection_score));
+        let decoded = decode(
+            boxes,
+            scores,
+            &self.pose_anchors,
+            &DecodeOptions::pose_detection(self.options.min_detection_score),
+        );
         let mut people = weighted_nms(decoded, 0.3);
         for d in &mut people {
             remove_letterbox(d, pad);
@@ -224,7 +261,9 @@ impl PersonAnalyzer {
             )));
         };
         let (Some(&hip), Some(&top)) = (person.keypoints.first(), person.keypoints.get(1)) else {
-            return Err(PersonError::Inference("pose detection without its alignment keypoints".into()));
+            return Err(PersonError::Inference(
+                "pose detection without its alignment keypoints".into(),
+            ));
         };
         let roi = alignment_roi(hip, top, size, 90.0, 1.25);
         let mut analysis = self.analyze_roi(image, roi)?;
@@ -237,7 +276,11 @@ impl PersonAnalyzer {
     /// detector — MediaPipe's tracking path, for video: pass the previous
     /// frame's [`PersonAnalysis::tracking_roi`]. `people_detected` and
     /// `detection_score` are 0 in the result.
-    pub fn analyze_roi(&self, image: &RgbImage, roi: NormRect) -> Result<PersonAnalysis, PersonError> {
+    pub fn analyze_roi(
+        &self,
+        image: &RgbImage,
+        roi: NormRect,
+    ) -> Result<PersonAnalysis, PersonError> {
         check_image(image)?;
         let size = (image.width(), image.height());
         let mut roi = roi;
@@ -264,13 +307,34 @@ impl PersonAnalyzer {
             .landmarks
             .iter()
             .take(BLAZEPOSE_COUNT)
-            .map(|l| Landmark { x: l.x * iw, y: l.y * ih, z: l.z * iw, visibility: l.visibility, presence: l.presence })
+            .map(|l| Landmark {
+                x: l.x * iw,
+                y: l.y * ih,
+                z: l.z * iw,
+                visibility: l.visibility,
+                presence: l.presence,
+            })
             .collect();
-        let probs = mask_to_image(&pass.segmentation, LANDMARK_SIZE as usize, LANDMARK_SIZE as usize, &pass.crop, size);
-        let mask = GrayImage::from_vec(size.0, size.1, probs.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect())
-            .ok_or_else(|| PersonError::InvalidImage("mask size mismatch".into()))?;
+        let probs = mask_to_image(
+            &pass.segmentation,
+            LANDMARK_SIZE as usize,
+            LANDMARK_SIZE as usize,
+            &pass.crop,
+            size,
+        );
+        let mask = GrayImage::from_vec(
+            size.0,
+            size.1,
+            probs
+                .iter()
+                .map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8)
+                .collect(),
+        )
+        .ok_or_else(|| PersonError::InvalidImage("mask size mismatch".into()))?;
         let face = match (&self.face_detector, &self.face_mesh) {
-            (Some(det), Some(mesh)) => self.analyze_face(image, &image_landmarks, det.as_ref(), mesh.as_ref())?,
+            (Some(det), Some(mesh)) => {
+                self.analyze_face(image, &image_landmarks, det.as_ref(), mesh.as_ref())?
+            }
             _ => None,
         };
         Ok(PersonAnalysis {
@@ -312,9 +376,58 @@ impl PersonAnalyzer {
         })
     }
 
-    /// Face detector on a square crop around the pose's face landmarks (the
-    /// short-range detector expects a face filling a good part of its input,
-    /// which a full-body photo does not give), then the mesh on the face ROI.
+    /// Runs the face detector on `crop` of the image; faces in image pixels
+    /// (box x0, y0, x1, y1; keypoints), best first.
+    fn detect_faces(
+        &self,
+        image: &RgbImage,
+        crop: &CropTransform,
+        detector: &dyn Model,
+    ) -> Result<Vec<FaceBox>, PersonError> {
+        let input = crop_to_tensor(image, crop, Border::Zero, -1.0, 1.0);
+        let outputs = detector.run_single(&[1, 128, 128, 3], &input)?;
+        let boxes = find_output(
+            &outputs,
+            self.face_anchors.len() * 16,
+            "face detector boxes",
+        )?;
+        let scores = find_output(&outputs, self.face_anchors.len(), "face detector scores")?;
+        let faces = weighted_nms(
+            decode(
+                boxes,
+                scores,
+                &self.face_anchors,
+                &DecodeOptions::face_detection_short_range(0.5),
+            ),
+            0.3,
+        );
+        // Tensor-normalised → image pixels through the crop (for the
+        // letterbox crop this also removes the padding).
+        let s = FACE_DETECTOR_SIZE as f32;
+        let to_px = |x: f32, y: f32| crop.to_image(x * s, y * s);
+        Ok(faces
+            .iter()
+            .map(|f| {
+                let (x0, y0) = to_px(f.xmin, f.ymin);
+                let (x1, y1) = to_px(f.xmin + f.width, f.ymin + f.height);
+                let kps = f
+                    .keypoints
+                    .iter()
+                    .map(|&(x, y)| to_px(x, y))
+                    .map(|(x, y)| [x, y])
+                    .collect();
+                (f.score, [x0, y0, x1, y1], kps)
+            })
+            .collect())
+    }
+
+    /// The face of the analysed person. First as MediaPipe's face mesh
+    /// graph does it — the short-range detector on the whole letterboxed
+    /// photo — keeping the face whose box holds the pose's nose; when that
+    /// finds nothing (the short-range model wants a face filling a good part
+    /// of its input, which a full-body photo often does not give), again on
+    /// a square crop around the pose's face landmarks. Then the mesh on the
+    /// face ROI.
     fn analyze_face(
         &self,
         image: &RgbImage,
@@ -323,47 +436,51 @@ impl PersonAnalyzer {
         mesh: &dyn Model,
     ) -> Result<Option<FaceAnalysis>, PersonError> {
         let face_points: Vec<&Landmark> = pose.iter().take(11).collect();
-        let mean_visibility = face_points.iter().map(|l| l.visibility).sum::<f32>() / face_points.len().max(1) as f32;
+        let mean_visibility =
+            face_points.iter().map(|l| l.visibility).sum::<f32>() / face_points.len().max(1) as f32;
         if face_points.len() < 11 || mean_visibility < 0.5 {
             return Ok(None);
         }
-        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
-        for l in &face_points {
-            x0 = x0.min(l.x);
-            y0 = y0.min(l.y);
-            x1 = x1.max(l.x);
-            y1 = y1.max(l.y);
+        let nose = face_points[0];
+        let holds_nose =
+            |b: &[f32; 4]| nose.x >= b[0] && nose.x <= b[2] && nose.y >= b[1] && nose.y <= b[3];
+        let size = (image.width(), image.height());
+        let (whole, _) = letterbox(size, FACE_DETECTOR_SIZE, FACE_DETECTOR_SIZE);
+        let mut found = self
+            .detect_faces(image, &whole, detector)?
+            .into_iter()
+            .find(|f| holds_nose(&f.1));
+        if found.is_none() {
+            let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+            for l in &face_points {
+                x0 = x0.min(l.x);
+                y0 = y0.min(l.y);
+                x1 = x1.max(l.x);
+                y1 = y1.max(l.y);
+            }
+            let side = ((x1 - x0).max(y1 - y0) * 3.0).max(16.0);
+            let head = CropTransform {
+                cx: (x0 + x1) / 2.0,
+                cy: (y0 + y1) / 2.0,
+                w: side,
+                h: side,
+                rotation: 0.0,
+                out_w: FACE_DETECTOR_SIZE,
+                out_h: FACE_DETECTOR_SIZE,
+            };
+            found = self
+                .detect_faces(image, &head, detector)?
+                .into_iter()
+                .find(|f| holds_nose(&f.1));
         }
-        let side = ((x1 - x0).max(y1 - y0) * 3.0).max(16.0);
-        let crop = CropTransform {
-            cx: (x0 + x1) / 2.0,
-            cy: (y0 + y1) / 2.0,
-            w: side,
-            h: side,
-            rotation: 0.0,
-            out_w: FACE_DETECTOR_SIZE,
-            out_h: FACE_DETECTOR_SIZE,
+        let Some((score, [bx0, by0, bx1, by1], keypoints)) = found else {
+            return Ok(None);
         };
-        let input = crop_to_tensor(image, &crop, Border::Zero, -1.0, 1.0);
-        let outputs = detector.run_single(&[1, 128, 128, 3], &input)?;
-        let boxes = find_output(&outputs, self.face_anchors.len() * 16, "face detector boxes")?;
-        let scores = find_output(&outputs, self.face_anchors.len(), "face detector scores")?;
-        let faces = weighted_nms(
-            decode(boxes, scores, &self.face_anchors, &DecodeOptions::face_detection_short_range(0.5)),
-            0.3,
-        );
-        let Some(face) = faces.first() else { return Ok(None) };
-        let s = FACE_DETECTOR_SIZE as f32;
-        let to_px = |x: f32, y: f32| crop.to_image(x * s, y * s);
-        let (bx0, by0) = to_px(face.xmin, face.ymin);
-        let (bx1, by1) = to_px(face.xmin + face.width, face.ymin + face.height);
-        let keypoints: Vec<[f32; 2]> = face.keypoints.iter().map(|&(x, y)| to_px(x, y)).map(|(x, y)| [x, y]).collect();
         if keypoints.len() < 2 {
             return Ok(None);
         }
         // face_detection_front_detection_to_roi: box centre, rotation from
         // the eyes (target 0°), ×1.5, square.
-        let size = (image.width(), image.height());
         let (iw, ih) = (size.0 as f32, size.1 as f32);
         let rotation = crate::geometry::normalize_radians(
             -(-(keypoints[1][1] - keypoints[0][1])).atan2(keypoints[1][0] - keypoints[0][0]),
@@ -392,7 +509,7 @@ impl PersonAnalyzer {
             .map(|l| [l.x * iw, l.y * ih, l.z * iw])
             .collect();
         Ok(Some(FaceAnalysis {
-            score: face.score,
+            score,
             bbox: [bx0, by0, bx1 - bx0, by1 - by0],
             keypoints,
             mesh: mesh_points,
@@ -407,13 +524,23 @@ impl PersonAnalyzer {
 fn landmarks_roi(landmarks: &[NormLandmark], size: (u32, u32)) -> NormRect {
     match (landmarks.get(33), landmarks.get(34)) {
         (Some(c), Some(s)) => alignment_roi((c.x, c.y), (s.x, s.y), size, 90.0, 1.25),
-        _ => NormRect { x_center: 0.5, y_center: 0.5, width: 1.0, height: 1.0, rotation: 0.0 },
+        _ => NormRect {
+            x_center: 0.5,
+            y_center: 0.5,
+            width: 1.0,
+            height: 1.0,
+            rotation: 0.0,
+        },
     }
 }
 
 fn check_image(image: &RgbImage) -> Result<(), PersonError> {
     if image.width() == 0 || image.height() == 0 {
-        return Err(PersonError::InvalidImage(format!("empty image ({}×{})", image.width(), image.height())));
+        return Err(PersonError::InvalidImage(format!(
+            "empty image ({}×{})",
+            image.width(),
+            image.height()
+        )));
     }
     Ok(())
 }
@@ -421,13 +548,19 @@ fn check_image(image: &RgbImage) -> Result<(), PersonError> {
 /// Outputs are found by element count: converters name them differently
 /// (TFLite `Identity_2`, tf2onnx, our importer), but the sizes are unique
 /// within each model.
-fn find_output<'a>(outputs: &'a [NamedTensor], len: usize, what: &str) -> Result<&'a [f32], PersonError> {
+fn find_output<'a>(
+    outputs: &'a [NamedTensor],
+    len: usize,
+    what: &str,
+) -> Result<&'a [f32], PersonError> {
     outputs
         .iter()
         .find(|o| o.tensor.len() == len)
         .map(|o| o.tensor.data.as_slice())
         .ok_or_else(|| {
             let sizes: Vec<usize> = outputs.iter().map(|o| o.tensor.len()).collect();
-            PersonError::Inference(format!("model has no {what} output of {len} values (outputs: {sizes:?})"))
+            PersonError::Inference(format!(
+                "model has no {what} output of {len} values (outputs: {sizes:?})"
+            ))
         })
 }

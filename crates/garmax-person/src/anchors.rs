@@ -93,7 +93,12 @@ pub fn generate_anchors(options: &AnchorOptions) -> Vec<Anchor> {
         while last_same_stride < num_layers
             && options.strides[last_same_stride] == options.strides[layer_id]
         {
-            let scale = calculate_scale(options.min_scale, options.max_scale, last_same_stride, num_layers);
+            let scale = calculate_scale(
+                options.min_scale,
+                options.max_scale,
+                last_same_stride,
+                num_layers,
+            );
             if last_same_stride == 0 && options.reduce_boxes_in_lowest_layer {
                 aspect_ratios.extend([1.0, 2.0, 0.5]);
                 scales.extend([0.1, scale, scale]);
@@ -106,7 +111,12 @@ pub fn generate_anchors(options: &AnchorOptions) -> Vec<Anchor> {
                     let scale_next = if last_same_stride == num_layers - 1 {
                         1.0
                     } else {
-                        calculate_scale(options.min_scale, options.max_scale, last_same_stride + 1, num_layers)
+                        calculate_scale(
+                            options.min_scale,
+                            options.max_scale,
+                            last_same_stride + 1,
+                            num_layers,
+                        )
                     };
                     scales.push((scale * scale_next).sqrt());
                     aspect_ratios.push(options.interpolated_scale_aspect_ratio);
@@ -128,8 +138,17 @@ pub fn generate_anchors(options: &AnchorOptions) -> Vec<Anchor> {
                 for (w, h) in anchor_width.iter().zip(&anchor_height) {
                     let x_center = (x as f32 + options.anchor_offset_x) / fm_width as f32;
                     let y_center = (y as f32 + options.anchor_offset_y) / fm_height as f32;
-                    let (width, height) = if options.fixed_anchor_size { (1.0, 1.0) } else { (*w, *h) };
-                    anchors.push(Anchor { x_center, y_center, width, height });
+                    let (width, height) = if options.fixed_anchor_size {
+                        (1.0, 1.0)
+                    } else {
+                        (*w, *h)
+                    };
+                    anchors.push(Anchor {
+                        x_center,
+                        y_center,
+                        width,
+                        height,
+                    });
                 }
             }
         }

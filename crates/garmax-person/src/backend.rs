@@ -72,7 +72,9 @@ pub struct OrtBackend {
 
 impl std::fmt::Debug for OrtBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrtBackend").field("intra_threads", &self.intra_threads).finish_non_exhaustive()
+        f.debug_struct("OrtBackend")
+            .field("intra_threads", &self.intra_threads)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,14 +98,18 @@ impl OrtBackend {
             });
         }
         let outcome = ORT_INIT.get_or_init(|| {
-            let builder = ort::init_from(library).map_err(|e| format!("cannot load {}: {e}", library.display()))?;
+            let builder = ort::init_from(library)
+                .map_err(|e| format!("cannot load {}: {e}", library.display()))?;
             builder
                 .with_name("garmax-person")
                 .build()
                 .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", library.display()))
         });
         match outcome {
-            Ok(environment) => Ok(OrtBackend { intra_threads: intra_threads.max(1), environment }),
+            Ok(environment) => Ok(OrtBackend {
+                intra_threads: intra_threads.max(1),
+                environment,
+            }),
             Err(e) => Err(PersonError::Inference(e.clone())),
         }
     }
@@ -112,9 +118,13 @@ impl OrtBackend {
 impl InferenceBackend for OrtBackend {
     fn load(&self, path: &Path) -> Result<Box<dyn Model>, PersonError> {
         if !path.is_file() {
-            return Err(PersonError::AssetMissing { what: "ONNX model".into(), path: path.to_path_buf() });
+            return Err(PersonError::AssetMissing {
+                what: "ONNX model".into(),
+                path: path.to_path_buf(),
+            });
         }
-        let err = |e: &dyn std::fmt::Display| PersonError::Inference(format!("{}: {e}", path.display()));
+        let err =
+            |e: &dyn std::fmt::Display| PersonError::Inference(format!("{}: {e}", path.display()));
         let session = ort::session::Session::builder(self.environment)
             .map_err(|e| err(&e))?
             .with_intra_threads(self.intra_threads)
@@ -127,8 +137,16 @@ impl InferenceBackend for OrtBackend {
             .map_err(|e| err(&e))?
             .commit_from_file(path)
             .map_err(|e| err(&e))?;
-        let inputs = session.inputs().iter().map(|o| o.name().to_string()).collect();
-        Ok(Box::new(OrtModel { session: Mutex::new(session), inputs, path: path.to_path_buf() }))
+        let inputs = session
+            .inputs()
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect();
+        Ok(Box::new(OrtModel {
+            session: Mutex::new(session),
+            inputs,
+            path: path.to_path_buf(),
+        }))
     }
 }
 
@@ -146,7 +164,9 @@ impl Model for OrtModel {
     }
 
     fn run(&self, inputs: &[(&str, &[usize], &[f32])]) -> Result<Vec<NamedTensor>, PersonError> {
-        let err = |e: &dyn std::fmt::Display| PersonError::Inference(format!("{}: {e}", self.path.display()));
+        let err = |e: &dyn std::fmt::Display| {
+            PersonError::Inference(format!("{}: {e}", self.path.display()))
+        };
         let mut values = Vec::with_capacity(inputs.len());
         for (name, shape, data) in inputs {
             let expected: usize = shape.iter().product();
@@ -157,13 +177,16 @@ impl Model for OrtModel {
                 )));
             }
             let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            let tensor = ort::value::TensorRef::from_array_view((dims, *data)).map_err(|e| err(&e))?;
-            values.push((std::borrow::Cow::Borrowed(*name), ort::session::SessionInputValue::from(tensor)));
+            let tensor =
+                ort::value::TensorRef::from_array_view((dims, *data)).map_err(|e| err(&e))?;
+            values.push((
+                std::borrow::Cow::Borrowed(*name),
+                ort::session::SessionInputValue::from(tensor),
+            ));
         }
-        let mut session = self
-            .session
-            .lock()
-            .map_err(|_| PersonError::Inference("a previous run panicked while holding the session".into()))?;
+        let mut session = self.session.lock().map_err(|_| {
+            PersonError::Inference("a previous run panicked while holding the session".into())
+        })?;
         let outputs = session.run(values).map_err(|e| err(&e))?;
         let mut result = Vec::with_capacity(outputs.len());
         for (name, value) in outputs.iter() {

@@ -26,7 +26,11 @@ pub struct BenchImage {
 }
 
 /// Times `analyzer.analyze` `repeats` times per image (plus one warm-up).
-pub fn bench_pose(analyzer: &PersonAnalyzer, images: &[(String, RgbImage)], repeats: usize) -> Result<Vec<BenchImage>, PersonError> {
+pub fn bench_pose(
+    analyzer: &PersonAnalyzer,
+    images: &[(String, RgbImage)],
+    repeats: usize,
+) -> Result<Vec<BenchImage>, PersonError> {
     let repeats = repeats.max(1);
     let mut out = Vec::new();
     for (name, img) in images {

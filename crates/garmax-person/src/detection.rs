@@ -78,9 +78,17 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 /// Decodes raw boxes (`anchors.len() × num_coords`, order x, y, w, h then
 /// keypoint x, y pairs — MediaPipe's `reverse_output_order`) and raw scores
 /// (one logit per anchor) into detections above the score threshold.
-pub fn decode(raw_boxes: &[f32], raw_scores: &[f32], anchors: &[Anchor], o: &DecodeOptions) -> Vec<Detection> {
+pub fn decode(
+    raw_boxes: &[f32],
+    raw_scores: &[f32],
+    anchors: &[Anchor],
+    o: &DecodeOptions,
+) -> Vec<Detection> {
     let mut out = Vec::new();
-    let n = anchors.len().min(raw_scores.len()).min(raw_boxes.len() / o.num_coords.max(1));
+    let n = anchors
+        .len()
+        .min(raw_scores.len())
+        .min(raw_boxes.len() / o.num_coords.max(1));
     for (i, a) in anchors.iter().enumerate().take(n) {
         let logit = raw_scores[i].clamp(-o.score_clipping_thresh, o.score_clipping_thresh);
         let score = sigmoid(logit);
@@ -96,10 +104,20 @@ pub fn decode(raw_boxes: &[f32], raw_scores: &[f32], anchors: &[Anchor], o: &Dec
         let keypoints = (0..o.num_keypoints)
             .filter(|k| 4 + 2 * k + 1 < o.num_coords)
             .map(|k| {
-                (r[4 + 2 * k] / o.x_scale * a.width + a.x_center, r[4 + 2 * k + 1] / o.y_scale * a.height + a.y_center)
+                (
+                    r[4 + 2 * k] / o.x_scale * a.width + a.x_center,
+                    r[4 + 2 * k + 1] / o.y_scale * a.height + a.y_center,
+                )
             })
             .collect();
-        let d = Detection { score, xmin: xc - w / 2.0, ymin: yc - h / 2.0, width: w, height: h, keypoints };
+        let d = Detection {
+            score,
+            xmin: xc - w / 2.0,
+            ymin: yc - h / 2.0,
+            width: w,
+            height: h,
+            keypoints,
+        };
         if d.xmin.is_finite() && d.ymin.is_finite() && d.width.is_finite() && d.height.is_finite() {
             out.push(d);
         }
@@ -130,8 +148,9 @@ pub fn weighted_nms(mut detections: Vec<Detection>, iou_threshold: f32) -> Vec<D
     let mut remaining = detections;
     let mut out = Vec::new();
     while let Some(best) = remaining.first().cloned() {
-        let (candidates, rest): (Vec<Detection>, Vec<Detection>) =
-            remaining.into_iter().partition(|d| iou(&best, d) > iou_threshold);
+        let (candidates, rest): (Vec<Detection>, Vec<Detection>) = remaining
+            .into_iter()
+            .partition(|d| iou(&best, d) > iou_threshold);
         remaining = rest;
         let mut merged = best.clone();
         let total: f32 = candidates.iter().map(|d| d.score).sum();
@@ -152,7 +171,10 @@ pub fn weighted_nms(mut detections: Vec<Detection>, iou_threshold: f32) -> Vec<D
             merged.ymin = ymin / total;
             merged.width = xmax / total - merged.xmin;
             merged.height = ymax / total - merged.ymin;
-            merged.keypoints = kps.into_iter().map(|(x, y)| (x / total, y / total)).collect();
+            merged.keypoints = kps
+                .into_iter()
+                .map(|(x, y)| (x / total, y / total))
+                .collect();
         } else if candidates.is_empty() {
             // A degenerate (zero-area) box overlaps nothing, not even itself:
             // drop it from the queue so the loop always makes progress.
@@ -186,12 +208,23 @@ mod tests {
     use super::*;
 
     fn det(score: f32, x: f32, y: f32, s: f32) -> Detection {
-        Detection { score, xmin: x, ymin: y, width: s, height: s, keypoints: vec![(x, y)] }
+        Detection {
+            score,
+            xmin: x,
+            ymin: y,
+            width: s,
+            height: s,
+            keypoints: vec![(x, y)],
+        }
     }
 
     #[test]
     fn nms_merges_overlaps_and_keeps_separate_people() {
-        let dets = vec![det(0.6, 0.12, 0.1, 0.2), det(0.9, 0.1, 0.1, 0.2), det(0.8, 0.7, 0.7, 0.2)];
+        let dets = vec![
+            det(0.6, 0.12, 0.1, 0.2),
+            det(0.9, 0.1, 0.1, 0.2),
+            det(0.8, 0.7, 0.7, 0.2),
+        ];
         let out = weighted_nms(dets, 0.3);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].score, 0.9);
@@ -218,8 +251,16 @@ mod tests {
 
     #[test]
     fn decode_applies_anchor_and_threshold() {
-        let anchors = [Anchor { x_center: 0.5, y_center: 0.25, width: 1.0, height: 1.0 }; 2];
-        let o = DecodeOptions { num_keypoints: 4, ..DecodeOptions::pose_detection(0.5) };
+        let anchors = [Anchor {
+            x_center: 0.5,
+            y_center: 0.25,
+            width: 1.0,
+            height: 1.0,
+        }; 2];
+        let o = DecodeOptions {
+            num_keypoints: 4,
+            ..DecodeOptions::pose_detection(0.5)
+        };
         let mut boxes = vec![0.0; 24];
         boxes[0] = 22.4; // +0.1 in x
         boxes[2] = 44.8; // width 0.2

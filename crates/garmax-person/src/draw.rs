@@ -53,11 +53,41 @@ pub const OPENPOSE_LIMBS: [(usize, usize); 17] = [
 
 /// BlazePose connections drawn on the overlay.
 const BLAZEPOSE_EDGES: [(usize, usize); 35] = [
-    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
-    (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
-    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
-    (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
-    (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 7),
+    (0, 4),
+    (4, 5),
+    (5, 6),
+    (6, 8),
+    (9, 10),
+    (11, 12),
+    (11, 13),
+    (13, 15),
+    (15, 17),
+    (15, 19),
+    (15, 21),
+    (17, 19),
+    (12, 14),
+    (14, 16),
+    (16, 18),
+    (16, 20),
+    (16, 22),
+    (18, 20),
+    (11, 23),
+    (12, 24),
+    (23, 24),
+    (23, 25),
+    (24, 26),
+    (25, 27),
+    (26, 28),
+    (27, 29),
+    (28, 30),
+    (29, 31),
+    (30, 32),
+    (27, 31),
+    (28, 32),
 ];
 
 /// Fills a convex polygon, blending `color` over the image with `alpha`.
@@ -65,8 +95,18 @@ fn fill_convex(img: &mut RgbImage, pts: &[(f32, f32)], color: [u8; 3], alpha: f3
     if pts.len() < 3 || img.width() == 0 || img.height() == 0 {
         return;
     }
-    let ymin = pts.iter().map(|p| p.1).fold(f32::MAX, f32::min).floor().max(0.0);
-    let ymax = pts.iter().map(|p| p.1).fold(f32::MIN, f32::max).ceil().min(img.height() as f32 - 1.0);
+    let ymin = pts
+        .iter()
+        .map(|p| p.1)
+        .fold(f32::MAX, f32::min)
+        .floor()
+        .max(0.0);
+    let ymax = pts
+        .iter()
+        .map(|p| p.1)
+        .fold(f32::MIN, f32::max)
+        .ceil()
+        .min(img.height() as f32 - 1.0);
     if ymin.is_nan() || ymax.is_nan() || ymin > ymax {
         return;
     }
@@ -76,8 +116,16 @@ fn fill_convex(img: &mut RgbImage, pts: &[(f32, f32)], color: [u8; 3], alpha: f3
         for i in 0..pts.len() {
             let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
             if (a.1 <= fy && b.1 >= fy) || (b.1 <= fy && a.1 >= fy) {
-                let x = if (b.1 - a.1).abs() < 1e-6 { a.0.min(b.0) } else { a.0 + (fy - a.1) / (b.1 - a.1) * (b.0 - a.0) };
-                let x2 = if (b.1 - a.1).abs() < 1e-6 { a.0.max(b.0) } else { x };
+                let x = if (b.1 - a.1).abs() < 1e-6 {
+                    a.0.min(b.0)
+                } else {
+                    a.0 + (fy - a.1) / (b.1 - a.1) * (b.0 - a.0)
+                };
+                let x2 = if (b.1 - a.1).abs() < 1e-6 {
+                    a.0.max(b.0)
+                } else {
+                    x
+                };
                 lo = lo.min(x);
                 hi = hi.max(x2);
             }
@@ -133,7 +181,12 @@ fn usable(k: &Keypoint, min_score: f32) -> bool {
 /// it: joint discs of radius 4 in the keypoint colours, then each limb as an
 /// ellipse 4 px thick blended at 60 % over what is already drawn. Joints with
 /// a score below `min_score` and their limbs are left out.
-pub fn openpose_skeleton(keypoints: &[Keypoint], width: u32, height: u32, min_score: f32) -> RgbImage {
+pub fn openpose_skeleton(
+    keypoints: &[Keypoint],
+    width: u32,
+    height: u32,
+    min_score: f32,
+) -> RgbImage {
     let mut img = RgbImage::new(width, height);
     for (k, color) in keypoints.iter().zip(OPENPOSE_COLORS) {
         if usable(k, min_score) {
@@ -141,9 +194,16 @@ pub fn openpose_skeleton(keypoints: &[Keypoint], width: u32, height: u32, min_sc
         }
     }
     for (i, &(a, b)) in OPENPOSE_LIMBS.iter().enumerate() {
-        let (Some(ka), Some(kb)) = (keypoints.get(a), keypoints.get(b)) else { continue };
+        let (Some(ka), Some(kb)) = (keypoints.get(a), keypoints.get(b)) else {
+            continue;
+        };
         if usable(ka, min_score) && usable(kb, min_score) {
-            fill_convex(&mut img, &limb_polygon((ka.x, ka.y), (kb.x, kb.y), 4.0), OPENPOSE_COLORS[i], 0.6);
+            fill_convex(
+                &mut img,
+                &limb_polygon((ka.x, ka.y), (kb.x, kb.y), 4.0),
+                OPENPOSE_COLORS[i],
+                0.6,
+            );
         }
     }
     img
@@ -170,22 +230,42 @@ pub fn overlay(photo: &RgbImage, analysis: &PersonAnalysis) -> RgbImage {
     let scale = (img.width().max(img.height()) as f32 / 512.0).max(1.0);
     let lms = &analysis.landmarks.image;
     for &(a, b) in &BLAZEPOSE_EDGES {
-        let (Some(la), Some(lb)) = (lms.get(a), lms.get(b)) else { continue };
+        let (Some(la), Some(lb)) = (lms.get(a), lms.get(b)) else {
+            continue;
+        };
         if la.visibility >= 0.5 && lb.visibility >= 0.5 {
-            fill_convex(&mut img, &limb_polygon((la.x, la.y), (lb.x, lb.y), 1.5 * scale), [255, 255, 255], 0.9);
+            fill_convex(
+                &mut img,
+                &limb_polygon((la.x, la.y), (lb.x, lb.y), 1.5 * scale),
+                [255, 255, 255],
+                0.9,
+            );
         }
     }
     for l in lms {
-        let color = if l.visibility >= 0.5 { [255, 60, 60] } else { [120, 120, 120] };
+        let color = if l.visibility >= 0.5 {
+            [255, 60, 60]
+        } else {
+            [120, 120, 120]
+        };
         circle(&mut img, (l.x, l.y), 3.0 * scale, color, 1.0);
     }
     if let Some(face) = &analysis.face {
         let [x, y, w, h] = face.bbox;
-        for (a, b) in [((x, y), (x + w, y)), ((x + w, y), (x + w, y + h)), ((x + w, y + h), (x, y + h)), ((x, y + h), (x, y))] {
+        for (a, b) in [
+            ((x, y), (x + w, y)),
+            ((x + w, y), (x + w, y + h)),
+            ((x + w, y + h), (x, y + h)),
+            ((x, y + h), (x, y)),
+        ] {
             fill_convex(&mut img, &limb_polygon(a, b, scale), [255, 220, 0], 1.0);
         }
         for p in &face.mesh {
-            if p[0] >= 0.0 && p[1] >= 0.0 && (p[0] as u32) < img.width() && (p[1] as u32) < img.height() {
+            if p[0] >= 0.0
+                && p[1] >= 0.0
+                && (p[0] as u32) < img.width()
+                && (p[1] as u32) < img.height()
+            {
                 img.put_pixel(p[0] as u32, p[1] as u32, Rgb([0, 255, 120]));
             }
         }
@@ -199,9 +279,24 @@ mod tests {
 
     #[test]
     fn skeleton_draws_colours_and_skips_missing() {
-        let mut kps = vec![Keypoint { x: 0.0, y: 0.0, score: 0.0 }; 18];
-        kps[1] = Keypoint { x: 20.0, y: 20.0, score: 1.0 };
-        kps[2] = Keypoint { x: 40.0, y: 20.0, score: 1.0 };
+        let mut kps = vec![
+            Keypoint {
+                x: 0.0,
+                y: 0.0,
+                score: 0.0
+            };
+            18
+        ];
+        kps[1] = Keypoint {
+            x: 20.0,
+            y: 20.0,
+            score: 1.0,
+        };
+        kps[2] = Keypoint {
+            x: 40.0,
+            y: 20.0,
+            score: 1.0,
+        };
         let img = openpose_skeleton(&kps, 64, 64, 0.5);
         // Neck joint disc in its colour blended with the first limb's.
         assert_ne!(img.get_pixel(20, 20).0, [0, 0, 0]);
@@ -210,7 +305,11 @@ mod tests {
         // A missing joint draws nothing.
         assert_eq!(img.get_pixel(0, 0).0, [0, 0, 0]);
         // Out-of-image keypoints do not panic.
-        kps[3] = Keypoint { x: -1e9, y: 1e9, score: 1.0 };
+        kps[3] = Keypoint {
+            x: -1e9,
+            y: 1e9,
+            score: 1.0,
+        };
         let _ = openpose_skeleton(&kps, 8, 8, 0.5);
         let _ = openpose_skeleton(&kps, 0, 0, 0.5);
     }

@@ -40,11 +40,22 @@ mod tests {
     #[test]
     fn codes() {
         assert_eq!(PersonError::NoPerson("x".into()).code().as_str(), "PER_010");
-        assert_eq!(PersonError::Inference("x".into()).code().as_str(), "INF_011");
         assert_eq!(
-            PersonError::AssetMissing { what: "m".into(), path: "p".into() }.code().as_str(),
+            PersonError::Inference("x".into()).code().as_str(),
+            "INF_011"
+        );
+        assert_eq!(
+            PersonError::AssetMissing {
+                what: "m".into(),
+                path: "p".into()
+            }
+            .code()
+            .as_str(),
             "AST_009"
         );
-        assert_eq!(PersonError::InvalidImage("x".into()).code().as_str(), "IMG_004");
+        assert_eq!(
+            PersonError::InvalidImage("x".into()).code().as_str(),
+            "IMG_004"
+        );
     }
 }

@@ -45,13 +45,25 @@ pub fn alignment_roi(
     let (x1, y1) = (scale_point.0 * iw, scale_point.1 * ih);
     let box_size = ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt() * 2.0;
     let rotation = normalize_radians(target_angle_deg.to_radians() - (-(y1 - y0)).atan2(x1 - x0));
-    let rect = NormRect { x_center: x0 / iw, y_center: y0 / ih, width: box_size / iw, height: box_size / ih, rotation };
+    let rect = NormRect {
+        x_center: x0 / iw,
+        y_center: y0 / ih,
+        width: box_size / iw,
+        height: box_size / ih,
+        rotation,
+    };
     transform_rect(rect, image_size, scale, scale, true)
 }
 
 /// MediaPipe's `RectTransformationCalculator` without shifts: optionally make
 /// the rectangle square on its long side (in pixels), then scale it.
-pub fn transform_rect(rect: NormRect, image_size: (u32, u32), scale_x: f32, scale_y: f32, square_long: bool) -> NormRect {
+pub fn transform_rect(
+    rect: NormRect,
+    image_size: (u32, u32),
+    scale_x: f32,
+    scale_y: f32,
+    square_long: bool,
+) -> NormRect {
     let (iw, ih) = (image_size.0.max(1) as f32, image_size.1.max(1) as f32);
     let (mut width, mut height) = (rect.width, rect.height);
     if square_long {
@@ -59,7 +71,11 @@ pub fn transform_rect(rect: NormRect, image_size: (u32, u32), scale_x: f32, scal
         width = long_side / iw;
         height = long_side / ih;
     }
-    NormRect { width: width * scale_x, height: height * scale_y, ..rect }
+    NormRect {
+        width: width * scale_x,
+        height: height * scale_y,
+        ..rect
+    }
 }
 
 /// The pixel-space mapping between an image and a `W×H` tensor cropped from
@@ -111,7 +127,10 @@ impl CropTransform {
         let (s, c) = self.rotation.sin_cos();
         let u = c * dx + s * dy;
         let v = -s * dx + c * dy;
-        Some(((u / self.w + 0.5) * self.out_w as f32, (v / self.h + 0.5) * self.out_h as f32))
+        Some((
+            (u / self.w + 0.5) * self.out_w as f32,
+            (v / self.h + 0.5) * self.out_h as f32,
+        ))
     }
 }
 
@@ -134,7 +153,13 @@ pub enum Border {
 /// sum rounded back to 8 bits. Reproducing the fixed-point arithmetic (not
 /// just "bilinear") is what brings the landmarks within a few hundredths of a
 /// percent of MediaPipe's.
-pub fn crop_to_tensor(image: &image::RgbImage, t: &CropTransform, border: Border, lo: f32, hi: f32) -> Vec<f32> {
+pub fn crop_to_tensor(
+    image: &image::RgbImage,
+    t: &CropTransform,
+    border: Border,
+    lo: f32,
+    hi: f32,
+) -> Vec<f32> {
     let (ow, oh) = (t.out_w as usize, t.out_h as usize);
     let mut out = vec![lo; ow * oh * 3];
     let (iw, ih) = (image.width() as i64, image.height() as i64);
@@ -172,7 +197,12 @@ pub fn crop_to_tensor(image: &image::RgbImage, t: &CropTransform, border: Border
             let qy = round_to_i64((py * 32.0).clamp(-1e12, 1e12));
             let (x0, y0) = (qx >> 5, qy >> 5);
             let (fx, fy) = ((qx & 31) as u32, (qy & 31) as u32);
-            let w = [(32 - fx) * (32 - fy), fx * (32 - fy), (32 - fx) * fy, fx * fy];
+            let w = [
+                (32 - fx) * (32 - fy),
+                fx * (32 - fy),
+                (32 - fx) * fy,
+                fx * fy,
+            ];
             let base = row + x * 3;
             if x0 >= 0 && y0 >= 0 && x0 + 1 < iw && y0 + 1 < ih {
                 // Fast path, all four neighbours inside.
@@ -192,11 +222,17 @@ pub fn crop_to_tensor(image: &image::RgbImage, t: &CropTransform, border: Border
             }
             let idx = |xx: i64, yy: i64| -> Option<usize> {
                 match border {
-                    Border::Zero => (xx >= 0 && yy >= 0 && xx < iw && yy < ih).then(|| ((yy * iw + xx) * 3) as usize),
+                    Border::Zero => (xx >= 0 && yy >= 0 && xx < iw && yy < ih)
+                        .then(|| ((yy * iw + xx) * 3) as usize),
                     Border::Replicate => Some(((clamp_y(yy) * iw + clamp_x(xx)) * 3) as usize),
                 }
             };
-            let n = [idx(x0, y0), idx(x0 + 1, y0), idx(x0, y0 + 1), idx(x0 + 1, y0 + 1)];
+            let n = [
+                idx(x0, y0),
+                idx(x0 + 1, y0),
+                idx(x0, y0 + 1),
+                idx(x0 + 1, y0 + 1),
+            ];
             for ch in 0..3 {
                 let mut sum = 512u32;
                 for (k, i) in n.iter().enumerate() {
@@ -241,7 +277,18 @@ pub fn letterbox(image_size: (u32, u32), out_w: u32, out_h: u32) -> (CropTransfo
         pad[2] = hpad;
         w = ih / tensor_aspect;
     }
-    (CropTransform { cx: iw / 2.0, cy: ih / 2.0, w, h, rotation: 0.0, out_w, out_h }, pad)
+    (
+        CropTransform {
+            cx: iw / 2.0,
+            cy: ih / 2.0,
+            w,
+            h,
+            rotation: 0.0,
+            out_w,
+            out_h,
+        },
+        pad,
+    )
 }
 
 #[cfg(test)]
@@ -250,11 +297,22 @@ mod tests {
 
     #[test]
     fn crop_transform_round_trips() {
-        let t = CropTransform { cx: 120.0, cy: 80.0, w: 200.0, h: 150.0, rotation: 0.6, out_w: 256, out_h: 256 };
+        let t = CropTransform {
+            cx: 120.0,
+            cy: 80.0,
+            w: 200.0,
+            h: 150.0,
+            rotation: 0.6,
+            out_w: 256,
+            out_h: 256,
+        };
         for &(x, y) in &[(0.0, 0.0), (255.0, 17.0), (128.0, 128.0), (-30.0, 300.0)] {
             let (px, py) = t.to_image(x, y);
             let (bx, by) = t.to_tensor(px, py).unwrap();
-            assert!((bx - x).abs() < 1e-3 && (by - y).abs() < 1e-3, "{x},{y} -> {bx},{by}");
+            assert!(
+                (bx - x).abs() < 1e-3 && (by - y).abs() < 1e-3,
+                "{x},{y} -> {bx},{by}"
+            );
         }
         // The tensor centre maps to the rectangle centre.
         let (px, py) = t.to_image(128.0, 128.0);
@@ -306,11 +364,20 @@ mod tests {
 
     #[test]
     fn crop_identity_and_borders() {
-        let img = image::RgbImage::from_fn(4, 4, |x, y| image::Rgb([(x * 60) as u8, (y * 60) as u8, 7]));
+        let img =
+            image::RgbImage::from_fn(4, 4, |x, y| image::Rgb([(x * 60) as u8, (y * 60) as u8, 7]));
         // A crop exactly covering the image at its own resolution reads each
         // pixel: tensor (x, y) ↦ image (x − ½·… ) with centre (2, 2)... so
         // pixel (x, y) samples image (x, y).
-        let t = CropTransform { cx: 2.0, cy: 2.0, w: 4.0, h: 4.0, rotation: 0.0, out_w: 4, out_h: 4 };
+        let t = CropTransform {
+            cx: 2.0,
+            cy: 2.0,
+            w: 4.0,
+            h: 4.0,
+            rotation: 0.0,
+            out_w: 4,
+            out_h: 4,
+        };
         let v = crop_to_tensor(&img, &t, Border::Zero, 0.0, 255.0);
         assert_eq!(v[(4 + 1) * 3], 60.0);
         assert_eq!(v[(4 + 1) * 3 + 1], 60.0);

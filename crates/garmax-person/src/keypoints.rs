@@ -14,7 +14,11 @@ pub struct Keypoint {
 
 impl From<&Landmark> for Keypoint {
     fn from(l: &Landmark) -> Self {
-        Keypoint { x: l.x, y: l.y, score: l.visibility }
+        Keypoint {
+            x: l.x,
+            y: l.y,
+            score: l.visibility,
+        }
     }
 }
 
@@ -40,7 +44,9 @@ pub const COCO17_NAMES: [&str; 17] = [
 ];
 
 /// BlazePose index of each COCO-17 keypoint.
-pub const COCO17_FROM_BLAZEPOSE: [usize; 17] = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28];
+pub const COCO17_FROM_BLAZEPOSE: [usize; 17] = [
+    0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28,
+];
 
 /// OpenPose COCO-18 names, in OpenPose order.
 pub const OPENPOSE18_NAMES: [&str; 18] = [
@@ -88,7 +94,11 @@ const OPENPOSE18_FROM_BLAZEPOSE: [Option<usize>; 18] = [
 ];
 
 fn get(p: &PoseLandmarks, i: usize) -> Keypoint {
-    p.image.get(i).map(Keypoint::from).unwrap_or(Keypoint { x: 0.0, y: 0.0, score: 0.0 })
+    p.image.get(i).map(Keypoint::from).unwrap_or(Keypoint {
+        x: 0.0,
+        y: 0.0,
+        score: 0.0,
+    })
 }
 
 /// The 17 COCO keypoints.
@@ -105,7 +115,11 @@ pub fn openpose18(p: &PoseLandmarks) -> Vec<Keypoint> {
             Some(i) => get(p, *i),
             None => {
                 let (l, r) = (get(p, joint::LEFT_SHOULDER), get(p, joint::RIGHT_SHOULDER));
-                Keypoint { x: (l.x + r.x) / 2.0, y: (l.y + r.y) / 2.0, score: l.score.min(r.score) }
+                Keypoint {
+                    x: (l.x + r.x) / 2.0,
+                    y: (l.y + r.y) / 2.0,
+                    score: l.score.min(r.score),
+                }
             }
         })
         .collect()
@@ -118,7 +132,13 @@ pub fn openpose18(p: &PoseLandmarks) -> Vec<Keypoint> {
 pub fn openpose_json(p: &PoseLandmarks, min_score: f32) -> serde_json::Value {
     let flat: Vec<f32> = openpose18(p)
         .iter()
-        .flat_map(|k| if k.score >= min_score { [k.x, k.y, k.score] } else { [0.0, 0.0, 0.0] })
+        .flat_map(|k| {
+            if k.score >= min_score {
+                [k.x, k.y, k.score]
+            } else {
+                [0.0, 0.0, 0.0]
+            }
+        })
         .collect();
     serde_json::json!({
         "version": 1.3,
@@ -143,7 +163,13 @@ mod tests {
         PoseLandmarks {
             image_size: [100, 200],
             image: (0..33)
-                .map(|i| Landmark { x: i as f32, y: 2.0 * i as f32, z: 0.0, visibility: 0.9, presence: 0.9 })
+                .map(|i| Landmark {
+                    x: i as f32,
+                    y: 2.0 * i as f32,
+                    z: 0.0,
+                    visibility: 0.9,
+                    presence: 0.9,
+                })
                 .collect(),
             world: vec![[0.0; 3]; 33],
         }
@@ -172,6 +198,12 @@ mod tests {
         assert_eq!(flat[0].as_f64().unwrap(), 0.0);
         assert_eq!(json["canvas_height"], 200);
         let none = openpose_json(&p, 0.95);
-        assert!(none["people"][0]["pose_keypoints_2d"].as_array().unwrap().iter().all(|v| v.as_f64() == Some(0.0)));
+        assert!(
+            none["people"][0]["pose_keypoints_2d"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|v| v.as_f64() == Some(0.0))
+        );
     }
 }

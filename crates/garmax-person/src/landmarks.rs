@@ -24,7 +24,12 @@ pub struct NormLandmark {
 
 /// `TensorsToLandmarksCalculator`: raw values → ROI-normalised landmarks
 /// with sigmoid visibility and presence.
-pub fn decode_landmarks(raw: &[f32], count: usize, input_size: f32, values_per_landmark: usize) -> Vec<NormLandmark> {
+pub fn decode_landmarks(
+    raw: &[f32],
+    count: usize,
+    input_size: f32,
+    values_per_landmark: usize,
+) -> Vec<NormLandmark> {
     (0..count)
         .filter(|i| (i + 1) * values_per_landmark <= raw.len())
         .map(|i| {
@@ -44,7 +49,13 @@ pub fn decode_landmarks(raw: &[f32], count: usize, input_size: f32, values_per_l
 /// `RefineLandmarksFromHeatmapCalculator` (kernel 7, min confidence 0.5):
 /// where the heatmap is confident around a landmark, replace its x/y by the
 /// confidence-weighted mean cell position in a 7×7 window.
-pub fn refine_from_heatmap(landmarks: &mut [NormLandmark], heatmap: &[f32], hm_h: usize, hm_w: usize, channels: usize) {
+pub fn refine_from_heatmap(
+    landmarks: &mut [NormLandmark],
+    heatmap: &[f32],
+    hm_h: usize,
+    hm_w: usize,
+    channels: usize,
+) {
     const KERNEL: usize = 7;
     const MIN_CONFIDENCE: f32 = 0.5;
     if heatmap.len() < hm_h * hm_w * channels || hm_h == 0 || hm_w == 0 {
@@ -54,7 +65,11 @@ pub fn refine_from_heatmap(landmarks: &mut [NormLandmark], heatmap: &[f32], hm_h
     for (i, lm) in landmarks.iter_mut().enumerate().take(channels) {
         let center_col = lm.x * hm_w as f32;
         let center_row = lm.y * hm_h as f32;
-        if !(center_col >= 0.0 && center_col < hm_w as f32 && center_row >= 0.0 && center_row < hm_h as f32) {
+        if !(center_col >= 0.0
+            && center_col < hm_w as f32
+            && center_row >= 0.0
+            && center_row < hm_h as f32)
+        {
             continue;
         }
         // C++ truncates toward zero before clamping; for the small negative
@@ -108,7 +123,13 @@ pub fn project_world(raw: &[f32], rect: &NormRect, count: usize) -> Vec<[f32; 3]
 /// probability mask: for each image pixel, bilinear sample of the logits at
 /// its position in the ROI (0 outside, as MediaPipe's `BORDER_ZERO` warp of
 /// the sigmoid mask), then sigmoid.
-pub fn mask_to_image(logits: &[f32], n_w: usize, n_h: usize, crop: &CropTransform, image_size: (u32, u32)) -> Vec<f32> {
+pub fn mask_to_image(
+    logits: &[f32],
+    n_w: usize,
+    n_h: usize,
+    crop: &CropTransform,
+    image_size: (u32, u32),
+) -> Vec<f32> {
     let (iw, ih) = (image_size.0 as usize, image_size.1 as usize);
     let mut out = vec![0f32; iw * ih];
     if logits.len() < n_w * n_h || n_w == 0 || n_h == 0 {
@@ -118,7 +139,11 @@ pub fn mask_to_image(logits: &[f32], n_w: usize, n_h: usize, crop: &CropTransfor
     // padding means probability 0 (not logit 0).
     let probs: Vec<f32> = logits[..n_w * n_h].iter().map(|&v| sigmoid(v)).collect();
     let at = |x: i64, y: i64| -> f32 {
-        if x < 0 || y < 0 || x >= n_w as i64 || y >= n_h as i64 { 0.0 } else { probs[y as usize * n_w + x as usize] }
+        if x < 0 || y < 0 || x >= n_w as i64 || y >= n_h as i64 {
+            0.0
+        } else {
+            probs[y as usize * n_w + x as usize]
+        }
     };
     // Image pixel → mask pixel is affine: precompute it instead of calling
     // `CropTransform::to_tensor` (a sin/cos each) per pixel.
@@ -148,12 +173,18 @@ pub fn mask_to_image(logits: &[f32], n_w: usize, n_h: usize, crop: &CropTransfor
             }
             let (x0, y0) = (qx >> 5, qy >> 5);
             let (fx, fy) = ((qx & 31) as f32 / 32.0, (qy & 31) as f32 / 32.0);
-            let (p00, p10, p01, p11) = if x0 >= 0 && y0 >= 0 && x0 + 1 < n_w as i64 && y0 + 1 < n_h as i64 {
-                let i = y0 as usize * n_w + x0 as usize;
-                (probs[i], probs[i + 1], probs[i + n_w], probs[i + n_w + 1])
-            } else {
-                (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1))
-            };
+            let (p00, p10, p01, p11) =
+                if x0 >= 0 && y0 >= 0 && x0 + 1 < n_w as i64 && y0 + 1 < n_h as i64 {
+                    let i = y0 as usize * n_w + x0 as usize;
+                    (probs[i], probs[i + 1], probs[i + n_w], probs[i + n_w + 1])
+                } else {
+                    (
+                        at(x0, y0),
+                        at(x0 + 1, y0),
+                        at(x0, y0 + 1),
+                        at(x0 + 1, y0 + 1),
+                    )
+                };
             let top = p00 * (1.0 - fx) + p10 * fx;
             let bottom = p01 * (1.0 - fx) + p11 * fx;
             *px = top * (1.0 - fy) + bottom * fy;
@@ -168,8 +199,20 @@ mod tests {
 
     #[test]
     fn projection_rotates_about_the_roi_centre() {
-        let rect = NormRect { x_center: 0.5, y_center: 0.5, width: 0.5, height: 0.5, rotation: std::f32::consts::FRAC_PI_2 };
-        let lm = NormLandmark { x: 1.0, y: 0.5, z: 0.1, visibility: 1.0, presence: 1.0 };
+        let rect = NormRect {
+            x_center: 0.5,
+            y_center: 0.5,
+            width: 0.5,
+            height: 0.5,
+            rotation: std::f32::consts::FRAC_PI_2,
+        };
+        let lm = NormLandmark {
+            x: 1.0,
+            y: 0.5,
+            z: 0.1,
+            visibility: 1.0,
+            presence: 1.0,
+        };
         let p = project(&lm, &rect);
         // (0.5, 0) rotated by +90° is (0, 0.5) → scaled by 0.5, shifted.
         assert!((p.x - 0.5).abs() < 1e-6 && (p.y - 0.75).abs() < 1e-6);
@@ -181,12 +224,24 @@ mod tests {
         let (h, w, c) = (8, 8, 1);
         let mut hm = vec![-10.0f32; h * w * c];
         hm[3 * w + 5] = 10.0; // row 3, col 5
-        let mut lms = [NormLandmark { x: 4.2 / 8.0, y: 3.1 / 8.0, z: 0.0, visibility: 1.0, presence: 1.0 }];
+        let mut lms = [NormLandmark {
+            x: 4.2 / 8.0,
+            y: 3.1 / 8.0,
+            z: 0.0,
+            visibility: 1.0,
+            presence: 1.0,
+        }];
         refine_from_heatmap(&mut lms, &hm, h, w, c);
         assert!((lms[0].x - 5.0 / 8.0).abs() < 1e-3, "{}", lms[0].x);
         assert!((lms[0].y - 3.0 / 8.0).abs() < 1e-3);
         // Not confident anywhere: untouched.
-        let mut lms2 = [NormLandmark { x: 0.5, y: 0.5, z: 0.0, visibility: 1.0, presence: 1.0 }];
+        let mut lms2 = [NormLandmark {
+            x: 0.5,
+            y: 0.5,
+            z: 0.0,
+            visibility: 1.0,
+            presence: 1.0,
+        }];
         refine_from_heatmap(&mut lms2, &vec![-10.0; 64], h, w, c);
         assert_eq!(lms2[0].x, 0.5);
     }
@@ -194,7 +249,15 @@ mod tests {
     #[test]
     fn mask_maps_back_to_the_image() {
         // ROI = right half of a 4×2 image; mask all "person".
-        let crop = CropTransform { cx: 3.0, cy: 1.0, w: 2.0, h: 2.0, rotation: 0.0, out_w: 4, out_h: 4 };
+        let crop = CropTransform {
+            cx: 3.0,
+            cy: 1.0,
+            w: 2.0,
+            h: 2.0,
+            rotation: 0.0,
+            out_w: 4,
+            out_h: 4,
+        };
         let m = mask_to_image(&[10.0; 16], 4, 4, &crop, (4, 2));
         assert!(m[0] < 0.01, "left half outside the ROI");
         assert!(m[3] > 0.99 || m[2] > 0.99);

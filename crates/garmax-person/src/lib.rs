@@ -32,9 +32,11 @@ pub mod keypoints;
 pub mod landmarks;
 pub mod models;
 
-pub use analyzer::{AnalyzerOptions, FaceAnalysis, PersonAnalysis, PersonAnalyzer, default_onnxruntime_library};
+pub use analyzer::{
+    AnalyzerOptions, FaceAnalysis, PersonAnalysis, PersonAnalyzer, default_onnxruntime_library,
+};
 pub use backend::{InferenceBackend, Model, OrtBackend, Tensor};
 pub use error::PersonError;
 pub use geometry::NormRect;
-pub use keypoints::{coco17, openpose18, openpose_json};
+pub use keypoints::{coco17, openpose_json, openpose18};
 pub use models::convert_models;

@@ -13,7 +13,9 @@ use image::RgbImage;
 pub fn cache_root() -> PathBuf {
     std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
+        })
 }
 
 pub fn fixtures_dir() -> PathBuf {
@@ -31,7 +33,9 @@ pub fn models_dir() -> Option<PathBuf> {
         match garmax_person::convert_models(&cache_root().join("assets"), &dir, true) {
             Ok(_) => Some(dir),
             Err(e) => {
-                eprintln!("SKIP: cannot convert the MediaPipe models: {e} (run `garmax models fetch`)");
+                eprintln!(
+                    "SKIP: cannot convert the MediaPipe models: {e} (run `garmax models fetch`)"
+                );
                 None
             }
         }
@@ -45,7 +49,9 @@ pub fn models_dir() -> Option<PathBuf> {
 pub fn analyzer(options: AnalyzerOptions) -> Option<PersonAnalyzer> {
     let models = models_dir()?;
     let options = AnalyzerOptions {
-        onnxruntime_library: Some(garmax_person::default_onnxruntime_library(&cache_root().join("models"))),
+        onnxruntime_library: Some(garmax_person::default_onnxruntime_library(
+            &cache_root().join("models"),
+        )),
         ..options
     };
     match PersonAnalyzer::new(&models, options) {
@@ -63,7 +69,9 @@ pub fn load_photo(spec: &str) -> RgbImage {
         "cache" => cache_root().join(path),
         _ => fixtures_dir().join(path),
     };
-    image::open(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display())).to_rgb8()
+    image::open(&full)
+        .unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+        .to_rgb8()
 }
 
 /// FNV-1a 64 of the raw RGB bytes.
@@ -83,7 +91,11 @@ pub fn warp(src: &RgbImage, m: &[f64; 6], out_w: u32, out_h: u32) -> RgbImage {
     let (w, h) = (src.width() as i64, src.height() as i64);
     let raw = src.as_raw();
     let fetch = |x: i64, y: i64, c: usize| -> f64 {
-        if x >= 0 && y >= 0 && x < w && y < h { raw[((y * w + x) * 3) as usize + c] as f64 } else { 0.0 }
+        if x >= 0 && y >= 0 && x < w && y < h {
+            raw[((y * w + x) * 3) as usize + c] as f64
+        } else {
+            0.0
+        }
     };
     RgbImage::from_fn(out_w, out_h, |x, y| {
         let (xs, ys) = (x as f64, y as f64);
