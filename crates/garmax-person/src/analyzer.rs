@@ -564,3 +564,200 @@ fn find_output<'a>(
             ))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The pipeline's control flow on a fake backend whose models return
+    //! prepared tensors, so it is tested without model files.
+
+    use super::*;
+    use crate::backend::Tensor;
+    use garmax_core::Coded;
+
+    /// Returns fixed outputs, whatever the input.
+    struct FakeModel(Vec<NamedTensor>);
+
+    impl Model for FakeModel {
+        fn input_names(&self) -> Vec<String> {
+            vec!["input".into()]
+        }
+        fn run(
+            &self,
+            _inputs: &[(&str, &[usize], &[f32])],
+        ) -> Result<Vec<NamedTensor>, PersonError> {
+            Ok(self.0.clone())
+        }
+    }
+
+    struct FakeBackend {
+        person_score_logit: f32,
+        presence: f32,
+    }
+
+    fn tensor(name: &str, shape: &[usize], data: Vec<f32>) -> NamedTensor {
+        NamedTensor {
+            name: name.into(),
+            tensor: Tensor {
+                shape: shape.to_vec(),
+                data,
+            },
+        }
+    }
+
+    impl InferenceBackend for FakeBackend {
+        fn load(&self, path: &Path) -> Result<Box<dyn Model>, PersonError> {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let outputs = match name {
+                POSE_DETECTION_MODEL => {
+                    // One confident anchor (index 0, centre (0.5/28, 0.5/28))
+                    // whose keypoints put the hip centre at the tensor centre
+                    // and the scale point 50 px above it.
+                    let mut boxes = vec![0f32; 2254 * 12];
+                    let (ax, ay) = (0.5 / 28.0 * 224.0, 0.5 / 28.0 * 224.0);
+                    boxes[2] = 100.0;
+                    boxes[3] = 150.0;
+                    boxes[4] = 112.0 - ax;
+                    boxes[5] = 112.0 - ay;
+                    boxes[6] = 112.0 - ax;
+                    boxes[7] = 62.0 - ay;
+                    let mut scores = vec![-10f32; 2254];
+                    scores[0] = self.person_score_logit;
+                    vec![
+                        tensor("boxes", &[1, 2254, 12], boxes),
+                        tensor("scores", &[1, 2254, 1], scores),
+                    ]
+                }
+                POSE_LANDMARK_MODEL => {
+                    // Every landmark at the crop centre, visible; auxiliary
+                    // ones as an upright body.
+                    let mut lms = vec![0f32; 195];
+                    for i in 0..39 {
+                        lms[i * 5] = 128.0;
+                        lms[i * 5 + 1] = 128.0;
+                        lms[i * 5 + 3] = 5.0;
+                        lms[i * 5 + 4] = 5.0;
+                    }
+                    lms[34 * 5 + 1] = 28.0;
+                    vec![
+                        tensor("landmarks", &[1, 195], lms),
+                        tensor("presence", &[1, 1], vec![self.presence]),
+                        tensor("segmentation", &[1, 256, 256, 1], vec![5.0; 65536]),
+                        tensor("heatmap", &[1, 64, 64, 39], vec![-10.0; 64 * 64 * 39]),
+                        tensor("world", &[1, 117], vec![0.1; 117]),
+                    ]
+                }
+                _ => {
+                    return Err(PersonError::AssetMissing {
+                        what: "fake".into(),
+                        path: path.into(),
+                    });
+                }
+            };
+            Ok(Box::new(FakeModel(outputs)))
+        }
+    }
+
+    fn analyzer(person_score_logit: f32, presence: f32) -> PersonAnalyzer {
+        let options = AnalyzerOptions {
+            face: false,
+            refine_passes: 0,
+            ..Default::default()
+        };
+        PersonAnalyzer::with_backend(
+            "/nowhere",
+            &FakeBackend {
+                person_score_logit,
+                presence,
+            },
+            options,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn detection_to_landmarks_in_image_pixels() {
+        let a = analyzer(5.0, 0.9)
+            .analyze(&RgbImage::new(224, 224))
+            .unwrap();
+        assert_eq!(a.people_detected, 1);
+        // ROI: centre (112, 112), side 2·50·1.25 = 125 px, upright.
+        assert!((a.roi.x_center - 0.5).abs() < 1e-3, "{:?}", a.roi);
+        assert!((a.roi.width * 224.0 - 125.0).abs() < 0.5, "{:?}", a.roi);
+        assert!(a.roi.rotation.abs() < 1e-4);
+        // The tracking ROI from the auxiliary landmarks: scale point 100
+        // tensor px = 100/256·125 px above the centre → side 2·48.83·1.25.
+        assert!(
+            (a.tracking_roi.width * 224.0 - 122.07).abs() < 0.1,
+            "{:?}",
+            a.tracking_roi
+        );
+        // Landmarks at the crop centre land on the ROI centre.
+        let nose = a.landmarks.image[0];
+        assert!(
+            (nose.x - 112.0).abs() < 0.5 && (nose.y - 112.0).abs() < 0.5,
+            "{nose:?}"
+        );
+        assert!(nose.visibility > 0.99);
+        // The mask (all "person" in the crop) covers the 125 px ROI around
+        // the centre and nothing outside it.
+        assert_eq!(a.mask.get_pixel(0, 0)[0], 0);
+        assert_eq!(a.mask.get_pixel(112, 112)[0], 253);
+        assert_eq!(a.landmarks.world.len(), 33);
+    }
+
+    #[test]
+    fn low_detector_score_is_no_person() {
+        let err = analyzer(-5.0, 0.9)
+            .analyze(&RgbImage::new(100, 50))
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "PER_010");
+        assert!(
+            err.to_string().contains("pose detector found nobody"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn low_presence_is_no_person() {
+        let err = analyzer(5.0, 0.1)
+            .analyze(&RgbImage::new(100, 50))
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "PER_010");
+        assert!(err.to_string().contains("presence"), "{err}");
+    }
+
+    #[test]
+    fn missing_outputs_are_inference_errors() {
+        struct Empty;
+        impl InferenceBackend for Empty {
+            fn load(&self, _: &Path) -> Result<Box<dyn Model>, PersonError> {
+                Ok(Box::new(FakeModel(vec![])))
+            }
+        }
+        let options = AnalyzerOptions {
+            face: false,
+            ..Default::default()
+        };
+        let a = PersonAnalyzer::with_backend("/nowhere", &Empty, options).unwrap();
+        let err = a.analyze(&RgbImage::new(10, 10)).unwrap_err();
+        assert_eq!(err.code().as_str(), "INF_011", "{err}");
+    }
+
+    #[test]
+    fn missing_model_files_are_reported() {
+        let options = AnalyzerOptions::default();
+        let err = PersonAnalyzer::with_backend(
+            "/nowhere",
+            &FakeBackend {
+                person_score_logit: 0.0,
+                presence: 0.0,
+            },
+            options,
+        )
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "AST_009");
+    }
+}
