@@ -37,6 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|(n, p)| Ok((n.to_string(), image::open(p)?.to_rgb8())))
         .collect::<Result<Vec<_>, image::ImageError>>()?;
+    // `--equivalent-only`: skip the default-settings run (shorter, for
+    // alternating with the MediaPipe script on a busy machine).
+    let equivalent_only = std::env::args().any(|a| a == "--equivalent-only");
     for (label, options) in [
         (
             "mediapipe-equivalent (no refine, no face)",
@@ -47,7 +50,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         ),
         ("default (refine pass + face)", AnalyzerOptions::default()),
-    ] {
+    ]
+    .into_iter()
+    .take(if equivalent_only { 1 } else { 2 })
+    {
         let analyzer = PersonAnalyzer::new(cache.join("models"), options)?;
         for r in bench_pose(&analyzer, &images, repeats)? {
             println!(

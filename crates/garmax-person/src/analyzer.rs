@@ -322,15 +322,8 @@ impl PersonAnalyzer {
             &pass.crop,
             size,
         );
-        let mask = GrayImage::from_vec(
-            size.0,
-            size.1,
-            probs
-                .iter()
-                .map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8)
-                .collect(),
-        )
-        .ok_or_else(|| PersonError::InvalidImage("mask size mismatch".into()))?;
+        let mask = GrayImage::from_vec(size.0, size.1, probs)
+            .ok_or_else(|| PersonError::InvalidImage("mask size mismatch".into()))?;
         let face = match (&self.face_detector, &self.face_mesh) {
             (Some(det), Some(mesh)) => {
                 self.analyze_face(image, &image_landmarks, det.as_ref(), mesh.as_ref())?

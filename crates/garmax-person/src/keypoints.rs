@@ -154,6 +154,15 @@ pub fn openpose_json(p: &PoseLandmarks, min_score: f32) -> serde_json::Value {
     })
 }
 
+/// Writes [`openpose_json`] to `out` (e.g. a `keypoints_openpose.json` file).
+pub fn write_openpose_json(
+    p: &PoseLandmarks,
+    min_score: f32,
+    out: impl std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer(out, &openpose_json(p, min_score)).map_err(std::io::Error::other)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +206,10 @@ mod tests {
         assert_eq!(flat.len(), 54);
         assert_eq!(flat[0].as_f64().unwrap(), 0.0);
         assert_eq!(json["canvas_height"], 200);
+        let mut buf = Vec::new();
+        write_openpose_json(&p, 0.5, &mut buf).unwrap();
+        let back: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(back, json);
         let none = openpose_json(&p, 0.95);
         assert!(
             none["people"][0]["pose_keypoints_2d"]

@@ -120,18 +120,19 @@ pub fn project_world(raw: &[f32], rect: &NormRect, count: usize) -> Vec<[f32; 3]
 }
 
 /// The segmentation logits (an `n×n` tensor over the ROI) as an image-sized
-/// probability mask: for each image pixel, bilinear sample of the logits at
-/// its position in the ROI (0 outside, as MediaPipe's `BORDER_ZERO` warp of
-/// the sigmoid mask), then sigmoid.
+/// 8-bit probability mask (255 = 1): sigmoid first, then for each image
+/// pixel a bilinear sample at its position in the ROI, 0 outside — MediaPipe's
+/// `BORDER_ZERO` warp of the activated mask. Written straight to bytes: the
+/// full-resolution mask is the costliest step after the models.
 pub fn mask_to_image(
     logits: &[f32],
     n_w: usize,
     n_h: usize,
     crop: &CropTransform,
     image_size: (u32, u32),
-) -> Vec<f32> {
+) -> Vec<u8> {
     let (iw, ih) = (image_size.0 as usize, image_size.1 as usize);
-    let mut out = vec![0f32; iw * ih];
+    let mut out = vec![0u8; iw * ih];
     if logits.len() < n_w * n_h || n_w == 0 || n_h == 0 {
         return out;
     }
@@ -187,7 +188,8 @@ pub fn mask_to_image(
                 };
             let top = p00 * (1.0 - fx) + p10 * fx;
             let bottom = p01 * (1.0 - fx) + p11 * fx;
-            *px = top * (1.0 - fy) + bottom * fy;
+            // Probabilities are in [0, 1], so +0.5 and truncation rounds.
+            *px = ((top * (1.0 - fy) + bottom * fy) * 255.0 + 0.5) as u8;
         }
     }
     out
@@ -259,7 +261,7 @@ mod tests {
             out_h: 4,
         };
         let m = mask_to_image(&[10.0; 16], 4, 4, &crop, (4, 2));
-        assert!(m[0] < 0.01, "left half outside the ROI");
-        assert!(m[3] > 0.99 || m[2] > 0.99);
+        assert_eq!(m[0], 0, "left half outside the ROI");
+        assert!(m[3] == 255 || m[2] == 255, "{m:?}");
     }
 }

@@ -40,3 +40,9 @@ pub use error::PersonError;
 pub use geometry::NormRect;
 pub use keypoints::{coco17, openpose_json, openpose18};
 pub use models::convert_models;
+
+// One analyzer serves many threads (sessions are behind mutexes).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PersonAnalyzer>();
+};
