@@ -21,8 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The ONNX files come from the product's own importer (once).
     garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
     let repeats = std::env::args()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
+        .skip(1)
+        .find_map(|v| v.parse().ok())
         .unwrap_or(20);
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let photos = [
