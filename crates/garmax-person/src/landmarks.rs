@@ -30,6 +30,9 @@ pub fn decode_landmarks(
     input_size: f32,
     values_per_landmark: usize,
 ) -> Vec<NormLandmark> {
+    if values_per_landmark == 0 {
+        return Vec::new();
+    }
     (0..count)
         .filter(|i| (i + 1) * values_per_landmark <= raw.len())
         .map(|i| {
