@@ -13,6 +13,8 @@ use serde_json::Value;
 
 /// Landmark error as a fraction of the image diagonal (the issue's bar: 1 %).
 const MAX_MEAN_DISTANCE_PCT: f64 = 1.0;
+/// World landmarks: mean 3D distance bar, metres (ours; the issue sets none).
+const MAX_WORLD_DISTANCE_M: f64 = 0.02;
 /// Person-mask IoU bar.
 const MIN_MASK_IOU: f64 = 0.95;
 
@@ -63,7 +65,7 @@ fn cases() -> Vec<Case> {
 
 /// Mean landmark distance (% of diagonal, landmarks MediaPipe sees with
 /// visibility > 0.5) and mask IoU (both thresholded at 0.5).
-fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, usize, f64) {
+fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, usize, f64, f64) {
     let diag = ((w as f64).powi(2) + (h as f64).powi(2)).sqrt();
     let (mut sum, mut n) = (0.0, 0);
     for (o, t) in ours
@@ -88,6 +90,31 @@ fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, us
     } else {
         0.0
     };
+    // World landmarks (metres, hip-centred, rotated back by the ROI angle):
+    // mean 3D distance over the same visible landmarks.
+    let (mut world_sum, mut world_n) = (0.0, 0);
+    let lms = reference["landmarks"].as_array().unwrap();
+    let refs = reference["world"].as_array().unwrap();
+    for ((o, t), l) in ours.landmarks.world.iter().zip(refs).zip(lms) {
+        if l[3].as_f64().unwrap() > 0.5 {
+            let t: Vec<f64> = t
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let d2 = (o[0] as f64 - t[0]).powi(2)
+                + (o[1] as f64 - t[1]).powi(2)
+                + (o[2] as f64 - t[2]).powi(2);
+            world_sum += d2.sqrt();
+            world_n += 1;
+        }
+    }
+    let world_m = if world_n > 0 {
+        world_sum / world_n as f64
+    } else {
+        0.0
+    };
     let counts: Vec<u64> = reference["mask_rle"]
         .as_array()
         .unwrap()
@@ -106,7 +133,7 @@ fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, us
     } else {
         inter as f64 / union as f64
     };
-    (distance_pct, n, iou)
+    (distance_pct, n, iou, world_m)
 }
 
 /// Compares `run(case)` with the reference under `key` for every case and
@@ -148,11 +175,18 @@ fn check(
                 continue;
             }
         };
-        let (d, n, iou) = metrics(&analysis, reference, w, h);
+        let (d, n, iou, world) = metrics(&analysis, reference, w, h);
         println!(
-            "{label} {:40} mean distance {d:.3} % of diagonal over {n:2} landmarks, mask IoU {iou:.4}",
-            case.name
+            "{label} {:40} mean distance {d:.3} % of diagonal over {n:2} landmarks, mask IoU {iou:.4}, world {:.1} mm",
+            case.name,
+            world * 1000.0
         );
+        if world > MAX_WORLD_DISTANCE_M {
+            failures.push(format!(
+                "{}: mean world landmark distance {world:.4} m",
+                case.name
+            ));
+        }
         if d > MAX_MEAN_DISTANCE_PCT {
             failures.push(format!("{}: mean landmark distance {d:.3} %", case.name));
         }
