@@ -43,8 +43,10 @@ pub struct AnalyzerOptions {
     /// Landmark model presence threshold; below it the crop holds no person.
     pub min_presence: f32,
     /// Extra landmark passes on the ROI recomputed from the previous pass's
-    /// landmarks (MediaPipe's tracking ROI). 0 reproduces MediaPipe's
-    /// static-image output exactly; 1 tightens the crop around the person.
+    /// landmarks (MediaPipe's tracking step). 0 gives MediaPipe's
+    /// static-image output (to ~0.1 % of the image diagonal); 1 re-centres
+    /// the crop on the person's own landmarks instead of the detector's
+    /// two keypoints.
     pub refine_passes: u32,
     /// Run the face detector and mesh (needs the two face models).
     pub face: bool,
