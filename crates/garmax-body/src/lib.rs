@@ -11,9 +11,12 @@ pub mod assets;
 pub mod camera;
 pub mod error;
 pub mod fit;
+pub mod gltf_export;
 pub mod makehuman;
+pub mod outputs;
 pub mod model;
 pub mod raster;
+pub mod smpl_npz;
 pub mod synthetic;
 
 pub use assets::MakeHumanPaths;
