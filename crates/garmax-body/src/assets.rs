@@ -92,7 +92,9 @@ pub fn parse_obj(text: &str, path: &str, body_group: &str) -> Result<ObjMesh> {
     let mut face_uvs = Vec::new();
     let mut groups: HashMap<String, Vec<u32>> = HashMap::new();
     let mut current: Option<String> = None;
-    let mut raw_faces: Vec<(Vec<(i64, Option<i64>)>, Option<String>)> = Vec::new();
+    // (corners as (vertex, uv) OBJ indices, group) per face.
+    type RawFace = (Vec<(i64, Option<i64>)>, Option<String>);
+    let mut raw_faces: Vec<RawFace> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let mut it = line.split_whitespace();
         match it.next() {

