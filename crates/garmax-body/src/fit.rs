@@ -69,12 +69,12 @@ impl Default for FitOptions {
             camera: None,
             use_world_landmarks: true,
             min_visibility: 0.3,
-            world_sigma_m: 0.03,
-            silhouette_weight: 1.0,
+            world_sigma_m: 0.05,
+            silhouette_weight: 2.0,
             pose_prior_weight: 0.3,
             beta_prior_weight: 0.5,
             iterations: [6, 25, 12],
-            silhouette_resolution: 256,
+            silhouette_resolution: 384,
         }
     }
 }

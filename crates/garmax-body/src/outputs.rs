@@ -307,10 +307,18 @@ pub fn process_photo(
     Ok(out)
 }
 
+/// One benchmark run: total milliseconds and the per-stage split.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchRun {
+    pub total_ms: f64,
+    pub stages_ms: Vec<(Stage, f64)>,
+    pub fit_iterations: usize,
+}
+
 /// Latency of [`compute_outputs`] (fit + every map + glb, no file writing)
-/// on synthetic `size`×`size` photos, on one thread. Returns the sorted
-/// per-run milliseconds; the caller reports percentiles.
-pub fn benchmark(model: &BodyModel, size: u32, runs: usize, seed: u64) -> Result<Vec<f64>> {
+/// on synthetic `size`×`size` photos, on one thread. Runs come back sorted
+/// by total time so the caller can read percentiles directly.
+pub fn benchmark(model: &BodyModel, size: u32, runs: usize, seed: u64) -> Result<Vec<BenchRun>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -326,10 +334,14 @@ pub fn benchmark(model: &BodyModel, size: u32, runs: usize, seed: u64) -> Result
         });
         let opts = FitOptions { camera: Some(cam), ..FitOptions::default() };
         let t = Instant::now();
-        pool.install(|| compute_outputs(model, &photo, &case.landmarks, &case.mask, &opts, &mut NoProgress))?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
+        let out = pool.install(|| compute_outputs(model, &photo, &case.landmarks, &case.mask, &opts, &mut NoProgress))?;
+        times.push(BenchRun {
+            total_ms: t.elapsed().as_secs_f64() * 1e3,
+            stages_ms: out.smpl.timings_ms,
+            fit_iterations: out.fit.iterations,
+        });
     }
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.total_ms.total_cmp(&b.total_ms));
     Ok(times)
 }
 
