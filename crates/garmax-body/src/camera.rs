@@ -34,14 +34,20 @@ impl Camera {
         if p[2] <= 1e-6 {
             return None;
         }
-        Some([self.focal * p[0] / p[2] + self.cx, self.focal * p[1] / p[2] + self.cy])
+        Some([
+            self.focal * p[0] / p[2] + self.cx,
+            self.focal * p[1] / p[2] + self.cy,
+        ])
     }
 
     /// Projection that keeps a finite value for points at or behind the
     /// camera, so optimiser residuals stay finite (they are penalised anyway).
     pub(crate) fn project_clamped(&self, p: [f64; 3]) -> [f64; 2] {
         let z = p[2].max(0.05);
-        [self.focal * p[0] / z + self.cx, self.focal * p[1] / z + self.cy]
+        [
+            self.focal * p[0] / z + self.cx,
+            self.focal * p[1] / z + self.cy,
+        ]
     }
 }
 

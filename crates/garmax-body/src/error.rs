@@ -32,7 +32,10 @@ pub enum BodyError {
 
 impl BodyError {
     pub(crate) fn malformed(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        BodyError::AssetMalformed { path: path.into(), reason: reason.into() }
+        BodyError::AssetMalformed {
+            path: path.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -61,6 +64,9 @@ mod tests {
             BodyError::malformed("x", "y").code(),
             ErrorCode::AssetUnavailable
         );
-        assert_eq!(BodyError::FitFailed("n".into()).code(), ErrorCode::BodyFitFailed);
+        assert_eq!(
+            BodyError::FitFailed("n".into()).code(),
+            ErrorCode::BodyFitFailed
+        );
     }
 }

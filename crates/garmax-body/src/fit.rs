@@ -54,6 +54,11 @@ pub struct FitOptions {
     pub world_sigma_m: f64,
     /// Relative weight of the silhouette terms (0 disables them).
     pub silhouette_weight: f64,
+    /// Weight of the coverage half of the silhouette term (mask contour →
+    /// body) relative to the containment half (body → inside the mask).
+    /// Clothes and hair make real masks larger than the body, so coverage
+    /// is trusted less than containment.
+    pub silhouette_coverage: f64,
     /// Weight of the pose prior and of |β|.
     pub pose_prior_weight: f64,
     pub beta_prior_weight: f64,
@@ -71,6 +76,7 @@ impl Default for FitOptions {
             min_visibility: 0.3,
             world_sigma_m: 0.05,
             silhouette_weight: 2.0,
+            silhouette_coverage: 0.25,
             pose_prior_weight: 0.3,
             beta_prior_weight: 0.5,
             iterations: [6, 25, 12],
@@ -115,8 +121,8 @@ fn landmark_weight(i: usize) -> f64 {
 
 /// Pose prior standard deviation per SMPL joint (radians).
 const POSE_STD: [f64; NUM_SMPL_JOINTS] = [
-    10.0, 0.8, 0.8, 0.3, 1.0, 1.0, 0.25, 0.4, 0.4, 0.25, 0.3, 0.3, 0.4, 0.2, 0.2, 0.5, 1.0, 1.0, 1.2, 1.2, 0.6, 0.6, 0.4,
-    0.4,
+    10.0, 0.8, 0.8, 0.3, 1.0, 1.0, 0.25, 0.4, 0.4, 0.25, 0.3, 0.3, 0.4, 0.2, 0.2, 0.5, 1.0, 1.0,
+    1.2, 1.2, 0.6, 0.6, 0.4, 0.4,
 ];
 
 struct Silhouette {
@@ -171,7 +177,14 @@ impl Silhouette {
         }
         let stride = contour.len().div_ceil(240).max(1);
         let contour: Vec<[f64; 2]> = contour.into_iter().step_by(stride).collect();
-        Silhouette { dist, w, h, scale, corr: vec![0; contour.len()], contour }
+        Silhouette {
+            dist,
+            w,
+            h,
+            scale,
+            corr: vec![0; contour.len()],
+            contour,
+        }
     }
 
     /// Bilinear distance at a full-resolution pixel position; outside the
@@ -189,7 +202,8 @@ impl Silhouette {
         let tx = cx - x0 as f64;
         let ty = cy - y0 as f64;
         let g = |x: usize, y: usize| self.dist[y * self.w + x] as f64;
-        let v = (g(x0, y0) * (1.0 - tx) + g(x1, y0) * tx) * (1.0 - ty) + (g(x0, y1) * (1.0 - tx) + g(x1, y1) * tx) * ty;
+        let v = (g(x0, y0) * (1.0 - tx) + g(x1, y0) * tx) * (1.0 - ty)
+            + (g(x0, y1) * (1.0 - tx) + g(x1, y1) * tx) * ty;
         v + out
     }
 }
@@ -215,7 +229,8 @@ pub(crate) fn edt_squared(inside: &[bool], w: usize, h: usize) -> Vec<f32> {
         for q in 1..len {
             loop {
                 let p = v[k];
-                let s = ((buf[q] + (q * q) as f32) - (buf[p] + (p * p) as f32)) / (2.0 * (q as f32 - p as f32));
+                let s = ((buf[q] + (q * q) as f32) - (buf[p] + (p * p) as f32))
+                    / (2.0 * (q as f32 - p as f32));
                 if s <= z[k] && k > 0 {
                     k -= 1;
                     continue;
@@ -271,6 +286,7 @@ struct Problem<'a> {
     beta_w: f64,
     sil: Option<Silhouette>,
     sil_w: f64,
+    coverage_w: f64,
     subset: Vec<usize>,
     silhouette_on: bool,
 }
@@ -339,19 +355,23 @@ impl Problem<'_> {
             out.push(self.beta_w * b);
         }
         if self.silhouette_on
-            && let Some(sil) = &self.sil {
-                let proj: Vec<[f64; 2]> =
-                    self.subset.iter().map(|&v| self.project(&self.model.skin_vertex(v, &p.beta, &k))).collect();
-                let wv = self.sil_w / (proj.len().max(1) as f64).sqrt();
-                for q in &proj {
-                    out.push(wv * sil.sample(*q) / self.px_sigma);
-                }
-                let wc = self.sil_w / (sil.contour.len().max(1) as f64).sqrt();
-                for (c, &v) in sil.contour.iter().zip(&sil.corr) {
-                    out.push(wc * (proj[v][0] - c[0]) / self.px_sigma);
-                    out.push(wc * (proj[v][1] - c[1]) / self.px_sigma);
-                }
+            && let Some(sil) = &self.sil
+        {
+            let proj: Vec<[f64; 2]> = self
+                .subset
+                .iter()
+                .map(|&v| self.project(&self.model.skin_vertex(v, &p.beta, &k)))
+                .collect();
+            let wv = self.sil_w / (proj.len().max(1) as f64).sqrt();
+            for q in &proj {
+                out.push(wv * sil.sample(*q) / self.px_sigma);
             }
+            let wc = self.coverage_w * self.sil_w / (sil.contour.len().max(1) as f64).sqrt();
+            for (c, &v) in sil.contour.iter().zip(&sil.corr) {
+                out.push(wc * (proj[v][0] - c[0]) / self.px_sigma);
+                out.push(wc * (proj[v][1] - c[1]) / self.px_sigma);
+            }
+        }
     }
 
     fn update_correspondences(&mut self, x: &[f64]) {
@@ -462,7 +482,11 @@ fn voxel_subset(model: &BodyModel, cell: f64) -> Vec<usize> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for (i, v) in model.template.iter().enumerate() {
-        let key = ((v.x / cell).floor() as i64, (v.y / cell).floor() as i64, (v.z / cell).floor() as i64);
+        let key = (
+            (v.x / cell).floor() as i64,
+            (v.y / cell).floor() as i64,
+            (v.z / cell).floor() as i64,
+        );
         if seen.insert(key) {
             out.push(i);
         }
@@ -477,7 +501,9 @@ fn kabsch(a: &[V3], b: &[V3]) -> Matrix3<f64> {
         h += p * q.transpose();
     }
     let svd = h.svd(true, true);
-    let (Some(u), Some(vt)) = (svd.u, svd.v_t) else { return Matrix3::identity() };
+    let (Some(u), Some(vt)) = (svd.u, svd.v_t) else {
+        return Matrix3::identity();
+    };
     let v = vt.transpose();
     let d = (v * u.transpose()).determinant().signum();
     v * Matrix3::from_diagonal(&V3::new(1.0, 1.0, d)) * u.transpose()
@@ -485,10 +511,16 @@ fn kabsch(a: &[V3], b: &[V3]) -> Matrix3<f64> {
 
 fn check_input(lm: &PoseLandmarks) -> Result<()> {
     if lm.image.len() != 33 {
-        return Err(BodyError::InvalidInput(format!("expected 33 landmarks, got {}", lm.image.len())));
+        return Err(BodyError::InvalidInput(format!(
+            "expected 33 landmarks, got {}",
+            lm.image.len()
+        )));
     }
     if !lm.world.is_empty() && lm.world.len() != 33 {
-        return Err(BodyError::InvalidInput(format!("expected 33 world landmarks, got {}", lm.world.len())));
+        return Err(BodyError::InvalidInput(format!(
+            "expected 33 world landmarks, got {}",
+            lm.world.len()
+        )));
     }
     if lm.image_size[0] == 0 || lm.image_size[1] == 0 {
         return Err(BodyError::InvalidInput("empty image".into()));
@@ -497,7 +529,12 @@ fn check_input(lm: &PoseLandmarks) -> Result<()> {
 }
 
 /// Fits the body to one person's landmarks and mask.
-pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOptions) -> Result<FitResult> {
+pub fn fit(
+    model: &BodyModel,
+    lm: &PoseLandmarks,
+    mask: &GrayImage,
+    opts: &FitOptions,
+) -> Result<FitResult> {
     check_input(lm)?;
     let [w, h] = lm.image_size;
     let cam = opts.camera.unwrap_or_else(|| Camera::for_image(w, h));
@@ -514,20 +551,25 @@ pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOp
         .map(|(i, l)| (i, landmark_weight(i) * l.visibility.clamp(0.0, 1.0) as f64))
         .collect();
     let torso = [11, 12, 23, 24];
-    let torso_seen = torso.iter().filter(|t| used.iter().any(|u| u.0 == **t)).count();
+    let torso_seen = torso
+        .iter()
+        .filter(|t| used.iter().any(|u| u.0 == **t))
+        .count();
     if used.len() < 6 || torso_seen < 3 {
         return Err(BodyError::FitFailed(format!(
             "too few visible landmarks ({} usable, {torso_seen} of 4 torso)",
             used.len()
         )));
     }
-    let target2d: [[f64; 2]; 33] = std::array::from_fn(|i| [lm.image[i].x as f64, lm.image[i].y as f64]);
+    let target2d: [[f64; 2]; 33] =
+        std::array::from_fn(|i| [lm.image[i].x as f64, lm.image[i].y as f64]);
     let world_ok = opts.use_world_landmarks
         && lm.world.len() == 33
         && lm.world.iter().flatten().all(|v| v.is_finite())
         && lm.world.iter().any(|v| v.iter().any(|c| *c != 0.0));
     let world: Option<[V3; 33]> = world_ok.then(|| {
-        let hip = (V3::from(lm.world[23].map(f64::from)) + V3::from(lm.world[24].map(f64::from))) * 0.5;
+        let hip =
+            (V3::from(lm.world[23].map(f64::from)) + V3::from(lm.world[24].map(f64::from))) * 0.5;
         std::array::from_fn(|i| V3::from(lm.world[i].map(f64::from)) - hip)
     });
     // Person height in pixels sets the 2D residual unit (1 % of it).
@@ -552,6 +594,7 @@ pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOp
         beta_w: opts.beta_prior_weight,
         sil,
         sil_w: opts.silhouette_weight * 6.0,
+        coverage_w: opts.silhouette_coverage,
         subset: voxel_subset(model, 0.035),
         silhouette_on: false,
     };
@@ -579,16 +622,30 @@ pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOp
     };
     let orient = crate::model::rotation_log(&r0);
     // Depth from the torso's projected spread.
-    let spread3: f64 = torso.iter().map(|&i| {
-        let q = r0 * (kp0[i] - hip0);
-        (q.x * q.x + q.y * q.y).sqrt()
-    }).sum();
-    let c2 = torso.iter().fold([0.0, 0.0], |a, &i| [a[0] + target2d[i][0] / 4.0, a[1] + target2d[i][1] / 4.0]);
-    let spread2: f64 =
-        torso.iter().map(|&i| ((target2d[i][0] - c2[0]).powi(2) + (target2d[i][1] - c2[1]).powi(2)).sqrt()).sum();
+    let spread3: f64 = torso
+        .iter()
+        .map(|&i| {
+            let q = r0 * (kp0[i] - hip0);
+            (q.x * q.x + q.y * q.y).sqrt()
+        })
+        .sum();
+    let c2 = torso.iter().fold([0.0, 0.0], |a, &i| {
+        [a[0] + target2d[i][0] / 4.0, a[1] + target2d[i][1] / 4.0]
+    });
+    let spread2: f64 = torso
+        .iter()
+        .map(|&i| ((target2d[i][0] - c2[0]).powi(2) + (target2d[i][1] - c2[1]).powi(2)).sqrt())
+        .sum();
     let z = (cam.focal * spread3 / spread2.max(1.0)).clamp(0.5, 50.0);
-    let hip2 = [(target2d[23][0] + target2d[24][0]) / 2.0, (target2d[23][1] + target2d[24][1]) / 2.0];
-    let hip_cam = V3::new((hip2[0] - cam.cx) * z / cam.focal, (hip2[1] - cam.cy) * z / cam.focal, z);
+    let hip2 = [
+        (target2d[23][0] + target2d[24][0]) / 2.0,
+        (target2d[23][1] + target2d[24][1]) / 2.0,
+    ];
+    let hip_cam = V3::new(
+        (hip2[0] - cam.cx) * z / cam.focal,
+        (hip2[1] - cam.cy) * z / cam.focal,
+        z,
+    );
     let mut x = vec![0.0; NP];
     x[P_ORIENT..P_ORIENT + 3].copy_from_slice(orient.as_slice());
     // The pelvis joint is the model origin at β = 0 and rotation is about it.
@@ -632,14 +689,26 @@ pub fn fit(model: &BodyModel, lm: &PoseLandmarks, mask: &GrayImage, opts: &FitOp
     let world_error_m = match &pb.world {
         Some(wl) => {
             let hip = (kp[23] + kp[24]) * 0.5;
-            pb.used.iter().map(|&(i, _)| ((kp[i] - hip) - wl[i]).norm()).sum::<f64>() / pb.used.len() as f64
+            pb.used
+                .iter()
+                .map(|&(i, _)| ((kp[i] - hip) - wl[i]).norm())
+                .sum::<f64>()
+                / pb.used.len() as f64
         }
         None => f64::NAN,
     };
     let posed = model.pose(&params);
     let g = raster::rasterize(&posed.vertices, model.faces(), &cam, true);
     let silhouette_iou = raster::iou(&g.silhouette(), &mask);
-    Ok(FitResult { params, camera: cam, keypoint_error, world_error_m, silhouette_iou, iterations, final_cost })
+    Ok(FitResult {
+        params,
+        camera: cam,
+        keypoint_error,
+        world_error_m,
+        silhouette_iou,
+        iterations,
+        final_cost,
+    })
 }
 
 /// Similarity Procrustes alignment of `a` onto `b`; returns the mean
@@ -659,7 +728,11 @@ pub fn procrustes_error(a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {
     let num: f64 = qa.iter().zip(&qb).map(|(p, q)| (r * p).dot(q)).sum();
     let den: f64 = qa.iter().map(|p| p.norm_squared()).sum();
     let s = if den > 0.0 { num / den } else { 1.0 };
-    qa.iter().zip(&qb).map(|(p, q)| (s * (r * p) - q).norm()).sum::<f64>() / n as f64
+    qa.iter()
+        .zip(&qb)
+        .map(|(p, q)| (s * (r * p) - q).norm())
+        .sum::<f64>()
+        / n as f64
 }
 
 #[cfg(test)]
@@ -687,12 +760,20 @@ mod tests {
 
     #[test]
     fn procrustes_ignores_similarity() {
-        let a = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0]];
+        let a = [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 2.0, 0.0],
+            [0.0, 0.0, 3.0],
+        ];
         let r = Rotation3::from_euler_angles(0.3, -0.2, 1.0);
-        let b: Vec<[f64; 3]> = a.iter().map(|p| {
-            let q = r * V3::from(*p) * 2.5 + V3::new(1.0, 2.0, 3.0);
-            [q.x, q.y, q.z]
-        }).collect();
+        let b: Vec<[f64; 3]> = a
+            .iter()
+            .map(|p| {
+                let q = r * V3::from(*p) * 2.5 + V3::new(1.0, 2.0, 3.0);
+                [q.x, q.y, q.z]
+            })
+            .collect();
         assert!(procrustes_error(&a, &b) < 1e-9);
     }
 
@@ -714,22 +795,33 @@ mod input_tests {
 
     #[test]
     fn degenerate_inputs_do_not_panic() {
-        let Some(model) = testutil::model() else { return };
+        let Some(model) = testutil::model() else {
+            return;
+        };
         let cam = Camera::for_image(256, 256);
         let case = SyntheticGenerator::new(3).case(model, cam, 0.5, 0.01);
-        let opts = FitOptions { camera: Some(cam), ..FitOptions::default() };
+        let opts = FitOptions {
+            camera: Some(cam),
+            ..FitOptions::default()
+        };
 
         // Wrong landmark count.
         let mut lm = case.landmarks.clone();
         lm.image.truncate(10);
-        assert!(matches!(fit(model, &lm, &case.mask, &opts), Err(BodyError::InvalidInput(_))));
+        assert!(matches!(
+            fit(model, &lm, &case.mask, &opts),
+            Err(BodyError::InvalidInput(_))
+        ));
 
         // Nothing visible.
         let mut lm = case.landmarks.clone();
         for l in &mut lm.image {
             l.visibility = 0.0;
         }
-        assert!(matches!(fit(model, &lm, &case.mask, &opts), Err(BodyError::FitFailed(_))));
+        assert!(matches!(
+            fit(model, &lm, &case.mask, &opts),
+            Err(BodyError::FitFailed(_))
+        ));
 
         // No world landmarks, empty mask, a NaN landmark: still a fit.
         let mut lm = case.landmarks.clone();
@@ -741,7 +833,8 @@ mod input_tests {
         assert!(r.keypoint_error.median_px < 10.0, "{:?}", r.keypoint_error);
 
         // A mask of another size is resampled.
-        let small = image::imageops::resize(&case.mask, 128, 128, image::imageops::FilterType::Nearest);
+        let small =
+            image::imageops::resize(&case.mask, 128, 128, image::imageops::FilterType::Nearest);
         let r = fit(model, &case.landmarks, &small, &opts).unwrap();
         assert!(r.silhouette_iou > 0.8);
     }

