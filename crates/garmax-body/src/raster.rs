@@ -232,10 +232,10 @@ pub fn depth_map(g: &GBuffer) -> (ImageBuffer<Luma<u16>, Vec<u16>>, DepthRange) 
         if !g.covered(i) {
             return Luma([0u16]);
         }
-        Luma([65535
-            - ((g.depth[i] - near) / span * 65534.0)
-                .round()
-                .clamp(0.0, 65534.0) as u16])
+        let below_max = ((g.depth[i] - near) / span * 65534.0)
+            .round()
+            .clamp(0.0, 65534.0) as u16;
+        Luma([65535 - below_max])
     });
     (
         img,
