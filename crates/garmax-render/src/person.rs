@@ -425,10 +425,20 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
 
 /// Replaces the derived face/hair, hands and arms with a supplied
 /// segmentation.
-pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions) {
+pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &BodyFrame) {
     let ok = |g: &GrayImage| g.width() == regions.person.w && g.height() == regions.person.h;
     if ok(&supplied.face_hair) && ok(&supplied.hands) && ok(&supplied.arms) && ok(&supplied.upper_garment) {
-        regions.face_hair = Plane::from_gray(&supplied.face_hair).zip_with(&regions.face_hair, f32::max);
+        // A body model's head class includes the neck, which a collar
+        // covers: keep only what lies above the chin.
+        let mut face_hair = Plane::from_gray(&supplied.face_hair);
+        let w = face_hair.w;
+        for (i, v) in face_hair.data.iter_mut().enumerate() {
+            let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+            if q.minus(body.face_centre).dot(body.down) > body.face_r[1] {
+                *v = 0.0;
+            }
+        }
+        regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
         regions.hands = Plane::from_gray(&supplied.hands);
         regions.arms = Plane::from_gray(&supplied.arms).zip_with(&regions.arms, f32::max);
         regions.torso = Plane::from_gray(&supplied.upper_garment);

@@ -149,7 +149,7 @@ pub fn render_local(
     }
     let mut regions = derive_regions(person, &body);
     if let Some(supplied) = &person.regions {
-        apply_supplied(&mut regions, supplied);
+        apply_supplied(&mut regions, supplied, &body);
     }
     if regions.skin.is_none() {
         warnings.push("no skin colour could be sampled from the face; old sleeves are left as they are".into());
@@ -280,7 +280,15 @@ pub fn render_local(
     let normal_term = person.normal_map.as_ref().filter(|n| n.dimensions() == (w, h)).map(|n| {
         // Lambert-like term from the body normals: the fitted body's shape
         // where the old clothing was flat.
-        Plane { w, h, data: n.pixels().map(|p| 0.8 + 0.2 * (p.0[2] as f32 / 127.5 - 1.0).max(0.0)).collect() }
+        // Black = no body there: leave the shading alone.
+        Plane {
+            w,
+            h,
+            data: n
+                .pixels()
+                .map(|p| if p.0 == [0, 0, 0] { 1.0 } else { 0.8 + 0.2 * (p.0[2] as f32 / 127.5 - 1.0).max(0.0) })
+                .collect(),
+        }
     });
     let style = params.style_transfer_weight;
     let brand = params.branding_enhancement_weight;

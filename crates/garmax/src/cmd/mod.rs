@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod demo;
 pub mod models;
+pub mod tryon;
 
 use std::io::Read as _;
 use std::path::Path;
@@ -28,6 +29,15 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_vision::AnalysisError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_render::RenderError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
