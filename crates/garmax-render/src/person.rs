@@ -361,8 +361,10 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let per_pixel: Vec<[f32; 4]> = (0..(w as usize * h as usize))
         .into_par_iter()
         .map(|i| {
-            let m = mask.data[i];
-            if m < 0.02 {
+            // A soft mask edge still counts fully as person for the regions
+            // that must be protected.
+            let m = (mask.data[i] * 2.0).min(1.0);
+            if m < 0.04 {
                 return [0.0; 4];
             }
             let q = P2::new((i % w as usize) as f32 + 0.5, (i / w as usize) as f32 + 0.5);
@@ -380,6 +382,9 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         })
         .collect();
     let plane = |k: usize| Plane { w, h, data: per_pixel.iter().map(|v| v[k]).collect() };
+    // Pixel-level skin tests are noisy (pores, highlights): decide on a
+    // small neighbourhood so replacements are whole patches, not speckles.
+    let skin_like = crate::plane::box_blur(&skin_like, ((0.015 * body.sw).round() as u32).max(1));
     let mut face_hair = plane(0);
     if std::env::var_os("GARMAX_RENDER_DEBUG").is_some()
         && let Some(sk) = skin
@@ -439,7 +444,7 @@ pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &
             }
         }
         regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
-        regions.hands = Plane::from_gray(&supplied.hands);
+        regions.hands = Plane::from_gray(&supplied.hands).zip_with(&regions.hands, f32::max);
         regions.arms = Plane::from_gray(&supplied.arms).zip_with(&regions.arms, f32::max);
         regions.torso = Plane::from_gray(&supplied.upper_garment);
         regions.source = "supplied segmentation (plus derived hair and arm parameters)";

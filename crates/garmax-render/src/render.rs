@@ -49,6 +49,9 @@ pub struct RenderStats {
     pub garment_pixels: usize,
     /// IoU of the visible garment (alpha > ½) with the upper-garment region.
     pub upper_garment_iou: f32,
+    /// Fraction of the upper-garment region the garment covers (the IoU
+    /// also counts sleeves and the hem below the torso against it).
+    pub upper_garment_coverage: f32,
     pub upper_garment_source: String,
     /// Pixels of the face and hands (unprotected definition: the face
     /// ellipse and hand discs inside the person mask) that changed by more
@@ -319,7 +322,7 @@ pub fn render_local(
             // Exposed: an arm or neck pixel the new garment does not cover.
             let zone = (regions.arms.data[i]).max(neck.data[i] * regions.person.data[i]);
             let exposed = zone * (1.0 - garment_cov.data[i]) * (1.0 - protect.data[i]);
-            let wgt = exposed * smoothstep(0.3, 0.8, 1.0 - regions.skin_like.data[i]);
+            let wgt = exposed * smoothstep(0.45, 0.8, 1.0 - regions.skin_like.data[i]);
             if wgt < 0.02 {
                 continue;
             }
@@ -491,12 +494,13 @@ pub fn render_local(
     }
     let alpha_plane = Plane { w, h, data: final_alpha };
     let upper = &regions.torso;
-    let (mut inter, mut uni) = (0usize, 0usize);
+    let (mut inter, mut uni, mut upper_n) = (0usize, 0usize, 0usize);
     for i in 0..n {
         let a = alpha_plane.data[i] > 0.5;
         let b = upper.data[i] > 0.5;
         inter += (a && b) as usize;
         uni += (a || b) as usize;
+        upper_n += b as usize;
     }
     let iou = if uni > 0 { inter as f32 / uni as f32 } else { 0.0 };
     let (face_px, face_changed) = face_hand_change(&person.photo, &image, &regions_face_hands(&body, &regions, w, h));
@@ -506,6 +510,7 @@ pub fn render_local(
         base_fabric_pixels: fabric_px,
         garment_pixels: alpha_plane.data.iter().filter(|a| **a > 0.5).count(),
         upper_garment_iou: iou,
+        upper_garment_coverage: if upper_n > 0 { inter as f32 / upper_n as f32 } else { 0.0 },
         upper_garment_source: if person.regions.is_some() {
             "upper-garment region of the supplied segmentation".into()
         } else {
