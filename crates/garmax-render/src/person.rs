@@ -287,6 +287,9 @@ pub struct Regions {
     pub hands: Plane,
     /// Whole arms (upper and lower), inside the person mask.
     pub arms: Plane,
+    /// Which arm each pixel belongs to (0 none, 1 image-left, 2 image-right),
+    /// from the landmark capsules.
+    pub arm_side: Vec<u8>,
     /// The torso between shoulders and hips (upper-garment region).
     pub torso: Plane,
     /// Skin colour sampled from the face, and how skin-like each pixel is
@@ -370,7 +373,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             let q = P2::new((i % w as usize) as f32 + 0.5, (i / w as usize) as f32 + 0.5);
             let face = if body.in_face(q, 1.0) < 1.0 { m } else { 0.0 };
             let hand = if body.hands.iter().any(|&(hc, hr)| q.dist(hc) < hr) { m } else { 0.0 };
-            let arm = (0..2).any(|s| {
+            let arm = (0..2).find(|&s| {
                 let (d1, t1) = segment_distance(q, sh[s], el[s]);
                 let (d2, _) = segment_distance(q, el[s], wr[s]);
                 // The upper arm starts a little below the shoulder joint:
@@ -378,7 +381,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
                 (d1 < r1 && t1 > 0.15) || d2 < r2
             });
             let torso = if point_in_polygon(q, &torso_poly) { m } else { 0.0 };
-            [face, hand, if arm { m } else { 0.0 }, torso]
+            [face, hand, arm.map_or(0.0, |s| m * (1.0 + s as f32)), torso]
         })
         .collect();
     let plane = |k: usize| Plane { w, h, data: per_pixel.iter().map(|v| v[k]).collect() };
@@ -406,7 +409,9 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         }
     }
     let hands = plane(1);
-    let arms = plane(2);
+    let arms = plane(2).map(|v| v.min(1.0));
+    // 0 = no arm, 1 = image-left arm, 2 = image-right arm.
+    let arm_side: Vec<u8> = per_pixel.iter().map(|v| if v[2] > 1.0 { 2 } else if v[2] > 0.0 { 1 } else { 0 }).collect();
     let torso = plane(3);
     // Long hair over the shoulders: grow from the hair band through
     // connected hair-coloured pixels, no lower than mid-torso.
@@ -421,6 +426,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         face_hair,
         hands,
         arms,
+        arm_side,
         torso,
         skin,
         skin_like,
@@ -445,9 +451,11 @@ pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &
         }
         regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
         regions.hands = Plane::from_gray(&supplied.hands).zip_with(&regions.hands, f32::max);
-        regions.arms = Plane::from_gray(&supplied.arms).zip_with(&regions.arms, f32::max);
+        // The fitted body's arms follow the mesh, which bulky or loose
+        // clothing and hidden arms make unreliable for deciding what to
+        // repaint as skin: keep the landmark capsules for the arms.
         regions.torso = Plane::from_gray(&supplied.upper_garment);
-        regions.source = "supplied segmentation (plus derived hair and arm parameters)";
+        regions.source = "supplied segmentation for torso, face/hair and hands; arms and hair strands from landmarks and colours";
     }
 }
 

@@ -318,9 +318,35 @@ pub fn render_local(
         let skin_ref = median(arm_luma).unwrap_or(skin_lin.iter().sum::<f32>() / 3.0);
         let all_luma = masked_box_blur(&luma, &regions.arms, r_small.max(2), skin_ref);
         let neck = neck_zone(&body, w, h);
+        // Decide per zone (left arm, right arm, neck) whether what shows is
+        // old clothing at all: a bare arm in shade fails the pixel test here
+        // and there, and must not be repainted. The zone's median
+        // skin-likeness over its exposed pixels decides.
+        let zone_of = |i: usize| -> Option<usize> {
+            match regions.arm_side[i] {
+                1 => Some(0),
+                2 => Some(1),
+                _ if neck.data[i] > 0.5 && regions.person.data[i] > 0.5 => Some(2),
+                _ => None,
+            }
+        };
+        let mut zone_skin: [Vec<f32>; 3] = Default::default();
+        for i in 0..(w * h) as usize {
+            if garment_cov.data[i] < 0.5
+                && protect.data[i] < 0.5
+                && let Some(z) = zone_of(i)
+            {
+                zone_skin[z].push(regions.skin_like.data[i]);
+            }
+        }
+        let zone_clothed: Vec<bool> = zone_skin.into_iter().map(|v| median(v).is_some_and(|m| m < 0.5)).collect();
         for i in 0..(w * h) as usize {
             // Exposed: an arm or neck pixel the new garment does not cover.
             let zone = (regions.arms.data[i]).max(neck.data[i] * regions.person.data[i]);
+            let clothed = zone_of(i).is_some_and(|z| zone_clothed[z]);
+            if !clothed {
+                continue;
+            }
             let exposed = zone * (1.0 - garment_cov.data[i]) * (1.0 - protect.data[i]);
             let wgt = exposed * smoothstep(0.45, 0.8, 1.0 - regions.skin_like.data[i]);
             if wgt < 0.02 {

@@ -1,6 +1,6 @@
 //! `garmax bench gallery`: the try-on gallery of the docs — packaged people
 //! × Saleor tees through the full `garmax tryon` pipeline, each written as
-//! person | product | result (512 px high), plus `results.json` with the
+//! person | product | result (400 px high), plus `results.json` with the
 //! measurements and the refused bad inputs.
 
 use std::path::Path;
@@ -64,7 +64,7 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             Ok(out) => {
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 let s = &out.render.detail.stats;
-                side_by_side(&person.rgba, &garment.rgba, &out.render.image, 512)
+                side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
                     .save(out_dir.join(format!("{name}.png")))
                     .with_context(|| format!("writing {name}.png"))?;
                 println!(
