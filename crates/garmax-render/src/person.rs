@@ -309,7 +309,15 @@ const FOREARM_R: f32 = 0.12;
 pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let (w, h) = person.photo.dimensions();
     let mask = Plane::from_gray(&person.mask);
-    let lab: Vec<Lab> = person.photo.as_raw().par_chunks_exact(4).map(|p| srgb_to_lab([p[0], p[1], p[2]])).collect();
+    // Colours are only needed on the person (skin, hair, old clothing);
+    // skipping the background saves most of the CIEDE2000 work.
+    let lab: Vec<Lab> = person
+        .photo
+        .as_raw()
+        .par_chunks_exact(4)
+        .zip(mask.data.par_iter())
+        .map(|(p, m)| if *m > 0.02 { srgb_to_lab([p[0], p[1], p[2]]) } else { Lab::new(0.0, 0.0, 0.0) })
+        .collect();
 
     // Skin: median colour of the inner face, where there is no hair.
     let mut face_samples: Vec<Lab> = Vec::new();
@@ -348,9 +356,10 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         h,
         data: lab
             .par_iter()
-            .map(|l| match skin {
-                Some(s) => 1.0 - crate::geometry::smoothstep(8.0, 14.0, delta_e2000_weighted(*l, s, tolerant)),
-                None => 0.0,
+            .zip(mask.data.par_iter())
+            .map(|(l, m)| match skin {
+                Some(s) if *m > 0.02 => 1.0 - crate::geometry::smoothstep(8.0, 14.0, delta_e2000_weighted(*l, s, tolerant)),
+                _ => 0.0,
             })
             .collect(),
     };

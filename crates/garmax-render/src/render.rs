@@ -171,7 +171,7 @@ pub fn render_local(
         .iter()
         .map(|b| [b[0] as f32 * kx, b[1] as f32 * kx, b[2] as f32 * kx, b[3] as f32 * kx])
         .collect();
-    let texture = build_texture(&tex_img.0, &tex_img.1, &gl, &branding, garment.dominant, params.branding_enhancement_weight);
+    let texture = build_texture(&tex_img.0, &gl, &branding, garment.dominant, params.branding_enhancement_weight);
     timer(&mut timings, "texture", &mut t);
 
     // Sleeve axes from the texture's sleeve pixels.
@@ -470,16 +470,16 @@ pub fn render_local(
 
     // ---- Colour matching ----------------------------------------------
     let is_fabric = |i: usize| final_alpha[i] > 0.9 && fabric_vis[i] > 0.9 && logo_vis[i] < 0.1;
-    let measure = |out: &[Vec<f32>; 3]| -> (Lab, f32, usize) {
+    let measure = |out: &[Vec<f32>; 3], with_de: bool| -> (Lab, f32, usize) {
         let idx: Vec<usize> = (0..n).filter(|&i| is_fabric(i)).collect();
         let labs: Vec<Lab> = idx.par_iter().map(|&i| srgb_to_lab(lin_to_u8([out[0][i], out[1][i], out[2][i]]))).collect();
         let cnt = labs.len().max(1) as f32;
         let mean = labs.iter().fold(Lab::new(0.0, 0.0, 0.0), |a, l| Lab::new(a.l + l.l, a.a + l.a, a.b + l.b));
         let mean = Lab::new(mean.l / cnt, mean.a / cnt, mean.b / cnt);
-        let de = labs.par_iter().map(|l| delta_e2000(*l, garment.dominant)).sum::<f32>() / cnt;
+        let de = if with_de { labs.par_iter().map(|l| delta_e2000(*l, garment.dominant)).sum::<f32>() / cnt } else { 0.0 };
         (mean, de, labs.len())
     };
-    let (mean_before, _, _) = measure(&out);
+    let (mean_before, _, _) = measure(&out, false);
     let cmw = params.color_matching_weight;
     let shift = Lab::new(
         (garment.dominant.l - mean_before.l) * cmw,
@@ -504,7 +504,7 @@ pub fn render_local(
             }
         }
     }
-    let (mean_after, de_after, fabric_px) = measure(&out);
+    let (mean_after, de_after, fabric_px) = measure(&out, true);
     timer(&mut timings, "colour", &mut t);
 
     // ---- Output and metrics ---------------------------------------------
@@ -584,6 +584,8 @@ fn median(mut v: Vec<f32>) -> Option<f32> {
 /// Resizes the product photo and mask by `k` (≤ 1) with a proper
 /// reconstruction filter; alpha = photo alpha × mask.
 fn prescale(photo: &RgbaImage, mask: &GrayImage, k: f32) -> (RgbaImage, GrayImage) {
+    // The mask is folded into the alpha channel; the returned mask is only
+    // kept at full size when no scaling happens (callers use the alpha).
     let mut rgba = photo.clone();
     for (p, m) in rgba.pixels_mut().zip(mask.pixels()) {
         p.0[3] = ((p.0[3] as u16 * m.0[0] as u16) / 255) as u8;
@@ -609,13 +611,11 @@ fn prescale(photo: &RgbaImage, mask: &GrayImage, k: f32) -> (RgbaImage, GrayImag
             }
         }
     }
-    let small_mask = image::imageops::resize(mask, nw, nh, FilterType::Triangle);
-    (small, small_mask)
+    (small, GrayImage::new(0, 0))
 }
 
 fn build_texture(
     img: &RgbaImage,
-    _mask: &GrayImage,
     gl: &crate::garment::GarmentLandmarks,
     branding: &[[f32; 4]],
     dominant: Lab,
