@@ -56,7 +56,16 @@ pub fn decoration_mask(image: &RgbaImage, mask: &Mask, fabric: Lab, garment_widt
             return Luma([0]);
         }
         let p = image.get_pixel(x, y).0;
-        let d = delta_e2000_weighted(srgb_to_lab([p[0], p[1], p[2]]), fabric, SHADING_TOLERANT);
+        let c = srgb_to_lab([p[0], p[1], p[2]]);
+        // Most garment pixels are plain fabric in some light; a cheap box
+        // test settles them before the full CIEDE2000. The box is well inside
+        // the threshold: |ΔL| < 12 with k_L = 3 and |Δa|, |Δb| < 2.5 give
+        // ΔE2000 below 6 everywhere in the gamut.
+        let plain = (c.l - fabric.l).abs() < 12.0 && (c.a - fabric.a).abs() < 2.5 && (c.b - fabric.b).abs() < 2.5;
+        if plain {
+            return Luma([0]);
+        }
+        let d = delta_e2000_weighted(c, fabric, SHADING_TOLERANT);
         Luma([if d > DECORATION_THRESHOLD { ON } else { 0 }])
     })
 }
@@ -272,6 +281,25 @@ mod tests {
         assert_eq!(regions.len(), 1, "{regions:?}");
         assert_eq!(regions[0].bbox, [80, 60, 50, 30]);
         assert_eq!(regions[0].kind, BrandingKind::HeatTransfer);
+    }
+
+    /// The shortcut in `decoration_mask` must never hide a pixel the full
+    /// formula would flag.
+    #[test]
+    fn plain_fabric_shortcut_is_inside_the_threshold() {
+        let mut worst = 0.0f32;
+        for l in (5..=95).step_by(5) {
+            for a in (-80..=80).step_by(8) {
+                for b in (-80..=80).step_by(8) {
+                    let fabric = Lab::new(l as f32, a as f32, b as f32);
+                    for (dl, da, db) in [(11.9, 2.49, 2.49), (-11.9, -2.49, 2.49), (11.9, -2.49, -2.49), (-11.9, 2.49, -2.49)] {
+                        let c = Lab::new(fabric.l + dl, fabric.a + da, fabric.b + db);
+                        worst = worst.max(delta_e2000_weighted(c, fabric, SHADING_TOLERANT));
+                    }
+                }
+            }
+        }
+        assert!(worst < DECORATION_THRESHOLD, "worst {worst}");
     }
 
     #[test]
