@@ -11,10 +11,22 @@ fn garmax(args: &[&str]) -> Output {
 }
 
 fn saleor_tee() -> PathBuf {
-    let out = garmax(&["models", "path", "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = garmax(&[
+        "models",
+        "path",
+        "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(path.is_file(), "{} missing: run `garmax models fetch`", path.display());
+    assert!(
+        path.is_file(),
+        "{} missing: run `garmax models fetch`",
+        path.display()
+    );
     path
 }
 
@@ -28,11 +40,26 @@ fn temp_dir(name: &str) -> PathBuf {
 fn analyze_prints_the_seed_shaped_json_and_an_overlay() {
     let dir = temp_dir("analyze");
     let overlay = dir.join("overlay.png");
-    let out = garmax(&["analyze", "--json", "--overlay", overlay.to_str().unwrap(), saleor_tee().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = garmax(&[
+        "analyze",
+        "--json",
+        "--overlay",
+        overlay.to_str().unwrap(),
+        saleor_tee().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(json["garmentType"], "tshirt");
-    assert!(json["colors"]["dominant"]["hex"].as_str().unwrap().starts_with('#'));
+    assert!(
+        json["colors"]["dominant"]["hex"]
+            .as_str()
+            .unwrap()
+            .starts_with('#')
+    );
     assert!(json["colors"]["palette"].as_array().unwrap().len() >= 5);
     assert_eq!(json["branding"]["hasLogo"], true);
     assert_eq!(json["style"]["neckline"], "crew");
@@ -59,7 +86,9 @@ fn bad_inputs_fail_with_their_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("[IO_014]"));
 
     let uniform = dir.join("uniform.png");
-    image::RgbImage::from_pixel(200, 200, image::Rgb([30, 60, 200])).save(&uniform).unwrap();
+    image::RgbImage::from_pixel(200, 200, image::Rgb([30, 60, 200]))
+        .save(&uniform)
+        .unwrap();
     let out = garmax(&["analyze", uniform.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("[GAR_008]"));

@@ -55,8 +55,14 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         ));
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    println!("garment analysis, 1 thread, {} runs per image", args.iterations);
-    println!("{:<45} {:>9} {:>9} {:>9}", "image", "p50 ms", "p95 ms", "target×");
+    println!(
+        "garment analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<45} {:>9} {:>9} {:>9}",
+        "image", "p50 ms", "p95 ms", "target×"
+    );
     let mut all = Vec::new();
     for (name, image) in &images {
         let mut times = pool.install(|| -> anyhow::Result<Vec<Duration>> {

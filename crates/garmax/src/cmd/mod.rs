@@ -48,7 +48,8 @@ pub fn read_image(path: &Path, limits: &ImageLimits) -> anyhow::Result<DecodedIm
     file.take(limits.max_bytes + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
-    let decoded = decode_image(&bytes, limits).with_context(|| format!("decoding {}", path.display()))?;
+    let decoded =
+        decode_image(&bytes, limits).with_context(|| format!("decoding {}", path.display()))?;
     Ok(decoded)
 }
 

@@ -168,27 +168,38 @@ pub fn convert_models(cache: &Cache) -> anyhow::Result<()> {
         let source = cache.require(asset)?;
         let (_, source_hash) = garmax_assets::hash_file(&source)
             .with_context(|| format!("hashing {}", source.display()))?;
-        let stamp = format!("{source_hash} garmax-tflite {}\n", env!("CARGO_PKG_VERSION"));
+        let stamp = format!(
+            "{source_hash} garmax-tflite {}\n",
+            env!("CARGO_PKG_VERSION")
+        );
         let name = source
             .file_stem()
             .and_then(|s| s.to_str())
             .context("model file name")?;
         let onnx = dir.join(format!("{name}.onnx"));
         let stamp_path = dir.join(format!("{name}.onnx.source"));
-        let fresh = onnx.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp);
+        let fresh =
+            onnx.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp);
         if fresh {
             continue;
         }
-        let bytes = std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
-        let model = garmax_tflite::convert(&bytes).with_context(|| format!("converting {asset} to ONNX"))?;
+        let bytes =
+            std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
+        let model = garmax_tflite::convert(&bytes)
+            .with_context(|| format!("converting {asset} to ONNX"))?;
         let partial = dir.join(format!(".{name}.onnx.{}.partial", std::process::id()));
-        std::fs::write(&partial, &model).with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::write(&partial, &model)
+            .with_context(|| format!("writing {}", partial.display()))?;
         std::fs::rename(&partial, &onnx).with_context(|| format!("writing {}", onnx.display()))?;
-        std::fs::write(&stamp_path, stamp).with_context(|| format!("writing {}", stamp_path.display()))?;
+        std::fs::write(&stamp_path, stamp)
+            .with_context(|| format!("writing {}", stamp_path.display()))?;
         converted += 1;
     }
     if converted > 0 {
-        println!("converted {converted} MediaPipe model(s) to ONNX in {}", dir.display());
+        println!(
+            "converted {converted} MediaPipe model(s) to ONNX in {}",
+            dir.display()
+        );
     } else {
         println!("ONNX models up to date in {}", dir.display());
     }
