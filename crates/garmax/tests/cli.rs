@@ -94,3 +94,59 @@ fn bad_inputs_fail_with_their_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("[GAR_008]"));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn body_writes_landmarks_mask_and_pose_map() {
+    let out = garmax(&["models", "path", "skimage/data/astronaut.png"]);
+    let photo = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let dir = temp_dir("body");
+    let out = garmax(&[
+        "body",
+        &photo,
+        "--landmarks",
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keypoints: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("keypoints.json")).unwrap()).unwrap();
+    assert_eq!(keypoints["blazepose33"].as_array().unwrap().len(), 33);
+    assert_eq!(keypoints["face"]["mesh468"].as_array().unwrap().len(), 468);
+    // The astronaut's nose is in the upper middle of the 512×512 photo.
+    let nose = &keypoints["blazepose33"][0];
+    let (x, y) = (nose["x"].as_f64().unwrap(), nose["y"].as_f64().unwrap());
+    assert!(
+        (180.0..300.0).contains(&x) && (60.0..200.0).contains(&y),
+        "nose at {x},{y}"
+    );
+    let mask = image::open(dir.join("person_mask.png")).unwrap().to_luma8();
+    let person = mask.pixels().filter(|p| p.0[0] > 127).count() as f32 / (512.0 * 512.0);
+    assert!((0.2..0.8).contains(&person), "person covers {person}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn body_without_a_person_is_per_010() {
+    let dir = temp_dir("noperson");
+    let photo = dir.join("wall.png");
+    image::RgbImage::from_fn(320, 240, |x, _| image::Rgb([200, (x % 200) as u8, 180]))
+        .save(&photo)
+        .unwrap();
+    let out = garmax(&[
+        "body",
+        photo.to_str().unwrap(),
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[PER_010]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -12,6 +12,11 @@ use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 pub enum Command {
     /// Garment analysis per 1024×1024 product photo, on one thread.
     Analyze(AnalyzeArgs),
+    /// Person analysis (BlazePose detector + landmarks + mask, as MediaPipe's
+    /// static-image mode: no refine pass, no face) per photo, on one thread.
+    /// `tools/reference/pose_reference.py bench` times MediaPipe on the same
+    /// photos for the side-by-side ratio.
+    Pose(AnalyzeArgs),
 }
 
 #[derive(clap::Args)]
@@ -24,6 +29,7 @@ pub struct AnalyzeArgs {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Analyze(args) => bench_analyze(args),
+        Command::Pose(args) => bench_pose(args),
     }
 }
 
@@ -110,4 +116,43 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn bench_pose(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let cache = Cache::resolve()?;
+    garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)?;
+    let analyzer = garmax_person::PersonAnalyzer::new(
+        cache.models_dir(),
+        garmax_person::AnalyzerOptions {
+            threads: 1,
+            refine_passes: 0,
+            face: false,
+            onnxruntime_library: Some(cache.onnxruntime_library()?),
+            ..Default::default()
+        },
+    )?;
+    let mut images = Vec::new();
+    for name in ["skimage/data/astronaut.png", "skimage/data/camera.png"] {
+        let decoded = super::read_image(&cache.require(name)?, &ImageLimits::default())?;
+        images.push((
+            name.to_string(),
+            image::DynamicImage::ImageRgba8(decoded.rgba).into_rgb8(),
+        ));
+    }
+    let results = garmax_person::bench::bench_pose(&analyzer, &images, args.iterations)?;
+    println!(
+        "person analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>9}",
+        "image", "median ms", "min ms", "mean ms"
+    );
+    for r in results {
+        println!(
+            "{:<32} {:>9.1} {:>9.1} {:>9.1}",
+            r.name, r.median_ms, r.min_ms, r.mean_ms
+        );
+    }
+    Ok(())
 }
