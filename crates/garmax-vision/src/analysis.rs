@@ -154,11 +154,17 @@ pub struct AnalysisOutput {
 }
 
 /// Analyses a decoded product photo.
-pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Result<AnalysisOutput, AnalysisError> {
+pub fn analyze_garment(
+    input: &DecodedImage,
+    options: &AnalysisOptions,
+) -> Result<AnalysisOutput, AnalysisError> {
     let (w, h) = input.rgba.dimensions();
     let scale = (w.max(h) as f32 / options.working_size as f32).max(1.0);
     let work: RgbaImage = if scale > 1.0 {
-        let (ww, wh) = (((w as f32) / scale).round().max(1.0) as u32, ((h as f32) / scale).round().max(1.0) as u32);
+        let (ww, wh) = (
+            ((w as f32) / scale).round().max(1.0) as u32,
+            ((h as f32) / scale).round().max(1.0) as u32,
+        );
         image::imageops::resize(&input.rgba, ww, wh, FilterType::Triangle)
     } else {
         input.rgba.clone()
@@ -198,7 +204,9 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
         }
     }
     if samples.len() < 50 {
-        return Err(AnalysisError::NoGarment("the garment region is too thin to measure".into()));
+        return Err(AnalysisError::NoGarment(
+            "the garment region is too thin to measure".into(),
+        ));
     }
     let clusters = kmeans(&samples, options.palette_size, 20, 4.0);
     let mut order: Vec<usize> = (0..clusters.centres.len()).collect();
@@ -227,7 +235,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
     let regions: Vec<BrandingRegion> = regions
         .into_iter()
         .map(|mut r| {
-            r.bbox = [up_u(r.bbox[0]), up_u(r.bbox[1]), up_u(r.bbox[2]), up_u(r.bbox[3])];
+            r.bbox = [
+                up_u(r.bbox[0]),
+                up_u(r.bbox[1]),
+                up_u(r.bbox[2]),
+                up_u(r.bbox[3]),
+            ];
             r
         })
         .collect();
@@ -235,7 +248,11 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
     let branding_confidence = if regions.is_empty() {
         0.8
     } else {
-        regions.iter().map(|r| r.kind_confidence).fold(0.0, f32::max).max(0.7)
+        regions
+            .iter()
+            .map(|r| r.kind_confidence)
+            .fold(0.0, f32::max)
+            .max(0.7)
     };
     let branding = Branding {
         has_logo: !regions.is_empty(),
@@ -268,12 +285,16 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
             sleeve_length: shape.style.sleeve_length.confidence,
         },
     };
-    let confidence = (shape.garment_type.confidence * (0.6 + 0.4 * fabric_share.min(1.0)) * branding_confidence.max(0.8))
-        .clamp(0.0, 0.99);
+    let confidence = (shape.garment_type.confidence
+        * (0.6 + 0.4 * fabric_share.min(1.0))
+        * branding_confidence.max(0.8))
+    .clamp(0.0, 0.99);
 
     let full_mask = if scale > 1.0 {
         let m = image::imageops::resize(&mask, w, h, FilterType::Triangle);
-        image::GrayImage::from_fn(w, h, |x, y| image::Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }]))
+        image::GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }])
+        })
     } else {
         mask.clone()
     };
@@ -293,7 +314,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
             mask: MaskReport {
                 source,
                 area_share: share,
-                bbox: [full_bbox[0], full_bbox[1], full_bbox[2] - full_bbox[0] + 1, full_bbox[3] - full_bbox[1] + 1],
+                bbox: [
+                    full_bbox[0],
+                    full_bbox[1],
+                    full_bbox[2] - full_bbox[0] + 1,
+                    full_bbox[3] - full_bbox[1] + 1,
+                ],
             },
             image: ImageInfo {
                 width: w,
@@ -309,7 +335,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
 /// Median colour of the fabric: samples near the seed cluster under the
 /// shading-tolerant metric, minus decoration. The median, not the mean, so
 /// that what decoration remains cannot drag the colour.
-fn fabric_colour(samples: &[Lab], clusters: &crate::palette::Clusters, seed: usize, exclude: Option<&[bool]>) -> Lab {
+fn fabric_colour(
+    samples: &[Lab],
+    clusters: &crate::palette::Clusters,
+    seed: usize,
+    exclude: Option<&[bool]>,
+) -> Lab {
     let seed_colour = clusters.centres[seed];
     let family: Vec<bool> = clusters
         .centres

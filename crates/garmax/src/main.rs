@@ -23,6 +23,8 @@ enum Command {
     Models(cmd::models::Command),
     /// Dress a person (photo or catalogue persona) in a garment: image, guidance maps, report.json.
     Tryon(cmd::tryon::Args),
+    /// Analyse a person photo: landmarks, person mask, face (and, with the body model, guidance maps).
+    Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
     /// Time the pipeline's stages on fixed inputs.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
         Command::Tryon(args) => cmd::tryon::run(args),
+        Command::Body(args) => cmd::body::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(command) => cmd::bench::run(command),
     };

@@ -12,6 +12,11 @@ use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 pub enum Command {
     /// Garment analysis per 1024×1024 product photo, on one thread.
     Analyze(AnalyzeArgs),
+    /// Person analysis (BlazePose detector + landmarks + mask, as MediaPipe's
+    /// static-image mode: no refine pass, no face) per photo, on one thread.
+    /// `tools/reference/pose_reference.py bench` times MediaPipe on the same
+    /// photos for the side-by-side ratio.
+    Pose(AnalyzeArgs),
     /// End-to-end `garmax tryon` (product analysis → person analysis → body
     /// fit + maps → local render, no retry) on a 1024-px photo.
     Tryon(TryonArgs),
@@ -52,6 +57,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Analyze(args) => bench_analyze(args),
         Command::Tryon(args) => bench_tryon(args),
         Command::Gallery(args) => super::gallery::run(&args.out_dir),
+        Command::Pose(args) => bench_pose(args),
     }
 }
 
@@ -83,8 +89,14 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         ));
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    println!("garment analysis, 1 thread, {} runs per image", args.iterations);
-    println!("{:<45} {:>9} {:>9} {:>9}", "image", "p50 ms", "p95 ms", "target×");
+    println!(
+        "garment analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<45} {:>9} {:>9} {:>9}",
+        "image", "p50 ms", "p95 ms", "target×"
+    );
     let mut all = Vec::new();
     for (name, image) in &images {
         let mut times = pool.install(|| -> anyhow::Result<Vec<Duration>> {
@@ -195,4 +207,43 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn bench_pose(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let cache = Cache::resolve()?;
+    garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)?;
+    let analyzer = garmax_person::PersonAnalyzer::new(
+        cache.models_dir(),
+        garmax_person::AnalyzerOptions {
+            threads: 1,
+            refine_passes: 0,
+            face: false,
+            onnxruntime_library: Some(cache.onnxruntime_library()?),
+            ..Default::default()
+        },
+    )?;
+    let mut images = Vec::new();
+    for name in ["skimage/data/astronaut.png", "skimage/data/camera.png"] {
+        let decoded = super::read_image(&cache.require(name)?, &ImageLimits::default())?;
+        images.push((
+            name.to_string(),
+            image::DynamicImage::ImageRgba8(decoded.rgba).into_rgb8(),
+        ));
+    }
+    let results = garmax_person::bench::bench_pose(&analyzer, &images, args.iterations)?;
+    println!(
+        "person analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>9}",
+        "image", "median ms", "min ms", "mean ms"
+    );
+    for r in results {
+        println!(
+            "{:<32} {:>9.1} {:>9.1} {:>9.1}",
+            r.name, r.median_ms, r.min_ms, r.mean_ms
+        );
+    }
+    Ok(())
 }
