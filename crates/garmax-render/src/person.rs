@@ -369,6 +369,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let wr = body.wrists();
     let torso_poly = torso_polygon(body);
     let (r1, r2) = (UPPER_ARM_R * body.sw, FOREARM_R * body.sw);
+    let skin_like_raw = &skin_like.data;
     // Per pixel: face, hand, arm, torso coverage.
     let per_pixel: Vec<[f32; 4]> = (0..(w as usize * h as usize))
         .into_par_iter()
@@ -380,7 +381,12 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
                 return [0.0; 4];
             }
             let q = P2::new((i % w as usize) as f32 + 0.5, (i / w as usize) as f32 + 0.5);
-            let face = if body.in_face(q, 1.0) < 1.0 { m } else { 0.0 };
+            // The lower face ellipse reaches past the chin on short necks:
+            // there only skin counts as face (a collar under the chin is
+            // clothing).
+            let d = q.minus(body.face_centre);
+            let lower = d.dot(body.down) > 0.45 * body.face_r[1];
+            let face = if body.in_face(q, 1.0) < 1.0 && (!lower || skin_like_raw[i] > 0.35) { m } else { 0.0 };
             let hand = if body.hands.iter().any(|&(hc, hr)| q.dist(hc) < hr) { m } else { 0.0 };
             let arm = (0..2).find(|&s| {
                 let (d1, t1) = segment_distance(q, sh[s], el[s]);
@@ -454,7 +460,9 @@ pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &
         let w = face_hair.w;
         for (i, v) in face_hair.data.iter_mut().enumerate() {
             let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
-            if q.minus(body.face_centre).dot(body.down) > body.face_r[1] {
+            let below = q.minus(body.face_centre).dot(body.down);
+            let skin = regions.skin_like.data[i];
+            if below > body.face_r[1] || (below > 0.45 * body.face_r[1] && skin < 0.35) {
                 *v = 0.0;
             }
         }

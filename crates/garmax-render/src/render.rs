@@ -200,6 +200,7 @@ pub fn render_local(
     let protect_r = (m * 0.06 * sw).round() as u32;
     let protect_src = regions.face_hair.zip_with(&regions.hands, f32::max);
     let protect = grow(&protect_src, protect_r).zip_with(&protect_src, f32::max);
+    let face_hair_hands = protect_src.clone();
 
     let photo_lin: [Plane; 3] = std::array::from_fn(|c| Plane {
         w,
@@ -318,6 +319,7 @@ pub fn render_local(
         let skin_ref = median(arm_luma).unwrap_or(skin_lin.iter().sum::<f32>() / 3.0);
         let all_luma = masked_box_blur(&luma, &regions.arms, r_small.max(2), skin_ref);
         let neck = neck_zone(&body, w, h);
+        let neck_light = neck_lighting(&body, w, h);
         // Decide per zone (left arm, right arm, neck) whether what shows is
         // old clothing at all: a bare arm in shade fails the pixel test here
         // and there, and must not be repainted. The zone's median
@@ -347,7 +349,11 @@ pub fn render_local(
             if !clothed {
                 continue;
             }
-            let exposed = zone * (1.0 - garment_cov.data[i]) * (1.0 - protect.data[i]);
+            // The neck is only shielded by the face and hair themselves,
+            // not by the grown protection margin (a turtleneck under the
+            // chin is old clothing).
+            let shield = if regions.arm_side[i] == 0 { face_hair_hands.data[i] } else { protect.data[i] };
+            let exposed = zone * (1.0 - garment_cov.data[i]) * (1.0 - shield);
             let wgt = exposed * smoothstep(0.45, 0.8, 1.0 - regions.skin_like.data[i]);
             if wgt < 0.02 {
                 continue;
@@ -357,7 +363,9 @@ pub fn render_local(
             // Keep a little of the original's fine detail so the new skin
             // is not a flat cut-out.
             let detail = (luma.data[i] / all_luma.data[i].max(1e-4)).clamp(0.85, 1.15);
-            let l = rel.powf(0.7) * detail;
+            // The neck sits in the chin's shadow: darker toward the top.
+            let neck_shade = if regions.arm_side[i] == 0 { neck_light.data[i] } else { 1.0 };
+            let l = rel.powf(0.7) * detail * neck_shade;
             for c in 0..3 {
                 base[c].data[i] = base[c].data[i] * (1.0 - wgt) + skin_lin[c] * l * wgt;
             }
@@ -456,12 +464,13 @@ pub fn render_local(
         }
         final_alpha[i] = alpha;
     }
-    // Face, hair and hands go back on top.
+    // Face, hair and hands go back on top (from the base, so a repainted
+    // neck under the chin stays repainted).
     for i in 0..n {
         let p = protect.data[i];
         if p > 0.0 {
             for c in 0..3 {
-                out[c][i] = out[c][i] * (1.0 - p) + photo_lin[c].data[i] * p;
+                out[c][i] = out[c][i] * (1.0 - p) + base[c].data[i] * p;
             }
             final_alpha[i] *= 1.0 - p;
         }
@@ -756,24 +765,46 @@ fn neck_zone(body: &BodyFrame, w: u32, h: u32) -> Plane {
     let mut p = Plane::new(w, h, 0.0);
     let top = body.face_centre;
     let bottom = body.shoulder_l.mid(body.shoulder_r).plus(body.down.scale(0.1 * body.sw));
-    let half = 0.2 * body.sw;
+    let half = 0.17 * body.sw;
     let len = bottom.minus(top).dot(body.down);
     for y in 0..h {
         for x in 0..w {
             let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
             let d = q.minus(top);
             let (u, v) = (d.dot(body.across), d.dot(body.down));
-            if v > 0.0 && v < len && u.abs() < half && body.in_face(q, 1.0) >= 1.0 {
+            // Below the face's middle (the chin itself is shielded as face
+            // where it is skin).
+            let below_face_mid = d.dot(body.down) > 0.45 * body.face_r[1];
+            if v > 0.0 && v < len && u.abs() < half && (below_face_mid || body.in_face(q, 1.0) >= 1.0) {
                 let i = p.idx(x, y);
-                p.data[i] = 1.0 - smoothstep(half * 0.75, half, u.abs());
+                p.data[i] = 1.0 - smoothstep(half * 0.6, half, u.abs());
             }
         }
     }
     p
 }
 
-/// The face ellipse and hand discs inside the person mask, un-grown: the
-/// pixels whose change the report counts.
+/// Brightness factor of repainted neck skin: 0.6 under the chin rising to 1
+/// at the collar line.
+fn neck_lighting(body: &BodyFrame, w: u32, h: u32) -> Plane {
+    let top = body.face_centre.plus(body.down.scale(body.face_r[1]));
+    let bottom = body.shoulder_l.mid(body.shoulder_r);
+    let len = bottom.minus(top).dot(body.down).max(1.0);
+    Plane {
+        w,
+        h,
+        data: (0..(w * h) as usize)
+            .map(|i| {
+                let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+                let t = (q.minus(top).dot(body.down) / len).clamp(0.0, 1.0);
+                0.6 + 0.4 * smoothstep(0.0, 0.8, t)
+            })
+            .collect(),
+    }
+}
+
+/// The face (ellipse ∩ face region) and hand discs inside the person mask,
+/// un-grown: the pixels whose change the report counts.
 fn regions_face_hands(body: &BodyFrame, regions: &Regions, w: u32, h: u32) -> Vec<usize> {
     let mut idx = Vec::new();
     for y in 0..h {
@@ -783,7 +814,9 @@ fn regions_face_hands(body: &BodyFrame, regions: &Regions, w: u32, h: u32) -> Ve
                 continue;
             }
             let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
-            let face = body.in_face(q, 0.9) < 1.0;
+            // As segmented: the face ellipse where it was judged face (not a
+            // collar under the chin), the hand discs.
+            let face = body.in_face(q, 0.9) < 1.0 && regions.face_hair.data[i] > 0.5;
             let hand = body.hands.iter().any(|(c, r)| q.dist(*c) < 0.8 * r);
             if face || hand {
                 idx.push(i);
