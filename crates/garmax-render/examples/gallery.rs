@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use garmax_assets::Cache;
 use garmax_render::fixtures::PersonFixture;
-use garmax_render::{GarmentInput, LocalRenderer, RenderParams, RenderProvider, RenderQuality, RenderRequest};
+use garmax_render::{
+    GarmentInput, LocalRenderer, RenderParams, RenderProvider, RenderQuality, RenderRequest,
+};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
 use image::{Rgba, RgbaImage, imageops};
 
@@ -31,25 +33,41 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn load(cache: &Cache, asset: &str) -> Result<garmax_vision::DecodedImage, Box<dyn std::error::Error>> {
+fn load(
+    cache: &Cache,
+    asset: &str,
+) -> Result<garmax_vision::DecodedImage, Box<dyn std::error::Error>> {
     let bytes = std::fs::read(cache.require(asset)?)?;
     Ok(decode_image(&bytes, &ImageLimits::default())?)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "docs/gallery".into()));
+    let out_dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/gallery".into()),
+    );
     let only: Option<String> = std::env::args().nth(2);
     std::fs::create_dir_all(&out_dir)?;
     let cache = Cache::resolve()?;
     let mut results = Vec::new();
     for (pid, tee) in PAIRS {
-        let name = format!("{pid}__{}", tee.trim_start_matches("saleordemoproduct_cl_").trim_end_matches("_1.png"));
+        let name = format!(
+            "{pid}__{}",
+            tee.trim_start_matches("saleordemoproduct_cl_")
+                .trim_end_matches("_1.png")
+        );
         if only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }
-        let fx = PersonFixture::from_json(&std::fs::read_to_string(fixtures_dir().join(format!("{pid}.json")))?)?;
+        let fx = PersonFixture::from_json(&std::fs::read_to_string(
+            fixtures_dir().join(format!("{pid}.json")),
+        )?)?;
         let src = load(&cache, &fx.source)?;
-        let person = fx.person_input(&src.rgba, &std::fs::read(fixtures_dir().join(format!("{pid}_mask.png")))?)?;
+        let person = fx.person_input(
+            &src.rgba,
+            &std::fs::read(fixtures_dir().join(format!("{pid}_mask.png")))?,
+        )?;
         let product = load(&cache, &format!("saleor/static/placeholders/{tee}"))?;
         let analysis = analyze_garment(&product, &AnalysisOptions::default())?;
         let garment = GarmentInput::from_analysis(product.rgba.clone(), &analysis)?;
@@ -94,7 +112,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let sheet = side_by_side(&person.photo, &product.rgba, &out.image, 512);
         sheet.save(out_dir.join(format!("{name}.png")))?;
         if std::env::var_os("GALLERY_DEBUG").is_some() {
-            out.detail.regions_overlay.save(out_dir.join(format!("{name}_regions.png")))?;
+            out.detail
+                .regions_overlay
+                .save(out_dir.join(format!("{name}_regions.png")))?;
         }
         results.push(serde_json::json!({
             "name": name,
@@ -108,22 +128,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "warnings": out.detail.warnings,
         }));
     }
-    std::fs::write(out_dir.join("results.json"), serde_json::to_string_pretty(&results)?)?;
+    std::fs::write(
+        out_dir.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
     Ok(())
 }
 
 /// person | product (on light grey) | result, each scaled to `height`.
-fn side_by_side(person: &RgbaImage, product: &RgbaImage, result: &RgbaImage, height: u32) -> RgbaImage {
+fn side_by_side(
+    person: &RgbaImage,
+    product: &RgbaImage,
+    result: &RgbaImage,
+    height: u32,
+) -> RgbaImage {
     let fit = |img: &RgbaImage| {
         let k = height as f32 / img.height() as f32;
-        imageops::resize(img, ((img.width() as f32 * k).round() as u32).max(1), height, imageops::FilterType::Triangle)
+        imageops::resize(
+            img,
+            ((img.width() as f32 * k).round() as u32).max(1),
+            height,
+            imageops::FilterType::Triangle,
+        )
     };
     let (p, r) = (fit(person), fit(result));
     let mut g = RgbaImage::from_pixel(height, height, Rgba([235, 235, 235, 255]));
     let pr = imageops::resize(product, height, height, imageops::FilterType::Triangle);
     imageops::overlay(&mut g, &pr, 0, 0);
     let gap = 6;
-    let mut sheet = RgbaImage::from_pixel(p.width() + g.width() + r.width() + 2 * gap, height, Rgba([255, 255, 255, 255]));
+    let mut sheet = RgbaImage::from_pixel(
+        p.width() + g.width() + r.width() + 2 * gap,
+        height,
+        Rgba([255, 255, 255, 255]),
+    );
     imageops::overlay(&mut sheet, &p, 0, 0);
     imageops::overlay(&mut sheet, &g, (p.width() + gap) as i64, 0);
     imageops::overlay(&mut sheet, &r, (p.width() + g.width() + 2 * gap) as i64, 0);

@@ -22,12 +22,20 @@ pub enum RenderError {
     #[error("persona '{0}' not found (known: {1})")]
     PersonaNotFound(String, String),
     #[error("persona '{persona}' has no pose '{pose}' (poses: {known})")]
-    PoseNotFound { persona: String, pose: String, known: String },
-    #[error("persona '{persona}' has no reference photo for pose '{pose}'; the local renderer cannot yet draw a mannequin for it")]
+    PoseNotFound {
+        persona: String,
+        pose: String,
+        known: String,
+    },
+    #[error(
+        "persona '{persona}' has no reference photo for pose '{pose}'; the local renderer cannot yet draw a mannequin for it"
+    )]
     PoseWithoutPhoto { persona: String, pose: String },
     #[error("invalid persona configuration: {0}")]
     Config(String),
-    #[error("provider '{0}' is not available offline; only 'local' is (remote providers arrive with the provider issue)")]
+    #[error(
+        "provider '{0}' is not available offline; only 'local' is (remote providers arrive with the provider issue)"
+    )]
     ProviderUnavailable(String),
 }
 
@@ -36,11 +44,13 @@ impl Coded for RenderError {
         match self {
             RenderError::NoPerson(_) => ErrorCode::NoPersonFound,
             RenderError::Garment(_) => ErrorCode::NoGarmentFound,
-            RenderError::Generation(_) | RenderError::Input(_) | RenderError::ProviderUnavailable(_) => {
-                ErrorCode::GenerationFailed
-            }
+            RenderError::Generation(_)
+            | RenderError::Input(_)
+            | RenderError::ProviderUnavailable(_) => ErrorCode::GenerationFailed,
             RenderError::PersonaNotFound(..) => ErrorCode::ModelNotFound,
-            RenderError::PoseNotFound { .. } | RenderError::PoseWithoutPhoto { .. } => ErrorCode::InvalidPose,
+            RenderError::PoseNotFound { .. } | RenderError::PoseWithoutPhoto { .. } => {
+                ErrorCode::InvalidPose
+            }
             RenderError::Config(_) => ErrorCode::InvalidConfig,
         }
     }

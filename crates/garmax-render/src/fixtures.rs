@@ -26,12 +26,22 @@ impl PersonFixture {
 
     /// Builds the render input from the (already decoded) source photo and
     /// the fixture's mask PNG bytes.
-    pub fn person_input(&self, source: &RgbaImage, mask_png: &[u8]) -> Result<PersonInput, RenderError> {
+    pub fn person_input(
+        &self,
+        source: &RgbaImage,
+        mask_png: &[u8],
+    ) -> Result<PersonInput, RenderError> {
         let photo = crop(source, self.crop)?;
         let mask = image::load_from_memory(mask_png)
             .map_err(|e| RenderError::Config(format!("fixture mask: {e}")))?
             .to_luma8();
-        Ok(PersonInput { photo, landmarks: self.landmarks.clone(), mask, regions: None, normal_map: None })
+        Ok(PersonInput {
+            photo,
+            landmarks: self.landmarks.clone(),
+            mask,
+            regions: None,
+            normal_map: None,
+        })
     }
 }
 
@@ -40,7 +50,11 @@ pub fn crop(img: &RgbaImage, crop: Option<[u32; 4]>) -> Result<RgbaImage, Render
     match crop {
         None => Ok(img.clone()),
         Some([x, y, w, h]) => {
-            if w == 0 || h == 0 || x.saturating_add(w) > img.width() || y.saturating_add(h) > img.height() {
+            if w == 0
+                || h == 0
+                || x.saturating_add(w) > img.width()
+                || y.saturating_add(h) > img.height()
+            {
                 return Err(RenderError::Input(format!(
                     "crop {x},{y} {w}×{h} lies outside the {}×{} photo",
                     img.width(),

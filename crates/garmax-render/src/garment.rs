@@ -30,12 +30,16 @@ pub struct GarmentLandmarks {
 
 impl GarmentLandmarks {
     /// Reads the analysis's named landmarks; every one is required.
-    pub fn from_map(map: &BTreeMap<&'static str, [f32; 2]>) -> Result<GarmentLandmarks, RenderError> {
+    pub fn from_map(
+        map: &BTreeMap<&'static str, [f32; 2]>,
+    ) -> Result<GarmentLandmarks, RenderError> {
         let get = |k: &str| {
             map.get(k)
                 .map(|v| P2::from_arr(*v))
                 .filter(|p| p.is_finite())
-                .ok_or_else(|| RenderError::Garment(format!("the garment analysis found no '{k}' landmark")))
+                .ok_or_else(|| {
+                    RenderError::Garment(format!("the garment analysis found no '{k}' landmark"))
+                })
         };
         Ok(GarmentLandmarks {
             collar_centre: get("collar_centre")?,
@@ -102,7 +106,10 @@ pub struct GarmentInput {
 impl GarmentInput {
     /// Builds the input from a garment analysis of `photo`. Only upper-body
     /// garments are supported by this renderer.
-    pub fn from_analysis(photo: RgbaImage, out: &AnalysisOutput) -> Result<GarmentInput, RenderError> {
+    pub fn from_analysis(
+        photo: RgbaImage,
+        out: &AnalysisOutput,
+    ) -> Result<GarmentInput, RenderError> {
         let a = &out.analysis;
         if !a.garment_type.is_upper_body() {
             return Err(RenderError::Garment(format!(
@@ -111,7 +118,9 @@ impl GarmentInput {
             )));
         }
         if out.mask.dimensions() != photo.dimensions() {
-            return Err(RenderError::Input("garment mask and photo differ in size".into()));
+            return Err(RenderError::Input(
+                "garment mask and photo differ in size".into(),
+            ));
         }
         Ok(GarmentInput {
             landmarks: GarmentLandmarks::from_map(&a.landmarks)?,
@@ -128,17 +137,28 @@ impl GarmentInput {
         let l = &self.landmarks;
         let width = l.shoulder_left.dist(l.shoulder_right);
         if width < 8.0 {
-            return Err(RenderError::Garment("the garment's shoulders are too close together".into()));
+            return Err(RenderError::Garment(
+                "the garment's shoulders are too close together".into(),
+            ));
         }
         if l.shoulder_left.x >= l.shoulder_right.x {
-            return Err(RenderError::Garment("the garment's shoulders are in the wrong order".into()));
+            return Err(RenderError::Garment(
+                "the garment's shoulders are in the wrong order".into(),
+            ));
         }
-        let length = l.shoulder_left.mid(l.shoulder_right).dist(l.hem_left.mid(l.hem_right));
+        let length = l
+            .shoulder_left
+            .mid(l.shoulder_right)
+            .dist(l.hem_left.mid(l.hem_right));
         if length < 0.3 * width {
-            return Err(RenderError::Garment("the garment is too short between shoulders and hem".into()));
+            return Err(RenderError::Garment(
+                "the garment is too short between shoulders and hem".into(),
+            ));
         }
         if self.mask.dimensions() != self.photo.dimensions() {
-            return Err(RenderError::Input("garment mask and photo differ in size".into()));
+            return Err(RenderError::Input(
+                "garment mask and photo differ in size".into(),
+            ));
         }
         Ok(())
     }
@@ -173,6 +193,9 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert("collar_centre", [1.0, 2.0]);
         let err = GarmentLandmarks::from_map(&map).unwrap_err();
-        assert_eq!(garmax_core::Coded::code(&err), garmax_core::ErrorCode::NoGarmentFound);
+        assert_eq!(
+            garmax_core::Coded::code(&err),
+            garmax_core::ErrorCode::NoGarmentFound
+        );
     }
 }

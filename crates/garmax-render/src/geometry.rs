@@ -43,7 +43,11 @@ impl P2 {
     /// Unit vector, or `fallback` for a (near) zero vector.
     pub fn unit_or(self, fallback: P2) -> P2 {
         let l = self.len();
-        if l > 1e-6 { self.scale(1.0 / l) } else { fallback }
+        if l > 1e-6 {
+            self.scale(1.0 / l)
+        } else {
+            fallback
+        }
     }
     pub fn lerp(self, o: P2, t: f32) -> P2 {
         self.plus(o.minus(self).scale(t))
@@ -98,12 +102,19 @@ impl Similarity {
         // Complex division dq / dp.
         let a = (dq.x * dp.x + dq.y * dp.y) / n;
         let b = (dq.y * dp.x - dq.x * dp.y) / n;
-        let s = Similarity { a, b, t: P2::default() };
+        let s = Similarity {
+            a,
+            b,
+            t: P2::default(),
+        };
         let t = q0.minus(s.apply(p0));
         Some(Similarity { a, b, t })
     }
     pub fn apply(&self, p: P2) -> P2 {
-        P2::new(self.a * p.x - self.b * p.y + self.t.x, self.b * p.x + self.a * p.y + self.t.y)
+        P2::new(
+            self.a * p.x - self.b * p.y + self.t.x,
+            self.b * p.x + self.a * p.y + self.t.y,
+        )
     }
     pub fn scale(&self) -> f32 {
         (self.a * self.a + self.b * self.b).sqrt()
@@ -120,7 +131,8 @@ pub fn solve_dense(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
         return None;
     }
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[pivot * n + col].abs() < 1e-12 {
             return None;
         }
@@ -181,9 +193,19 @@ impl Tps {
         if n < 3 || dst.len() != n || !src.iter().chain(dst).all(|p| p.is_finite()) {
             return None;
         }
-        let origin = src.iter().fold(P2::default(), |acc, p| acc.plus(*p)).scale(1.0 / n as f32);
-        let unit = src.iter().map(|p| p.dist(origin)).fold(0.0f32, f32::max).max(1e-3);
-        let norm: Vec<P2> = src.iter().map(|p| p.minus(origin).scale(1.0 / unit)).collect();
+        let origin = src
+            .iter()
+            .fold(P2::default(), |acc, p| acc.plus(*p))
+            .scale(1.0 / n as f32);
+        let unit = src
+            .iter()
+            .map(|p| p.dist(origin))
+            .fold(0.0f32, f32::max)
+            .max(1e-3);
+        let norm: Vec<P2> = src
+            .iter()
+            .map(|p| p.minus(origin).scale(1.0 / unit))
+            .collect();
         let m = n + 3;
         let mut a = vec![0.0f64; m * m];
         for i in 0..n {
@@ -202,7 +224,13 @@ impl Tps {
         let mut by: Vec<f64> = dst.iter().map(|p| p.y as f64).chain([0.0; 3]).collect();
         let wx = solve_dense(&mut a.clone(), &mut bx, m)?;
         let wy = solve_dense(&mut a, &mut by, m)?;
-        Some(Tps { centres: norm, wx, wy, origin, unit })
+        Some(Tps {
+            centres: norm,
+            wx,
+            wy,
+            origin,
+            unit,
+        })
     }
 
     pub fn apply(&self, p: P2) -> P2 {
@@ -227,7 +255,11 @@ impl Tps {
 pub fn segment_distance(p: P2, a: P2, b: P2) -> (f32, f32) {
     let ab = b.minus(a);
     let l2 = ab.dot(ab);
-    let t = if l2 < 1e-9 { 0.0 } else { (p.minus(a).dot(ab) / l2).clamp(0.0, 1.0) };
+    let t = if l2 < 1e-9 {
+        0.0
+    } else {
+        (p.minus(a).dot(ab) / l2).clamp(0.0, 1.0)
+    };
     (p.dist(a.plus(ab.scale(t))), t)
 }
 
@@ -242,15 +274,28 @@ mod tests {
 
     #[test]
     fn similarity_maps_both_pairs() {
-        let s = Similarity::from_pairs(P2::new(0.0, 0.0), P2::new(10.0, 0.0), P2::new(5.0, 5.0), P2::new(5.0, 25.0))
-            .unwrap();
+        let s = Similarity::from_pairs(
+            P2::new(0.0, 0.0),
+            P2::new(10.0, 0.0),
+            P2::new(5.0, 5.0),
+            P2::new(5.0, 25.0),
+        )
+        .unwrap();
         let a = s.apply(P2::new(0.0, 0.0));
         let b = s.apply(P2::new(10.0, 0.0));
         assert!(a.dist(P2::new(5.0, 5.0)) < 1e-4);
         assert!(b.dist(P2::new(5.0, 25.0)) < 1e-4);
         assert!((s.scale() - 2.0).abs() < 1e-5);
         assert!((s.rotation() - std::f32::consts::FRAC_PI_2).abs() < 1e-5);
-        assert!(Similarity::from_pairs(P2::default(), P2::default(), P2::default(), P2::new(1.0, 1.0)).is_none());
+        assert!(
+            Similarity::from_pairs(
+                P2::default(),
+                P2::default(),
+                P2::default(),
+                P2::new(1.0, 1.0)
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -265,7 +310,13 @@ mod tests {
 
     #[test]
     fn tps_interpolates_its_landmarks_and_reproduces_affine_maps() {
-        let src = [P2::new(0.0, 0.0), P2::new(100.0, 0.0), P2::new(0.0, 100.0), P2::new(100.0, 100.0), P2::new(50.0, 40.0)];
+        let src = [
+            P2::new(0.0, 0.0),
+            P2::new(100.0, 0.0),
+            P2::new(0.0, 100.0),
+            P2::new(100.0, 100.0),
+            P2::new(50.0, 40.0),
+        ];
         // A pure affine map is reproduced exactly, everywhere.
         let affine = |p: P2| P2::new(2.0 * p.x + 0.5 * p.y + 3.0, -0.3 * p.x + 1.5 * p.y - 7.0);
         let dst: Vec<P2> = src.iter().map(|p| affine(*p)).collect();

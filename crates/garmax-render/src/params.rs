@@ -53,11 +53,19 @@ impl RenderParams {
         let d = QualityTier::Standard.parameters();
         let c = |v: f32, dv: f32, hi: f32| if v.is_finite() { v.clamp(0.0, hi) } else { dv };
         RenderParams {
-            model_reference_strength: c(self.model_reference_strength, d.model_reference_strength, 1.0),
+            model_reference_strength: c(
+                self.model_reference_strength,
+                d.model_reference_strength,
+                1.0,
+            ),
             pose_guidance_scale: c(self.pose_guidance_scale, d.pose_guidance_scale, 1.5),
             color_matching_weight: c(self.color_matching_weight, d.color_matching_weight, 1.0),
             style_transfer_weight: c(self.style_transfer_weight, d.style_transfer_weight, 1.0),
-            branding_enhancement_weight: c(self.branding_enhancement_weight, d.branding_enhancement_weight, 1.0),
+            branding_enhancement_weight: c(
+                self.branding_enhancement_weight,
+                d.branding_enhancement_weight,
+                1.0,
+            ),
         }
     }
 }
@@ -83,7 +91,11 @@ pub struct TierThresholds {
 }
 
 impl QualityTier {
-    pub const ALL: [QualityTier; 3] = [QualityTier::Standard, QualityTier::Premium, QualityTier::Ultra];
+    pub const ALL: [QualityTier; 3] = [
+        QualityTier::Standard,
+        QualityTier::Premium,
+        QualityTier::Ultra,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -94,15 +106,38 @@ impl QualityTier {
     }
 
     pub fn parse(s: &str) -> Option<QualityTier> {
-        QualityTier::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(s))
+        QualityTier::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(s))
     }
 
     /// The seed's threshold table.
     pub fn thresholds(self) -> TierThresholds {
         match self {
-            QualityTier::Standard => TierThresholds { overall: 0.65, face: 0.65, pose: 0.55, color: 0.65, style: 0.55, branding: 0.75 },
-            QualityTier::Premium => TierThresholds { overall: 0.75, face: 0.75, pose: 0.65, color: 0.75, style: 0.65, branding: 0.85 },
-            QualityTier::Ultra => TierThresholds { overall: 0.85, face: 0.85, pose: 0.75, color: 0.85, style: 0.75, branding: 0.90 },
+            QualityTier::Standard => TierThresholds {
+                overall: 0.65,
+                face: 0.65,
+                pose: 0.55,
+                color: 0.65,
+                style: 0.55,
+                branding: 0.75,
+            },
+            QualityTier::Premium => TierThresholds {
+                overall: 0.75,
+                face: 0.75,
+                pose: 0.65,
+                color: 0.75,
+                style: 0.65,
+                branding: 0.85,
+            },
+            QualityTier::Ultra => TierThresholds {
+                overall: 0.85,
+                face: 0.85,
+                pose: 0.75,
+                color: 0.85,
+                style: 0.75,
+                branding: 0.90,
+            },
         }
     }
 
@@ -180,14 +215,40 @@ impl RenderQuality {
     }
 
     pub fn parse(s: &str) -> Option<RenderQuality> {
-        RenderQuality::ALL.into_iter().find(|q| q.name().eq_ignore_ascii_case(s))
+        RenderQuality::ALL
+            .into_iter()
+            .find(|q| q.name().eq_ignore_ascii_case(s))
     }
 
     pub fn settings(self) -> QualitySettings {
         match self {
-            RenderQuality::Sd => QualitySettings { width: 1024, height: 1024, steps: 20, guidance_scale: 7.5, upscale: false, cost_estimate: 0.01, credits: 10 },
-            RenderQuality::Hd => QualitySettings { width: 1024, height: 1024, steps: 30, guidance_scale: 8.0, upscale: false, cost_estimate: 0.015, credits: 15 },
-            RenderQuality::Uhd => QualitySettings { width: 1024, height: 1024, steps: 50, guidance_scale: 9.0, upscale: true, cost_estimate: 0.025, credits: 25 },
+            RenderQuality::Sd => QualitySettings {
+                width: 1024,
+                height: 1024,
+                steps: 20,
+                guidance_scale: 7.5,
+                upscale: false,
+                cost_estimate: 0.01,
+                credits: 10,
+            },
+            RenderQuality::Hd => QualitySettings {
+                width: 1024,
+                height: 1024,
+                steps: 30,
+                guidance_scale: 8.0,
+                upscale: false,
+                cost_estimate: 0.015,
+                credits: 15,
+            },
+            RenderQuality::Uhd => QualitySettings {
+                width: 1024,
+                height: 1024,
+                steps: 50,
+                guidance_scale: 9.0,
+                upscale: true,
+                cost_estimate: 0.025,
+                credits: 25,
+            },
         }
     }
 
@@ -223,7 +284,12 @@ mod tests {
         assert_eq!(RenderQuality::parse("4K"), Some(RenderQuality::Uhd));
         assert_eq!(RenderQuality::parse("8k"), None);
         assert_eq!(RenderQuality::Hd.settings().credits, 15);
-        let wild = RenderParams { model_reference_strength: f32::NAN, pose_guidance_scale: 9.0, color_matching_weight: -1.0, ..Default::default() };
+        let wild = RenderParams {
+            model_reference_strength: f32::NAN,
+            pose_guidance_scale: 9.0,
+            color_matching_weight: -1.0,
+            ..Default::default()
+        };
         let c = wild.clamped();
         assert_eq!(c.model_reference_strength, 0.8);
         assert_eq!(c.pose_guidance_scale, 1.5);

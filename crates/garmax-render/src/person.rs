@@ -81,18 +81,30 @@ pub struct BodyFrame {
 impl BodyFrame {
     pub fn from_landmarks(lm: &PoseLandmarks) -> Result<BodyFrame, RenderError> {
         if lm.image.len() < 33 {
-            return Err(RenderError::NoPerson(format!("expected 33 body landmarks, got {}", lm.image.len())));
+            return Err(RenderError::NoPerson(format!(
+                "expected 33 body landmarks, got {}",
+                lm.image.len()
+            )));
         }
         let p = |i: usize| P2::new(lm.image[i].x, lm.image[i].y);
-        let vis = |i: usize| lm.image[i].visibility.min(lm.image[i].presence.max(lm.image[i].visibility));
+        let vis = |i: usize| {
+            lm.image[i]
+                .visibility
+                .min(lm.image[i].presence.max(lm.image[i].visibility))
+        };
         let (ls, rs) = (joint::LEFT_SHOULDER, joint::RIGHT_SHOULDER);
         if !p(ls).is_finite() || !p(rs).is_finite() || vis(ls).max(vis(rs)) < SEEN {
-            return Err(RenderError::NoPerson("the shoulders are not visible; use a photo that shows the upper body".into()));
+            return Err(RenderError::NoPerson(
+                "the shoulders are not visible; use a photo that shows the upper body".into(),
+            ));
         }
         let mut warnings = Vec::new();
         // A person facing the camera has their left shoulder on the image's
         // right. The other way round means a back view (or a mirror).
-        let face_vis = [joint::NOSE, 2, 5].iter().map(|&i| vis(i)).fold(0.0f32, f32::max);
+        let face_vis = [joint::NOSE, 2, 5]
+            .iter()
+            .map(|&i| vis(i))
+            .fold(0.0f32, f32::max);
         let mirrored = p(ls).x < p(rs).x;
         if mirrored && face_vis < 0.5 {
             return Err(RenderError::Generation(
@@ -113,11 +125,15 @@ impl BodyFrame {
         let mut hip_r = pick(hp, ir);
         let diag = lm.image_diagonal().max(1.0);
         if sw < 0.02 * diag {
-            return Err(RenderError::NoPerson("the shoulders are too close together to place a garment".into()));
+            return Err(RenderError::NoPerson(
+                "the shoulders are too close together to place a garment".into(),
+            ));
         }
         let hip_mid = hip_l.mid(hip_r);
         let mut torso_len = sh_mid.dist(hip_mid);
-        let hips_seen = hip_l.is_finite() && hip_r.is_finite() && vis(joint::LEFT_HIP).max(vis(joint::RIGHT_HIP)) > SEEN;
+        let hips_seen = hip_l.is_finite()
+            && hip_r.is_finite()
+            && vis(joint::LEFT_HIP).max(vis(joint::RIGHT_HIP)) > SEEN;
         if hips_seen && sw < SIDE_VIEW * torso_len {
             // In profile the garment's front cannot be laid on the body:
             // refuse rather than paste a flat tee on a shoulder.
@@ -125,7 +141,8 @@ impl BodyFrame {
                 "the person is turned sideways (shoulder width {sw:.0} px for a torso of {torso_len:.0} px); the local renderer dresses front and three-quarter views only"
             )));
         }
-        let hips_ok = hip_l.is_finite() && hip_r.is_finite() && torso_len > 0.6 * sw && torso_len < 4.0 * sw;
+        let hips_ok =
+            hip_l.is_finite() && hip_r.is_finite() && torso_len > 0.6 * sw && torso_len < 4.0 * sw;
         if !hips_ok {
             // No believable hips: assume an upright torso of average
             // proportions below the shoulders.
@@ -133,8 +150,12 @@ impl BodyFrame {
             let down = P2::new(-across.y, across.x);
             let down = if down.y < 0.0 { down.scale(-1.0) } else { down };
             torso_len = 1.35 * sw;
-            hip_l = sh_mid.plus(down.scale(torso_len)).minus(across.scale(0.4 * sw));
-            hip_r = sh_mid.plus(down.scale(torso_len)).plus(across.scale(0.4 * sw));
+            hip_l = sh_mid
+                .plus(down.scale(torso_len))
+                .minus(across.scale(0.4 * sw));
+            hip_r = sh_mid
+                .plus(down.scale(torso_len))
+                .plus(across.scale(0.4 * sw));
             warnings.push("hips not found; torso length assumed".into());
         }
         if profile_face(lm, sw) {
@@ -143,12 +164,25 @@ impl BodyFrame {
             ));
         }
         if sw < 0.45 * torso_len {
-            warnings.push("the person is turned partly sideways; the garment is placed as a best effort".into());
+            warnings.push(
+                "the person is turned partly sideways; the garment is placed as a best effort"
+                    .into(),
+            );
         }
         if mirrored {
             warnings.push("left and right shoulders look swapped (mirror or back view); rendered as a front view".into());
         }
-        Self::finish(lm, shoulder_l, shoulder_r, sw, hip_l, hip_r, torso_len, [il, ir], warnings)
+        Self::finish(
+            lm,
+            shoulder_l,
+            shoulder_r,
+            sw,
+            hip_l,
+            hip_r,
+            torso_len,
+            [il, ir],
+            warnings,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -179,7 +213,9 @@ impl BodyFrame {
             let (e, w) = (side_of(el, s), side_of(wr, s));
             let outward = if s == 0 { across.scale(-1.0) } else { across };
             // Unseen arm: hanging beside the torso.
-            let hang = sh[s].plus(down.scale(0.55 * torso_len)).plus(outward.scale(0.12 * sw));
+            let hang = sh[s]
+                .plus(down.scale(0.55 * torso_len))
+                .plus(outward.scale(0.12 * sw));
             let seen = vis(e) > SEEN && p(e).is_finite();
             arm_seen[s] = seen;
             elbows[s] = if seen { p(e) } else { hang };
@@ -190,10 +226,19 @@ impl BodyFrame {
             };
         }
         // Face ellipse from the head landmarks that were seen.
-        let head: Vec<P2> = (0..=10).filter(|&i| vis(i) > 0.3 && p(i).is_finite()).map(p).collect();
+        let head: Vec<P2> = (0..=10)
+            .filter(|&i| vis(i) > 0.3 && p(i).is_finite())
+            .map(p)
+            .collect();
         let (face_centre, face_r) = if head.len() >= 3 {
-            let c = head.iter().fold(P2::default(), |a, q| a.plus(*q)).scale(1.0 / head.len() as f32);
-            let spread = head.iter().map(|q| q.minus(c).dot(across).abs()).fold(0.0f32, f32::max);
+            let c = head
+                .iter()
+                .fold(P2::default(), |a, q| a.plus(*q))
+                .scale(1.0 / head.len() as f32);
+            let spread = head
+                .iter()
+                .map(|q| q.minus(c).dot(across).abs())
+                .fold(0.0f32, f32::max);
             let rx = (spread * 1.15).clamp(0.18 * sw, 0.45 * sw);
             // The ear/eye centroid sits at eye level, a little above the
             // face's middle; the chin is about 1.4 half-widths below it.
@@ -206,9 +251,16 @@ impl BodyFrame {
         let hand_pts = [[15usize, 17, 19, 21], [16, 18, 20, 22]];
         let mut hands = Vec::new();
         for s in 0..2 {
-            let pts: Vec<P2> = hand_pts[sides[s]].iter().filter(|&&i| vis(i) > SEEN && p(i).is_finite()).map(|&i| p(i)).collect();
+            let pts: Vec<P2> = hand_pts[sides[s]]
+                .iter()
+                .filter(|&&i| vis(i) > SEEN && p(i).is_finite())
+                .map(|&i| p(i))
+                .collect();
             if pts.len() >= 2 {
-                let c = pts.iter().fold(P2::default(), |a, q| a.plus(*q)).scale(1.0 / pts.len() as f32);
+                let c = pts
+                    .iter()
+                    .fold(P2::default(), |a, q| a.plus(*q))
+                    .scale(1.0 / pts.len() as f32);
                 let r = pts.iter().map(|q| q.dist(c)).fold(0.0f32, f32::max) * 1.6 + 0.07 * sw;
                 // The hand extends past the knuckle landmarks: shift the disc
                 // from the wrist toward the fingers.
@@ -248,7 +300,11 @@ impl BodyFrame {
         [self.wrist_l, self.wrist_r]
     }
     pub fn outward(&self, side: usize) -> P2 {
-        if side == 0 { self.across.scale(-1.0) } else { self.across }
+        if side == 0 {
+            self.across.scale(-1.0)
+        } else {
+            self.across
+        }
     }
 
     /// Whether `p` lies in the face ellipse grown by `grow` (in units of the
@@ -268,7 +324,9 @@ impl BodyFrame {
 /// profile measures 0.97 and 0.24.)
 fn profile_face(lm: &PoseLandmarks, sw: f32) -> bool {
     let p = |i: usize| P2::new(lm.image[i].x, lm.image[i].y);
-    let seen = [joint::NOSE, joint::LEFT_EAR, joint::RIGHT_EAR].iter().all(|&i| lm.image[i].visibility > 0.5 && p(i).is_finite());
+    let seen = [joint::NOSE, joint::LEFT_EAR, joint::RIGHT_EAR]
+        .iter()
+        .all(|&i| lm.image[i].visibility > 0.5 && p(i).is_finite());
     if !seen {
         return false;
     }
@@ -316,7 +374,13 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         .as_raw()
         .par_chunks_exact(4)
         .zip(mask.data.par_iter())
-        .map(|(p, m)| if *m > 0.02 { srgb_to_lab([p[0], p[1], p[2]]) } else { Lab::new(0.0, 0.0, 0.0) })
+        .map(|(p, m)| {
+            if *m > 0.02 {
+                srgb_to_lab([p[0], p[1], p[2]])
+            } else {
+                Lab::new(0.0, 0.0, 0.0)
+            }
+        })
         .collect();
 
     // Skin: median colour of the inner face, where there is no hair.
@@ -324,8 +388,14 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let mut top_samples: Vec<Lab> = Vec::new();
     let c = body.face_centre;
     let [rx, ry] = body.face_r;
-    let (x0, x1) = ((c.x - 2.0 * rx).max(0.0) as u32, ((c.x + 2.0 * rx).max(0.0) as u32).min(w));
-    let (y0, y1) = ((c.y - 2.5 * ry).max(0.0) as u32, ((c.y + ry).max(0.0) as u32).min(h));
+    let (x0, x1) = (
+        (c.x - 2.0 * rx).max(0.0) as u32,
+        ((c.x + 2.0 * rx).max(0.0) as u32).min(w),
+    );
+    let (y0, y1) = (
+        (c.y - 2.5 * ry).max(0.0) as u32,
+        ((c.y + ry).max(0.0) as u32).min(h),
+    );
     for y in y0..y1 {
         for x in x0..x1 {
             let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
@@ -346,11 +416,19 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     }
     let skin = median_lab(&face_samples);
     if std::env::var_os("GARMAX_RENDER_DEBUG").is_some() {
-        eprintln!("skin {skin:?} from {} samples, hair {:?}", face_samples.len(), median_lab(&top_samples));
+        eprintln!(
+            "skin {skin:?} from {} samples, hair {:?}",
+            face_samples.len(),
+            median_lab(&top_samples)
+        );
     }
     let hair = median_lab(&top_samples);
     // Shading changes lightness most, so skin-likeness weighs hue/chroma.
-    let tolerant = garmax_vision::color::DeltaEWeights { k_l: 3.0, k_c: 1.0, k_h: 1.0 };
+    let tolerant = garmax_vision::color::DeltaEWeights {
+        k_l: 3.0,
+        k_c: 1.0,
+        k_h: 1.0,
+    };
     let skin_like = Plane {
         w,
         h,
@@ -358,7 +436,13 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             .par_iter()
             .zip(mask.data.par_iter())
             .map(|(l, m)| match skin {
-                Some(s) if *m > 0.02 => 1.0 - crate::geometry::smoothstep(8.0, 14.0, delta_e2000_weighted(*l, s, tolerant)),
+                Some(s) if *m > 0.02 => {
+                    1.0 - crate::geometry::smoothstep(
+                        8.0,
+                        14.0,
+                        delta_e2000_weighted(*l, s, tolerant),
+                    )
+                }
                 _ => 0.0,
             })
             .collect(),
@@ -386,8 +470,16 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             // clothing).
             let d = q.minus(body.face_centre);
             let lower = d.dot(body.down) > 0.45 * body.face_r[1];
-            let face = if body.in_face(q, 1.0) < 1.0 && (!lower || skin_like_raw[i] > 0.35) { m } else { 0.0 };
-            let hand = if body.hands.iter().any(|&(hc, hr)| q.dist(hc) < hr) { m } else { 0.0 };
+            let face = if body.in_face(q, 1.0) < 1.0 && (!lower || skin_like_raw[i] > 0.35) {
+                m
+            } else {
+                0.0
+            };
+            let hand = if body.hands.iter().any(|&(hc, hr)| q.dist(hc) < hr) {
+                m
+            } else {
+                0.0
+            };
             let arm = (0..2).find(|&s| {
                 let (d1, t1) = segment_distance(q, sh[s], el[s]);
                 let (d2, _) = segment_distance(q, el[s], wr[s]);
@@ -395,11 +487,19 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
                 // the shoulder cap belongs to the torso/garment.
                 (d1 < r1 && t1 > 0.15) || d2 < r2
             });
-            let torso = if point_in_polygon(q, &torso_poly) { m } else { 0.0 };
+            let torso = if point_in_polygon(q, &torso_poly) {
+                m
+            } else {
+                0.0
+            };
             [face, hand, arm.map_or(0.0, |s| m * (1.0 + s as f32)), torso]
         })
         .collect();
-    let plane = |k: usize| Plane { w, h, data: per_pixel.iter().map(|v| v[k]).collect() };
+    let plane = |k: usize| Plane {
+        w,
+        h,
+        data: per_pixel.iter().map(|v| v[k]).collect(),
+    };
     // Pixel-level skin tests are noisy (pores, highlights): decide on a
     // small neighbourhood so replacements are whole patches, not speckles.
     let skin_like = crate::plane::box_blur(&skin_like, ((0.015 * body.sw).round() as u32).max(1));
@@ -419,19 +519,37 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             d.sort_by(f32::total_cmp);
             if !d.is_empty() {
                 let pc = |f: f32| d[((d.len() - 1) as f32 * f) as usize];
-                eprintln!("forearm {s}: dE p10 {:.1} p50 {:.1} p90 {:.1}", pc(0.1), pc(0.5), pc(0.9));
+                eprintln!(
+                    "forearm {s}: dE p10 {:.1} p50 {:.1} p90 {:.1}",
+                    pc(0.1),
+                    pc(0.5),
+                    pc(0.9)
+                );
             }
         }
     }
     let hands = plane(1);
     let arms = plane(2).map(|v| v.min(1.0));
     // 0 = no arm, 1 = image-left arm, 2 = image-right arm.
-    let arm_side: Vec<u8> = per_pixel.iter().map(|v| if v[2] > 1.0 { 2 } else if v[2] > 0.0 { 1 } else { 0 }).collect();
+    let arm_side: Vec<u8> = per_pixel
+        .iter()
+        .map(|v| {
+            if v[2] > 1.0 {
+                2
+            } else if v[2] > 0.0 {
+                1
+            } else {
+                0
+            }
+        })
+        .collect();
     let torso = plane(3);
     // Long hair over the shoulders: grow from the hair band through
     // connected hair-coloured pixels, no lower than mid-torso.
     if let Some(hc) = hair {
-        let far_from_skin = skin.map(|s| delta_e2000_weighted(hc, s, tolerant) > 12.0).unwrap_or(true);
+        let far_from_skin = skin
+            .map(|s| delta_e2000_weighted(hc, s, tolerant) > 12.0)
+            .unwrap_or(true);
         if far_from_skin {
             grow_hair(&mut face_hair, &mask, &lab, hc, body, w, h);
         }
@@ -453,7 +571,11 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
 /// segmentation.
 pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &BodyFrame) {
     let ok = |g: &GrayImage| g.width() == regions.person.w && g.height() == regions.person.h;
-    if ok(&supplied.face_hair) && ok(&supplied.hands) && ok(&supplied.arms) && ok(&supplied.upper_garment) {
+    if ok(&supplied.face_hair)
+        && ok(&supplied.hands)
+        && ok(&supplied.arms)
+        && ok(&supplied.upper_garment)
+    {
         // A body model's head class includes the neck, which a collar
         // covers: keep only what lies above the chin.
         let mut face_hair = Plane::from_gray(&supplied.face_hair);
@@ -476,8 +598,22 @@ pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &
     }
 }
 
-fn grow_hair(face_hair: &mut Plane, mask: &Plane, lab: &[Lab], hair: Lab, body: &BodyFrame, w: u32, h: u32) {
-    let weights = garmax_vision::color::DeltaEWeights { k_l: 1.3, k_c: 1.0, k_h: 1.0 };
+fn grow_hair(
+    face_hair: &mut Plane,
+    mask: &Plane,
+    lab: &[Lab],
+    hair: Lab,
+    body: &BodyFrame,
+    w: u32,
+    h: u32,
+) {
+    // Hair colours are low-chroma, where CIE76 with lightness relaxed tracks
+    // CIEDE2000 closely, at a fraction of the cost (the flood tests every
+    // neighbour of every hair pixel).
+    let close = |l: Lab| {
+        let (dl, da, db) = ((l.l - hair.l) / 1.3, l.a - hair.a, l.b - hair.b);
+        dl * dl + da * da + db * db < 100.0
+    };
     let limit_v = body.torso_len * 0.6;
     let sh_mid = body.shoulder_l.mid(body.shoulder_r);
     let mut seen = vec![false; (w * h) as usize];
@@ -491,8 +627,9 @@ fn grow_hair(face_hair: &mut Plane, mask: &Plane, lab: &[Lab], hair: Lab, body: 
         let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
         let d = q.minus(body.face_centre);
         let (u, v) = (d.dot(body.across) / rx, d.dot(body.down) / ry);
-        let band = (u.abs() < 0.8 && v < -1.0 && v > -1.6) || (u.abs() > 1.0 && u.abs() < 1.6 && v.abs() < 0.6);
-        if band && delta_e2000_weighted(lab[i], hair, weights) < 10.0 {
+        let band = (u.abs() < 0.8 && v < -1.0 && v > -1.6)
+            || (u.abs() > 1.0 && u.abs() < 1.6 && v.abs() < 0.6);
+        if band && close(lab[i]) {
             seen[i] = true;
             stack.push(i as u32);
         }
@@ -516,7 +653,7 @@ fn grow_hair(face_hair: &mut Plane, mask: &Plane, lab: &[Lab], hair: Lab, body: 
                 continue;
             }
             seen[j] = true;
-            if delta_e2000_weighted(lab[j], hair, weights) < 10.0 {
+            if close(lab[j]) {
                 stack.push(j as u32);
             }
         }
@@ -544,12 +681,20 @@ pub fn torso_polygon(body: &BodyFrame) -> Vec<P2> {
     let sw = body.sw;
     let hip_w = body.hip_l.dist(body.hip_r).max(0.5 * sw);
     vec![
-        body.shoulder_l.minus(a.scale(0.1 * sw)).plus(up.scale(0.08 * sw)),
-        body.shoulder_r.plus(a.scale(0.1 * sw)).plus(up.scale(0.08 * sw)),
-        body.shoulder_r.plus(a.scale(0.04 * sw)).plus(body.down.scale(0.45 * sw)),
+        body.shoulder_l
+            .minus(a.scale(0.1 * sw))
+            .plus(up.scale(0.08 * sw)),
+        body.shoulder_r
+            .plus(a.scale(0.1 * sw))
+            .plus(up.scale(0.08 * sw)),
+        body.shoulder_r
+            .plus(a.scale(0.04 * sw))
+            .plus(body.down.scale(0.45 * sw)),
         body.hip_r.plus(a.scale(0.3 * hip_w)),
         body.hip_l.minus(a.scale(0.3 * hip_w)),
-        body.shoulder_l.minus(a.scale(0.04 * sw)).plus(body.down.scale(0.45 * sw)),
+        body.shoulder_l
+            .minus(a.scale(0.04 * sw))
+            .plus(body.down.scale(0.45 * sw)),
     ]
 }
 
@@ -573,7 +718,16 @@ mod tests {
     use garmax_core::pose::Landmark;
 
     pub(crate) fn upright(w: u32, h: u32) -> PoseLandmarks {
-        let mut image = vec![Landmark { x: w as f32 / 2.0, y: h as f32 * 0.15, z: 0.0, visibility: 0.9, presence: 0.9 }; 33];
+        let mut image = vec![
+            Landmark {
+                x: w as f32 / 2.0,
+                y: h as f32 * 0.15,
+                z: 0.0,
+                visibility: 0.9,
+                presence: 0.9
+            };
+            33
+        ];
         let set = |image: &mut Vec<Landmark>, i: usize, x: f32, y: f32| {
             image[i].x = x * w as f32;
             image[i].y = y * h as f32;
@@ -589,7 +743,11 @@ mod tests {
         set(&mut image, joint::RIGHT_HIP, 0.4, 0.72);
         set(&mut image, joint::LEFT_EAR, 0.56, 0.16);
         set(&mut image, joint::RIGHT_EAR, 0.44, 0.16);
-        PoseLandmarks { image_size: [w, h], image, world: vec![[0.0; 3]; 33] }
+        PoseLandmarks {
+            image_size: [w, h],
+            image,
+            world: vec![[0.0; 3]; 33],
+        }
     }
 
     #[test]
@@ -609,15 +767,25 @@ mod tests {
             lm.image[i].visibility = 0.05;
         }
         let err = BodyFrame::from_landmarks(&lm).unwrap_err();
-        assert_eq!(garmax_core::Coded::code(&err), garmax_core::ErrorCode::GenerationFailed);
+        assert_eq!(
+            garmax_core::Coded::code(&err),
+            garmax_core::ErrorCode::GenerationFailed
+        );
         let mut lm = upright(400, 600);
         lm.image[joint::LEFT_SHOULDER].visibility = 0.0;
         lm.image[joint::RIGHT_SHOULDER].visibility = 0.0;
         lm.image[joint::LEFT_SHOULDER].presence = 0.0;
         lm.image[joint::RIGHT_SHOULDER].presence = 0.0;
         let err = BodyFrame::from_landmarks(&lm).unwrap_err();
-        assert_eq!(garmax_core::Coded::code(&err), garmax_core::ErrorCode::NoPersonFound);
-        let short = PoseLandmarks { image_size: [10, 10], image: vec![], world: vec![] };
+        assert_eq!(
+            garmax_core::Coded::code(&err),
+            garmax_core::ErrorCode::NoPersonFound
+        );
+        let short = PoseLandmarks {
+            image_size: [10, 10],
+            image: vec![],
+            world: vec![],
+        };
         assert!(BodyFrame::from_landmarks(&short).is_err());
     }
 
@@ -631,12 +799,21 @@ mod tests {
         lm.image[joint::LEFT_SHOULDER].x = 252.5;
         lm.image[joint::RIGHT_SHOULDER].x = 147.5;
         let f = BodyFrame::from_landmarks(&lm).unwrap();
-        assert!(f.warnings.iter().any(|w| w.contains("sideways")), "{:?}", f.warnings);
+        assert!(
+            f.warnings.iter().any(|w| w.contains("sideways")),
+            "{:?}",
+            f.warnings
+        );
     }
 
     #[test]
     fn polygon_test() {
-        let sq = [P2::new(0.0, 0.0), P2::new(10.0, 0.0), P2::new(10.0, 10.0), P2::new(0.0, 10.0)];
+        let sq = [
+            P2::new(0.0, 0.0),
+            P2::new(10.0, 0.0),
+            P2::new(10.0, 10.0),
+            P2::new(0.0, 10.0),
+        ];
         assert!(point_in_polygon(P2::new(5.0, 5.0), &sq));
         assert!(!point_in_polygon(P2::new(15.0, 5.0), &sq));
     }

@@ -15,16 +15,28 @@ pub struct Plane {
 
 impl Plane {
     pub fn new(w: u32, h: u32, v: f32) -> Plane {
-        Plane { w, h, data: vec![v; (w as usize) * (h as usize)] }
+        Plane {
+            w,
+            h,
+            data: vec![v; (w as usize) * (h as usize)],
+        }
     }
 
     /// 0–255 → 0–1.
     pub fn from_gray(g: &GrayImage) -> Plane {
-        Plane { w: g.width(), h: g.height(), data: g.as_raw().iter().map(|v| *v as f32 / 255.0).collect() }
+        Plane {
+            w: g.width(),
+            h: g.height(),
+            data: g.as_raw().iter().map(|v| *v as f32 / 255.0).collect(),
+        }
     }
 
     pub fn to_gray(&self) -> GrayImage {
-        let raw = self.data.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8).collect();
+        let raw = self
+            .data
+            .iter()
+            .map(|v| (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
+            .collect();
         GrayImage::from_raw(self.w, self.h, raw).unwrap_or_else(|| GrayImage::new(self.w, self.h))
     }
 
@@ -60,12 +72,25 @@ impl Plane {
 
     /// Pointwise combination with another plane of the same size.
     pub fn zip_with(&self, o: &Plane, f: impl Fn(f32, f32) -> f32 + Sync) -> Plane {
-        let data = self.data.par_iter().zip(&o.data).map(|(a, b)| f(*a, *b)).collect();
-        Plane { w: self.w, h: self.h, data }
+        let data = self
+            .data
+            .par_iter()
+            .zip(&o.data)
+            .map(|(a, b)| f(*a, *b))
+            .collect();
+        Plane {
+            w: self.w,
+            h: self.h,
+            data,
+        }
     }
 
     pub fn map(&self, f: impl Fn(f32) -> f32 + Sync) -> Plane {
-        Plane { w: self.w, h: self.h, data: self.data.par_iter().map(|v| f(*v)).collect() }
+        Plane {
+            w: self.w,
+            h: self.h,
+            data: self.data.par_iter().map(|v| f(*v)).collect(),
+        }
     }
 }
 
@@ -90,17 +115,19 @@ pub fn box_blur(p: &Plane, r: u32) -> Plane {
     let r = r as usize;
     // Horizontal pass: running sums per row.
     let mut tmp = vec![0.0f32; w * h];
-    tmp.par_chunks_mut(w).zip(p.data.par_chunks(w)).for_each(|(out, row)| {
-        let mut prefix = vec![0.0f64; w + 1];
-        for i in 0..w {
-            prefix[i + 1] = prefix[i] + row[i] as f64;
-        }
-        for (x, o) in out.iter_mut().enumerate() {
-            let a = x.saturating_sub(r);
-            let b = (x + r + 1).min(w);
-            *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
-        }
-    });
+    tmp.par_chunks_mut(w)
+        .zip(p.data.par_chunks(w))
+        .for_each(|(out, row)| {
+            let mut prefix = vec![0.0f64; w + 1];
+            for i in 0..w {
+                prefix[i + 1] = prefix[i] + row[i] as f64;
+            }
+            for (x, o) in out.iter_mut().enumerate() {
+                let a = x.saturating_sub(r);
+                let b = (x + r + 1).min(w);
+                *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+            }
+        });
     // Vertical pass on column strips, parallel over blocks of columns.
     let mut out = vec![0.0f32; w * h];
     let cols: Vec<Vec<f32>> = (0..w)
@@ -124,7 +151,11 @@ pub fn box_blur(p: &Plane, r: u32) -> Plane {
             out[y * w + x] = *v;
         }
     }
-    Plane { w: p.w, h: p.h, data: out }
+    Plane {
+        w: p.w,
+        h: p.h,
+        data: out,
+    }
 }
 
 /// Soft dilation: `max` filter approximated by blurring and re-thresholding,
@@ -168,7 +199,10 @@ pub fn push_pull_fill(channels: &mut [Plane], known: &Plane) {
                 for x in 0..c.w {
                     let i = c.idx(x, y);
                     let wgt = ws.data[i].min(1.0);
-                    let up = coarse.sample((x as f32 + 0.5) * coarse.w as f32 / c.w as f32, (y as f32 + 0.5) * coarse.h as f32 / c.h as f32);
+                    let up = coarse.sample(
+                        (x as f32 + 0.5) * coarse.w as f32 / c.w as f32,
+                        (y as f32 + 0.5) * coarse.h as f32 / c.h as f32,
+                    );
                     out.data[i] = c.data[i] * wgt + up * (1.0 - wgt);
                 }
             }
@@ -194,7 +228,13 @@ impl Default for Plane {
 /// weight-normalised mean of its 2×2 children and its weight their sum
 /// (capped at 1).
 fn pyramid(channels: &[Plane], known: &Plane) -> Vec<(Vec<Plane>, Plane)> {
-    let mut levels = vec![(channels.iter().map(|c| c.zip_with(known, |v, _| v)).collect::<Vec<_>>(), known.clone())];
+    let mut levels = vec![(
+        channels
+            .iter()
+            .map(|c| c.zip_with(known, |v, _| v))
+            .collect::<Vec<_>>(),
+        known.clone(),
+    )];
     while let Some((cs, ws)) = levels.last() {
         if ws.w <= 1 && ws.h <= 1 {
             break;
@@ -281,7 +321,11 @@ mod tests {
 
     #[test]
     fn sampling_is_bilinear_between_centres() {
-        let p = Plane { w: 2, h: 1, data: vec![0.0, 1.0] };
+        let p = Plane {
+            w: 2,
+            h: 1,
+            data: vec![0.0, 1.0],
+        };
         assert!((p.sample(1.0, 0.5) - 0.5).abs() < 1e-6);
         assert_eq!(p.sample(-5.0, 0.5), 0.0);
         assert_eq!(p.sample(9.0, 0.5), 1.0);

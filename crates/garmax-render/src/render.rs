@@ -14,7 +14,10 @@ use crate::error::RenderError;
 use crate::garment::{GarmentInput, sleeve_side};
 use crate::geometry::{P2, smoothstep};
 use crate::params::{RenderParams, RenderQuality};
-use crate::person::{BodyFrame, PersonInput, Regions, apply_supplied, derive_regions, point_in_polygon, torso_polygon};
+use crate::person::{
+    BodyFrame, PersonInput, Regions, apply_supplied, derive_regions, point_in_polygon,
+    torso_polygon,
+};
 use crate::plane::{Plane, grow, masked_box_blur, push_pull_fill};
 use crate::provider::{RenderOutput, RenderProvider, RenderRequest};
 use crate::warp::{Correspondence, GarmentWarp, UvBuffer, rasterise};
@@ -29,7 +32,12 @@ impl RenderProvider for LocalRenderer {
     }
 
     fn render(&self, request: &RenderRequest<'_>) -> Result<RenderOutput, RenderError> {
-        render_local(request.person, request.garment, &request.params, request.quality)
+        render_local(
+            request.person,
+            request.garment,
+            &request.params,
+            request.quality,
+        )
     }
 }
 
@@ -82,7 +90,11 @@ fn srgb_lut() -> &'static [f32; 256] {
         let mut t = [0.0; 256];
         for (i, v) in t.iter_mut().enumerate() {
             let c = i as f32 / 255.0;
-            *v = if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) };
+            *v = if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            };
         }
         t
     })
@@ -90,7 +102,11 @@ fn srgb_lut() -> &'static [f32; 256] {
 
 fn to_srgb(c: f32) -> f32 {
     let c = c.clamp(0.0, 1.0);
-    if c <= 0.003_130_8 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 }
+    if c <= 0.003_130_8 {
+        c * 12.92
+    } else {
+        1.055 * c.powf(1.0 / 2.4) - 0.055
+    }
 }
 
 /// Premultiplied linear-RGB + alpha planes of the garment texture.
@@ -106,7 +122,11 @@ struct Texture {
 impl Texture {
     fn sample(&self, u: f32, v: f32) -> ([f32; 3], f32) {
         let a = self.alpha.sample(u, v);
-        let rgb = [self.rgb[0].sample(u, v), self.rgb[1].sample(u, v), self.rgb[2].sample(u, v)];
+        let rgb = [
+            self.rgb[0].sample(u, v),
+            self.rgb[1].sample(u, v),
+            self.rgb[2].sample(u, v),
+        ];
         (rgb, a)
     }
 }
@@ -148,41 +168,76 @@ pub fn render_local(
     let mut warnings = body.warnings.clone();
     let person_px = person.mask.as_raw().iter().filter(|v| **v >= 128).count();
     if person_px < ((w as usize * h as usize) / 200).max(16) {
-        return Err(RenderError::NoPerson("the person mask is (nearly) empty".into()));
+        return Err(RenderError::NoPerson(
+            "the person mask is (nearly) empty".into(),
+        ));
     }
     let mut regions = derive_regions(person, &body);
     if let Some(supplied) = &person.regions {
         apply_supplied(&mut regions, supplied, &body);
     }
     if regions.skin.is_none() {
-        warnings.push("no skin colour could be sampled from the face; old sleeves are left as they are".into());
+        warnings.push(
+            "no skin colour could be sampled from the face; old sleeves are left as they are"
+                .into(),
+        );
     }
     timer(&mut timings, "regions", &mut t);
 
     // Texture at roughly the output scale, so bilinear sampling does not
     // alias (the product photo is usually 2–4× larger than the torso).
-    let g_sw = garment.landmarks.shoulder_left.dist(garment.landmarks.shoulder_right);
+    let g_sw = garment
+        .landmarks
+        .shoulder_left
+        .dist(garment.landmarks.shoulder_right);
     let k = ((body.sw * 1.2) / g_sw * 1.25).min(1.0);
     let tex_img = prescale(&garment.photo, &garment.mask, k);
-    let gl = garment.landmarks.scaled(tex_img.0.width() as f32 / garment.photo.width() as f32);
+    let gl = garment
+        .landmarks
+        .scaled(tex_img.0.width() as f32 / garment.photo.width() as f32);
     let kx = tex_img.0.width() as f32 / garment.photo.width() as f32;
     let branding: Vec<[f32; 4]> = garment
         .branding
         .iter()
-        .map(|b| [b[0] as f32 * kx, b[1] as f32 * kx, b[2] as f32 * kx, b[3] as f32 * kx])
+        .map(|b| {
+            [
+                b[0] as f32 * kx,
+                b[1] as f32 * kx,
+                b[2] as f32 * kx,
+                b[3] as f32 * kx,
+            ]
+        })
         .collect();
-    let texture = build_texture(&tex_img.0, &gl, &branding, garment.dominant, params.branding_enhancement_weight);
+    let texture = build_texture(
+        &tex_img.0,
+        &gl,
+        &branding,
+        garment.dominant,
+        params.branding_enhancement_weight,
+    );
     timer(&mut timings, "texture", &mut t);
 
     // Sleeve axes from the texture's sleeve pixels.
     let (sleeve_axis, sleeve_len) = sleeve_axes(&texture.alpha, &gl);
-    let warp = GarmentWarp::build(&gl, &body, sleeve_axis, sleeve_len, params.pose_guidance_scale)
-        .ok_or_else(|| RenderError::Generation("the garment landmarks give a degenerate warp".into()))?;
-    let bbox = alpha_bbox(&texture.alpha).ok_or_else(|| RenderError::Garment("the garment mask is empty".into()))?;
+    let warp = GarmentWarp::build(
+        &gl,
+        &body,
+        sleeve_axis,
+        sleeve_len,
+        params.pose_guidance_scale,
+    )
+    .ok_or_else(|| {
+        RenderError::Generation("the garment landmarks give a degenerate warp".into())
+    })?;
+    let bbox = alpha_bbox(&texture.alpha)
+        .ok_or_else(|| RenderError::Garment("the garment mask is empty".into()))?;
     let alpha_ref = &texture.alpha;
     let occupied = |a: P2, d: P2| {
         let (x0, y0) = (a.x.floor().max(0.0) as u32, a.y.floor().max(0.0) as u32);
-        let (x1, y1) = ((d.x.ceil() as u32).min(alpha_ref.w), (d.y.ceil() as u32).min(alpha_ref.h));
+        let (x1, y1) = (
+            (d.x.ceil() as u32).min(alpha_ref.w),
+            (d.y.ceil() as u32).min(alpha_ref.h),
+        );
         (y0..y1).any(|y| (x0..x1).any(|x| alpha_ref.get(x, y) > 0.0))
     };
     let (uv_torso, uv_sleeve) = rasterise(&warp, bbox, quality.mesh_cells(), w, h, occupied);
@@ -205,13 +260,21 @@ pub fn render_local(
     let photo_lin: [Plane; 3] = std::array::from_fn(|c| Plane {
         w,
         h,
-        data: person.photo.pixels().map(|p| srgb_lut()[p.0[c] as usize]).collect(),
+        data: person
+            .photo
+            .pixels()
+            .map(|p| srgb_lut()[p.0[c] as usize])
+            .collect(),
     });
     let luma = Plane {
         w,
         h,
         data: (0..(w * h) as usize)
-            .map(|i| 0.2126 * photo_lin[0].data[i] + 0.7152 * photo_lin[1].data[i] + 0.0722 * photo_lin[2].data[i])
+            .map(|i| {
+                0.2126 * photo_lin[0].data[i]
+                    + 0.7152 * photo_lin[1].data[i]
+                    + 0.0722 * photo_lin[2].data[i]
+            })
             .collect(),
     };
 
@@ -281,19 +344,29 @@ pub fn render_local(
     .max(1e-3);
     let big = masked_box_blur(&luma, &shade_w, r_big, mean_luma);
     let small = masked_box_blur(&luma, &shade_w, r_small, mean_luma);
-    let normal_term = person.normal_map.as_ref().filter(|n| n.dimensions() == (w, h)).map(|n| {
-        // Lambert-like term from the body normals: the fitted body's shape
-        // where the old clothing was flat.
-        // Black = no body there: leave the shading alone.
-        Plane {
-            w,
-            h,
-            data: n
-                .pixels()
-                .map(|p| if p.0 == [0, 0, 0] { 1.0 } else { 0.8 + 0.2 * (p.0[2] as f32 / 127.5 - 1.0).max(0.0) })
-                .collect(),
-        }
-    });
+    let normal_term = person
+        .normal_map
+        .as_ref()
+        .filter(|n| n.dimensions() == (w, h))
+        .map(|n| {
+            // Lambert-like term from the body normals: the fitted body's shape
+            // where the old clothing was flat.
+            // Black = no body there: leave the shading alone.
+            Plane {
+                w,
+                h,
+                data: n
+                    .pixels()
+                    .map(|p| {
+                        if p.0 == [0, 0, 0] {
+                            1.0
+                        } else {
+                            0.8 + 0.2 * (p.0[2] as f32 / 127.5 - 1.0).max(0.0)
+                        }
+                    })
+                    .collect(),
+            }
+        });
     let style = params.style_transfer_weight;
     let brand = params.branding_enhancement_weight;
     let shade_at = |i: usize, logo: f32| -> f32 {
@@ -341,7 +414,10 @@ pub fn render_local(
                 zone_skin[z].push(regions.skin_like.data[i]);
             }
         }
-        let zone_clothed: Vec<bool> = zone_skin.into_iter().map(|v| median(v).is_some_and(|m| m < 0.5)).collect();
+        let zone_clothed: Vec<bool> = zone_skin
+            .into_iter()
+            .map(|v| median(v).is_some_and(|m| m < 0.5))
+            .collect();
         for i in 0..(w * h) as usize {
             // Exposed: an arm or neck pixel the new garment does not cover.
             let zone = (regions.arms.data[i]).max(neck.data[i] * regions.person.data[i]);
@@ -352,7 +428,11 @@ pub fn render_local(
             // The neck is only shielded by the face and hair themselves,
             // not by the grown protection margin (a turtleneck under the
             // chin is old clothing).
-            let shield = if regions.arm_side[i] == 0 { face_hair_hands.data[i] } else { protect.data[i] };
+            let shield = if regions.arm_side[i] == 0 {
+                face_hair_hands.data[i]
+            } else {
+                protect.data[i]
+            };
             let exposed = zone * (1.0 - garment_cov.data[i]) * (1.0 - shield);
             let wgt = exposed * smoothstep(0.45, 0.8, 1.0 - regions.skin_like.data[i]);
             if wgt < 0.02 {
@@ -364,7 +444,11 @@ pub fn render_local(
             // is not a flat cut-out.
             let detail = (luma.data[i] / all_luma.data[i].max(1e-4)).clamp(0.85, 1.15);
             // The neck sits in the chin's shadow: darker toward the top.
-            let neck_shade = if regions.arm_side[i] == 0 { neck_light.data[i] } else { 1.0 };
+            let neck_shade = if regions.arm_side[i] == 0 {
+                neck_light.data[i]
+            } else {
+                1.0
+            };
             let l = rel.powf(0.7) * detail * neck_shade;
             for c in 0..3 {
                 base[c].data[i] = base[c].data[i] * (1.0 - wgt) + skin_lin[c] * l * wgt;
@@ -378,9 +462,18 @@ pub fn render_local(
     // the band between shoulders and hem: background from around it.
     let mut bg_filled = 0usize;
     {
-        let sh_line = body.shoulder_l.mid(body.shoulder_r).minus(body.down.scale(0.05 * sw));
-        let hem_line = warp.correspondences.iter().find(|c| c.name == "hem_centre").map(|c| c.target);
-        let band_end = hem_line.map(|p| p.minus(sh_line).dot(body.down)).unwrap_or(body.torso_len);
+        let sh_line = body
+            .shoulder_l
+            .mid(body.shoulder_r)
+            .minus(body.down.scale(0.05 * sw));
+        let hem_line = warp
+            .correspondences
+            .iter()
+            .find(|c| c.name == "hem_centre")
+            .map(|c| c.target);
+        let band_end = hem_line
+            .map(|p| p.minus(sh_line).dot(body.down))
+            .unwrap_or(body.torso_len);
         let mut hole = Plane::new(w, h, 0.0);
         for i in 0..(w * h) as usize {
             let p = regions.person.data[i];
@@ -392,7 +485,11 @@ pub fn render_local(
             if v < 0.0 || v > band_end {
                 continue;
             }
-            let keep = garment_cov.data[i].max(regions.arms.data[i]).max(protect.data[i]).max(in_torso_poly.data[i]).max(regions.skin_like.data[i]);
+            let keep = garment_cov.data[i]
+                .max(regions.arms.data[i])
+                .max(protect.data[i])
+                .max(in_torso_poly.data[i])
+                .max(regions.skin_like.data[i]);
             if keep < 0.2 {
                 hole.data[i] = 1.0;
             }
@@ -481,11 +578,23 @@ pub fn render_local(
     let is_fabric = |i: usize| final_alpha[i] > 0.9 && fabric_vis[i] > 0.9 && logo_vis[i] < 0.1;
     let measure = |out: &[Vec<f32>; 3], with_de: bool| -> (Lab, f32, usize) {
         let idx: Vec<usize> = (0..n).filter(|&i| is_fabric(i)).collect();
-        let labs: Vec<Lab> = idx.par_iter().map(|&i| srgb_to_lab(lin_to_u8([out[0][i], out[1][i], out[2][i]]))).collect();
+        let labs: Vec<Lab> = idx
+            .par_iter()
+            .map(|&i| srgb_to_lab(lin_to_u8([out[0][i], out[1][i], out[2][i]])))
+            .collect();
         let cnt = labs.len().max(1) as f32;
-        let mean = labs.iter().fold(Lab::new(0.0, 0.0, 0.0), |a, l| Lab::new(a.l + l.l, a.a + l.a, a.b + l.b));
+        let mean = labs.iter().fold(Lab::new(0.0, 0.0, 0.0), |a, l| {
+            Lab::new(a.l + l.l, a.a + l.a, a.b + l.b)
+        });
         let mean = Lab::new(mean.l / cnt, mean.a / cnt, mean.b / cnt);
-        let de = if with_de { labs.par_iter().map(|l| delta_e2000(*l, garment.dominant)).sum::<f32>() / cnt } else { 0.0 };
+        let de = if with_de {
+            labs.par_iter()
+                .map(|l| delta_e2000(*l, garment.dominant))
+                .sum::<f32>()
+                / cnt
+        } else {
+            0.0
+        };
         (mean, de, labs.len())
     };
     let (mean_before, _, _) = measure(&out, false);
@@ -503,7 +612,11 @@ pub fn render_local(
                 // Prints keep their own colours; only the fabric is pulled.
                 let wgt = final_alpha[i] * (1.0 - logo_vis[i]) * fabric_vis[i].max(0.3);
                 let l = srgb_to_lab(lin_to_u8([out[0][i], out[1][i], out[2][i]]));
-                let moved = Lab::new(l.l + shift.l * wgt, l.a + shift.a * wgt, l.b + shift.b * wgt);
+                let moved = Lab::new(
+                    l.l + shift.l * wgt,
+                    l.a + shift.a * wgt,
+                    l.b + shift.b * wgt,
+                );
                 (i, lab_to_linear(moved))
             })
             .collect();
@@ -524,10 +637,15 @@ pub fn render_local(
         // Untouched pixels keep their exact original value (no round-trip
         // drift), which keeps face/hand pixels identical.
         let orig = person.photo.get_pixel(i as u32 % w, i as u32 / w).0;
-        let touched = final_alpha[i] > 0.0 || (0..3).any(|k| base[k].data[i] != photo_lin[k].data[i]);
+        let touched =
+            final_alpha[i] > 0.0 || (0..3).any(|k| base[k].data[i] != photo_lin[k].data[i]);
         p.0 = if touched { [c[0], c[1], c[2], a] } else { orig };
     }
-    let alpha_plane = Plane { w, h, data: final_alpha };
+    let alpha_plane = Plane {
+        w,
+        h,
+        data: final_alpha,
+    };
     let upper = &regions.torso;
     let (mut inter, mut uni, mut upper_n) = (0usize, 0usize, 0usize);
     for i in 0..n {
@@ -537,15 +655,27 @@ pub fn render_local(
         uni += (a || b) as usize;
         upper_n += b as usize;
     }
-    let iou = if uni > 0 { inter as f32 / uni as f32 } else { 0.0 };
-    let (face_px, face_changed) = face_hand_change(&person.photo, &image, &regions_face_hands(&body, &regions, w, h));
+    let iou = if uni > 0 {
+        inter as f32 / uni as f32
+    } else {
+        0.0
+    };
+    let (face_px, face_changed) = face_hand_change(
+        &person.photo,
+        &image,
+        &regions_face_hands(&body, &regions, w, h),
+    );
     let stats = RenderStats {
         base_fabric_delta_e: de_after,
         base_fabric_mean_delta_e: delta_e2000(mean_after, garment.dominant),
         base_fabric_pixels: fabric_px,
         garment_pixels: alpha_plane.data.iter().filter(|a| **a > 0.5).count(),
         upper_garment_iou: iou,
-        upper_garment_coverage: if upper_n > 0 { inter as f32 / upper_n as f32 } else { 0.0 },
+        upper_garment_coverage: if upper_n > 0 {
+            inter as f32 / upper_n as f32
+        } else {
+            0.0
+        },
         upper_garment_source: if person.regions.is_some() {
             "upper-garment region of the supplied segmentation".into()
         } else {
@@ -602,7 +732,10 @@ fn prescale(photo: &RgbaImage, mask: &GrayImage, k: f32) -> (RgbaImage, GrayImag
     if k >= 0.95 {
         return (rgba, mask.clone());
     }
-    let (nw, nh) = (((photo.width() as f32 * k).round() as u32).max(8), ((photo.height() as f32 * k).round() as u32).max(8));
+    let (nw, nh) = (
+        ((photo.width() as f32 * k).round() as u32).max(8),
+        ((photo.height() as f32 * k).round() as u32).max(8),
+    );
     // Premultiply so transparent pixels' colours do not bleed into edges.
     let mut pre = rgba.clone();
     for p in pre.pixels_mut() {
@@ -631,7 +764,11 @@ fn build_texture(
     brand: f32,
 ) -> Texture {
     let (w, h) = img.dimensions();
-    let mut alpha = Plane { w, h, data: img.pixels().map(|p| p.0[3] as f32 / 255.0).collect() };
+    let mut alpha = Plane {
+        w,
+        h,
+        data: img.pixels().map(|p| p.0[3] as f32 / 255.0).collect(),
+    };
     // The back of the neckline (seen through the neck hole in a flat lay)
     // would cover the wearer's neck: cut the hole open above the front
     // collar, leaving the collar band.
@@ -674,7 +811,11 @@ fn build_texture(
             }
         }
     }
-    let lin: [Plane; 3] = std::array::from_fn(|c| Plane { w, h, data: img.pixels().map(|p| srgb_lut()[p.0[c] as usize]).collect() });
+    let lin: [Plane; 3] = std::array::from_fn(|c| Plane {
+        w,
+        h,
+        data: img.pixels().map(|p| srgb_lut()[p.0[c] as usize]).collect(),
+    });
     // Unsharp mask on the logos: amount = branding weight.
     let lin = if brand > 0.0 && logo.data.iter().any(|v| *v > 0.0) {
         let blurred: Vec<Plane> = lin.iter().map(|p| crate::plane::box_blur(p, 1)).collect();
@@ -702,20 +843,29 @@ fn build_texture(
                     return 0.0;
                 }
                 let l = srgb_to_lab([p[0], p[1], p[2]]);
-                let d = delta_e2000_weighted(l, dominant, garmax_vision::branding::SHADING_TOLERANT);
+                let d =
+                    delta_e2000_weighted(l, dominant, garmax_vision::branding::SHADING_TOLERANT);
                 1.0 - smoothstep(6.0, 9.0, d)
             })
             .collect(),
     };
     let rgb = std::array::from_fn(|c| lin[c].zip_with(&alpha, |v, a| v * a));
-    Texture { rgb, alpha, logo, fabric }
+    Texture {
+        rgb,
+        alpha,
+        logo,
+        fabric,
+    }
 }
 
 /// Direction and length of each sleeve in texture pixels, from the
 /// garment pixels outside its shoulder–armpit line.
 fn sleeve_axes(alpha: &Plane, gl: &crate::garment::GarmentLandmarks) -> ([P2; 2], [f32; 2]) {
     let mut axis = [P2::new(-0.6, 0.8), P2::new(0.6, 0.8)];
-    let mut len = [gl.shoulder_left.dist(gl.armpit_left), gl.shoulder_right.dist(gl.armpit_right)];
+    let mut len = [
+        gl.shoulder_left.dist(gl.armpit_left),
+        gl.shoulder_right.dist(gl.armpit_right),
+    ];
     for s in 0..2 {
         let (sh, ap) = (gl.shoulders()[s], gl.armpits()[s]);
         let (mut sx, mut sy, mut cnt) = (0.0f64, 0.0f64, 0.0f64);
@@ -738,7 +888,11 @@ fn sleeve_axes(alpha: &Plane, gl: &crate::garment::GarmentLandmarks) -> ([P2; 2]
             let c = P2::new((sx / cnt) as f32, (sy / cnt) as f32);
             let d = c.minus(sh).unit_or(axis[s]);
             axis[s] = d;
-            len[s] = pts.iter().map(|q| q.minus(sh).dot(d)).fold(0.0f32, f32::max).max(1.0);
+            len[s] = pts
+                .iter()
+                .map(|q| q.minus(sh).dot(d))
+                .fold(0.0f32, f32::max)
+                .max(1.0);
         }
     }
     (axis, len)
@@ -764,7 +918,10 @@ fn alpha_bbox(alpha: &Plane) -> Option<[f32; 4]> {
 fn neck_zone(body: &BodyFrame, w: u32, h: u32) -> Plane {
     let mut p = Plane::new(w, h, 0.0);
     let top = body.face_centre;
-    let bottom = body.shoulder_l.mid(body.shoulder_r).plus(body.down.scale(0.1 * body.sw));
+    let bottom = body
+        .shoulder_l
+        .mid(body.shoulder_r)
+        .plus(body.down.scale(0.1 * body.sw));
     let half = 0.17 * body.sw;
     let len = bottom.minus(top).dot(body.down);
     for y in 0..h {
@@ -775,7 +932,11 @@ fn neck_zone(body: &BodyFrame, w: u32, h: u32) -> Plane {
             // Below the face's middle (the chin itself is shielded as face
             // where it is skin).
             let below_face_mid = d.dot(body.down) > 0.45 * body.face_r[1];
-            if v > 0.0 && v < len && u.abs() < half && (below_face_mid || body.in_face(q, 1.0) >= 1.0) {
+            if v > 0.0
+                && v < len
+                && u.abs() < half
+                && (below_face_mid || body.in_face(q, 1.0) >= 1.0)
+            {
                 let i = p.idx(x, y);
                 p.data[i] = 1.0 - smoothstep(half * 0.6, half, u.abs());
             }

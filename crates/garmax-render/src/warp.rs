@@ -52,8 +52,12 @@ impl GarmentWarp {
         let up = body.down.scale(-1.0);
         // Shoulder seams sit outside and above the shoulder joints.
         let b_sh = [
-            body.shoulder_l.plus(body.outward(0).scale(0.13 * sw)).plus(up.scale(0.07 * sw)),
-            body.shoulder_r.plus(body.outward(1).scale(0.13 * sw)).plus(up.scale(0.07 * sw)),
+            body.shoulder_l
+                .plus(body.outward(0).scale(0.13 * sw))
+                .plus(up.scale(0.07 * sw)),
+            body.shoulder_r
+                .plus(body.outward(1).scale(0.13 * sw))
+                .plus(up.scale(0.07 * sw)),
         ];
         // Below the shoulders the garment hangs along the torso axis, which
         // a tilted head or shrug does not move.
@@ -63,12 +67,19 @@ impl GarmentWarp {
         let hip_mid = body.hip_l.mid(body.hip_r);
         let hem_half = (0.5 * hip_w + 0.25 * sw).max(0.6 * sw);
         let hem_centre = hip_mid.plus(body.down.scale(0.1 * body.torso_len));
-        let b_hem = [hem_centre.minus(level.scale(hem_half)), hem_centre.plus(level.scale(hem_half))];
+        let b_hem = [
+            hem_centre.minus(level.scale(hem_half)),
+            hem_centre.plus(level.scale(hem_half)),
+        ];
         // Armpits: a loose tee's armpit seam sits just outside the body's
         // armpit, about 40 % of a shoulder width below the shoulder joints.
         let b_ap = [
-            body.shoulder_l.minus(level.scale(0.08 * sw)).plus(body.down.scale(0.42 * sw)),
-            body.shoulder_r.plus(level.scale(0.08 * sw)).plus(body.down.scale(0.42 * sw)),
+            body.shoulder_l
+                .minus(level.scale(0.08 * sw))
+                .plus(body.down.scale(0.42 * sw)),
+            body.shoulder_r
+                .plus(level.scale(0.08 * sw))
+                .plus(body.down.scale(0.42 * sw)),
         ];
         let p = pose_guidance;
         let mut corr = Vec::new();
@@ -76,7 +87,13 @@ impl GarmentWarp {
             let own = sim.apply(gp);
             let bp = body_p.unwrap_or(own);
             let target = own.plus(bp.minus(own).scale(p));
-            corr.push(Correspondence { name, garment: gp, own_shape: own, body: bp, target });
+            corr.push(Correspondence {
+                name,
+                garment: gp,
+                own_shape: own,
+                body: bp,
+                target,
+            });
         };
         add("shoulder_left", g.shoulder_left, Some(b_sh[0]));
         add("shoulder_right", g.shoulder_right, Some(b_sh[1]));
@@ -90,8 +107,16 @@ impl GarmentWarp {
         let g_hem_mid = g.hem_left.mid(g.hem_right);
         add("hem_centre", g_hem_mid, Some(b_hem[0].mid(b_hem[1])));
         // Mid-flank points keep the sides straight between armpit and hem.
-        add("flank_left", g.armpit_left.mid(g.hem_left), Some(b_ap[0].mid(b_hem[0])));
-        add("flank_right", g.armpit_right.mid(g.hem_right), Some(b_ap[1].mid(b_hem[1])));
+        add(
+            "flank_left",
+            g.armpit_left.mid(g.hem_left),
+            Some(b_ap[0].mid(b_hem[0])),
+        );
+        add(
+            "flank_right",
+            g.armpit_right.mid(g.hem_right),
+            Some(b_ap[1].mid(b_hem[1])),
+        );
         let src: Vec<P2> = corr.iter().map(|c| c.garment).collect();
         let dst: Vec<P2> = corr.iter().map(|c| c.target).collect();
         let tps = Tps::fit(&src, &dst, 1e-3)?;
@@ -139,7 +164,12 @@ impl GarmentWarp {
         match self.part(q) {
             (Some(s), w) if w > 0.0 => {
                 let pivot = self.body_shoulder[s];
-                let rigid = pivot.plus(self.similarity.apply(q).minus(pivot).rotate(self.sleeve_rotation[s]));
+                let rigid = pivot.plus(
+                    self.similarity
+                        .apply(q)
+                        .minus(pivot)
+                        .rotate(self.sleeve_rotation[s]),
+                );
                 base.lerp(rigid, w)
             }
             _ => base,
@@ -159,7 +189,12 @@ pub struct UvBuffer {
 impl UvBuffer {
     pub fn new(w: u32, h: u32) -> UvBuffer {
         let n = (w as usize) * (h as usize);
-        UvBuffer { w, h, u: vec![f32::NAN; n], v: vec![f32::NAN; n] }
+        UvBuffer {
+            w,
+            h,
+            u: vec![f32::NAN; n],
+            v: vec![f32::NAN; n],
+        }
     }
 
     /// Rasterises one triangle: output corners `p`, source corners `q`.
@@ -170,10 +205,30 @@ impl UvBuffer {
         if area.abs() < 1e-6 || !p.iter().all(|x| x.is_finite()) {
             return;
         }
-        let minx = p.iter().map(|a| a.x).fold(f32::MAX, f32::min).floor().max(0.0) as i64;
-        let maxx = p.iter().map(|a| a.x).fold(f32::MIN, f32::max).ceil().min(self.w as f32 - 1.0) as i64;
-        let miny = p.iter().map(|a| a.y).fold(f32::MAX, f32::min).floor().max(0.0) as i64;
-        let maxy = p.iter().map(|a| a.y).fold(f32::MIN, f32::max).ceil().min(self.h as f32 - 1.0) as i64;
+        let minx = p
+            .iter()
+            .map(|a| a.x)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as i64;
+        let maxx = p
+            .iter()
+            .map(|a| a.x)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(self.w as f32 - 1.0) as i64;
+        let miny = p
+            .iter()
+            .map(|a| a.y)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as i64;
+        let maxy = p
+            .iter()
+            .map(|a| a.y)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(self.h as f32 - 1.0) as i64;
         let eps = -1e-4 * area.abs();
         for y in miny..=maxy {
             for x in minx..=maxx {
@@ -226,7 +281,12 @@ pub fn rasterise(
             if !occupied(a, d) {
                 continue;
             }
-            let (pa, pb, pc, pd) = (dst[j * nx + i], dst[j * nx + i + 1], dst[(j + 1) * nx + i], dst[(j + 1) * nx + i + 1]);
+            let (pa, pb, pc, pd) = (
+                dst[j * nx + i],
+                dst[j * nx + i + 1],
+                dst[(j + 1) * nx + i],
+                dst[(j + 1) * nx + i + 1],
+            );
             let buf = match warp.part(a.mid(d)).0 {
                 Some(_) => &mut sleeves,
                 None => &mut torso,
@@ -248,8 +308,14 @@ mod tests {
         let p = [P2::new(0.0, 0.0), P2::new(20.0, 0.0), P2::new(20.0, 20.0)];
         let q = [P2::new(0.0, 0.0), P2::new(40.0, 0.0), P2::new(40.0, 40.0)];
         buf.triangle(p, q);
-        buf.triangle([p[0], p[2], P2::new(0.0, 20.0)], [q[0], q[2], P2::new(0.0, 40.0)]);
-        assert!(buf.u.iter().all(|u| u.is_finite()), "the two halves tile the square");
+        buf.triangle(
+            [p[0], p[2], P2::new(0.0, 20.0)],
+            [q[0], q[2], P2::new(0.0, 40.0)],
+        );
+        assert!(
+            buf.u.iter().all(|u| u.is_finite()),
+            "the two halves tile the square"
+        );
         let i = 5 * 20 + 10;
         assert!((buf.u[i] - 21.0).abs() < 1e-3 && (buf.v[i] - 11.0).abs() < 1e-3);
     }

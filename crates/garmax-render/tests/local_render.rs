@@ -9,7 +9,8 @@ use garmax_assets::Cache;
 use garmax_core::{Coded, ErrorCode};
 use garmax_render::fixtures::PersonFixture;
 use garmax_render::{
-    GarmentInput, LocalRenderer, PersonInput, RenderOutput, RenderParams, RenderProvider, RenderQuality, RenderRequest,
+    GarmentInput, LocalRenderer, PersonInput, RenderOutput, RenderParams, RenderProvider,
+    RenderQuality, RenderRequest,
 };
 use garmax_vision::color::{delta_e2000, srgb_to_lab};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
@@ -17,16 +18,28 @@ use image::RgbaImage;
 
 fn fixture(id: &str) -> PersonInput {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let fx = PersonFixture::from_json(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap()).unwrap();
+    let fx =
+        PersonFixture::from_json(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap())
+            .unwrap();
     let cache = Cache::resolve().expect("cache");
-    let path = cache.require(&fx.source).expect("packaged photos missing: run `garmax models fetch`");
+    let path = cache
+        .require(&fx.source)
+        .expect("packaged photos missing: run `garmax models fetch`");
     let src = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    fx.person_input(&src.rgba, &std::fs::read(dir.join(format!("{id}_mask.png"))).unwrap()).unwrap()
+    fx.person_input(
+        &src.rgba,
+        &std::fs::read(dir.join(format!("{id}_mask.png"))).unwrap(),
+    )
+    .unwrap()
 }
 
 fn tee(code: &str) -> GarmentInput {
     let cache = Cache::resolve().expect("cache");
-    let path = cache.require(&format!("saleor/static/placeholders/saleordemoproduct_cl_{code}_1.png")).expect("Saleor tees");
+    let path = cache
+        .require(&format!(
+            "saleor/static/placeholders/saleordemoproduct_cl_{code}_1.png"
+        ))
+        .expect("Saleor tees");
     let decoded = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
     let analysis = analyze_garment(&decoded, &AnalysisOptions::default()).unwrap();
     GarmentInput::from_analysis(decoded.rgba.clone(), &analysis).unwrap()
@@ -44,12 +57,20 @@ fn tee06() -> &'static GarmentInput {
 
 fn render(person: &PersonInput, garment: &GarmentInput, params: RenderParams) -> RenderOutput {
     LocalRenderer
-        .render(&RenderRequest { person, garment, params, quality: RenderQuality::Sd })
+        .render(&RenderRequest {
+            person,
+            garment,
+            params,
+            quality: RenderQuality::Sd,
+        })
         .expect("render")
 }
 
 fn changed_pixels(a: &RgbaImage, b: &RgbaImage) -> usize {
-    a.pixels().zip(b.pixels()).filter(|(p, q)| (0..3).any(|c| (p.0[c] as i16 - q.0[c] as i16).abs() > 3)).count()
+    a.pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| (0..3).any(|c| (p.0[c] as i16 - q.0[c] as i16).abs() > 3))
+        .count()
 }
 
 #[test]
@@ -58,20 +79,41 @@ fn dresses_the_astronaut_at_photo_resolution_with_true_colour_and_untouched_face
     let out = render(person, tee06(), RenderParams::default());
     assert_eq!(out.image.dimensions(), person.photo.dimensions());
     let s = &out.detail.stats;
-    assert!(s.garment_pixels > 20_000, "garment covers the torso: {}", s.garment_pixels);
-    assert!(s.base_fabric_mean_delta_e < 3.0, "colour cast ΔE {}", s.base_fabric_mean_delta_e);
-    assert!(s.base_fabric_delta_e < 10.0, "per-pixel ΔE {}", s.base_fabric_delta_e);
+    assert!(
+        s.garment_pixels > 20_000,
+        "garment covers the torso: {}",
+        s.garment_pixels
+    );
+    assert!(
+        s.base_fabric_mean_delta_e < 3.0,
+        "colour cast ΔE {}",
+        s.base_fabric_mean_delta_e
+    );
+    assert!(
+        s.base_fabric_delta_e < 10.0,
+        "per-pixel ΔE {}",
+        s.base_fabric_delta_e
+    );
     assert!(s.upper_garment_iou > 0.5, "IoU {}", s.upper_garment_iou);
-    assert_eq!(s.face_hand_pixels_changed, 0, "face and hands stay as photographed");
+    assert_eq!(
+        s.face_hand_pixels_changed, 0,
+        "face and hands stay as photographed"
+    );
     // The torso centre now shows the product's fabric, not the orange suit.
     let l = &out.detail.body;
-    let c = l.shoulder_l.mid(l.shoulder_r).plus(l.down.scale(0.8 * l.sw));
+    let c = l
+        .shoulder_l
+        .mid(l.shoulder_r)
+        .plus(l.down.scale(0.8 * l.sw));
     let p = out.image.get_pixel(c.x as u32 + 60, c.y as u32).0;
     let de = delta_e2000(srgb_to_lab([p[0], p[1], p[2]]), tee06().dominant);
     assert!(de < 15.0, "fabric under the print area differs by ΔE {de}");
     // Outside the person nothing moves (beyond the fabric margin).
     let corner = (5, 5);
-    assert_eq!(out.image.get_pixel(corner.0, corner.1), person.photo.get_pixel(corner.0, corner.1));
+    assert_eq!(
+        out.image.get_pixel(corner.0, corner.1),
+        person.photo.get_pixel(corner.0, corner.1)
+    );
 }
 
 #[test]
@@ -80,11 +122,41 @@ fn each_retry_knob_changes_the_image() {
     let base = RenderParams::default();
     let reference = render(person, tee06(), base).image;
     let variants: [(&str, RenderParams); 5] = [
-        ("model reference strength", RenderParams { model_reference_strength: 0.2, ..base }),
-        ("pose guidance scale", RenderParams { pose_guidance_scale: 0.2, ..base }),
-        ("colour matching weight", RenderParams { color_matching_weight: 0.0, ..base }),
-        ("style transfer weight", RenderParams { style_transfer_weight: 0.0, ..base }),
-        ("branding enhancement weight", RenderParams { branding_enhancement_weight: 0.0, ..base }),
+        (
+            "model reference strength",
+            RenderParams {
+                model_reference_strength: 0.2,
+                ..base
+            },
+        ),
+        (
+            "pose guidance scale",
+            RenderParams {
+                pose_guidance_scale: 0.2,
+                ..base
+            },
+        ),
+        (
+            "colour matching weight",
+            RenderParams {
+                color_matching_weight: 0.0,
+                ..base
+            },
+        ),
+        (
+            "style transfer weight",
+            RenderParams {
+                style_transfer_weight: 0.0,
+                ..base
+            },
+        ),
+        (
+            "branding enhancement weight",
+            RenderParams {
+                branding_enhancement_weight: 0.0,
+                ..base
+            },
+        ),
     ];
     for (name, params) in variants {
         let img = render(person, tee06(), params).image;
@@ -96,8 +168,22 @@ fn each_retry_knob_changes_the_image() {
 #[test]
 fn style_transfer_weight_controls_the_shading_contrast() {
     let person = astronaut();
-    let flat = render(person, tee06(), RenderParams { style_transfer_weight: 0.0, ..Default::default() });
-    let full = render(person, tee06(), RenderParams { style_transfer_weight: 1.0, ..Default::default() });
+    let flat = render(
+        person,
+        tee06(),
+        RenderParams {
+            style_transfer_weight: 0.0,
+            ..Default::default()
+        },
+    );
+    let full = render(
+        person,
+        tee06(),
+        RenderParams {
+            style_transfer_weight: 1.0,
+            ..Default::default()
+        },
+    );
     let spread = |o: &RenderOutput| {
         let a = &o.detail.garment_alpha;
         let ls: Vec<f32> = o
@@ -110,7 +196,12 @@ fn style_transfer_weight_controls_the_shading_contrast() {
         let mean = ls.iter().sum::<f32>() / ls.len() as f32;
         (ls.iter().map(|l| (l - mean).powi(2)).sum::<f32>() / ls.len() as f32).sqrt()
     };
-    assert!(spread(&full) > spread(&flat) + 1.0, "folds add lightness variation: {} vs {}", spread(&full), spread(&flat));
+    assert!(
+        spread(&full) > spread(&flat) + 1.0,
+        "folds add lightness variation: {} vs {}",
+        spread(&full),
+        spread(&flat)
+    );
 }
 
 #[test]
@@ -118,12 +209,22 @@ fn bad_person_inputs_are_coded_errors_not_panics() {
     let person = astronaut();
     let garment = tee06();
     let params = RenderParams::default();
-    let go = |p: &PersonInput| LocalRenderer.render(&RenderRequest { person: p, garment, params, quality: RenderQuality::Sd });
+    let go = |p: &PersonInput| {
+        LocalRenderer.render(&RenderRequest {
+            person: p,
+            garment,
+            params,
+            quality: RenderQuality::Sd,
+        })
+    };
 
     // Empty person mask: no person.
     let mut empty = person.clone();
     empty.mask.pixels_mut().for_each(|p| p.0[0] = 0);
-    assert_eq!(go(&empty).err().map(|e| e.code()), Some(ErrorCode::NoPersonFound));
+    assert_eq!(
+        go(&empty).err().map(|e| e.code()),
+        Some(ErrorCode::NoPersonFound)
+    );
 
     // Shoulders unseen.
     let mut hidden = person.clone();
@@ -131,7 +232,10 @@ fn bad_person_inputs_are_coded_errors_not_panics() {
         hidden.landmarks.image[i].visibility = 0.0;
         hidden.landmarks.image[i].presence = 0.0;
     }
-    assert_eq!(go(&hidden).err().map(|e| e.code()), Some(ErrorCode::NoPersonFound));
+    assert_eq!(
+        go(&hidden).err().map(|e| e.code()),
+        Some(ErrorCode::NoPersonFound)
+    );
 
     // Seen from the back: shoulders swapped and no face.
     let mut back = person.clone();
@@ -146,7 +250,10 @@ fn bad_person_inputs_are_coded_errors_not_panics() {
     // Landmarks of another image size.
     let mut wrong = person.clone();
     wrong.landmarks.image_size = [100, 100];
-    assert_eq!(go(&wrong).err().map(|e| e.code()), Some(ErrorCode::GenerationFailed));
+    assert_eq!(
+        go(&wrong).err().map(|e| e.code()),
+        Some(ErrorCode::GenerationFailed)
+    );
 
     // NaN landmarks never panic.
     let mut nan = person.clone();
@@ -158,7 +265,12 @@ fn bad_person_inputs_are_coded_errors_not_panics() {
 fn the_profile_photo_is_refused_with_a_clear_message() {
     let camera = fixture("camera");
     let err = LocalRenderer
-        .render(&RenderRequest { person: &camera, garment: tee06(), params: RenderParams::default(), quality: RenderQuality::Sd })
+        .render(&RenderRequest {
+            person: &camera,
+            garment: tee06(),
+            params: RenderParams::default(),
+            quality: RenderQuality::Sd,
+        })
         .err()
         .expect("profile refused");
     assert_eq!(err.code(), ErrorCode::GenerationFailed);
@@ -170,7 +282,12 @@ fn garments_that_cannot_be_placed_are_garment_errors() {
     let mut g = tee06().clone();
     g.landmarks.shoulder_right = g.landmarks.shoulder_left;
     let err = LocalRenderer
-        .render(&RenderRequest { person: astronaut(), garment: &g, params: RenderParams::default(), quality: RenderQuality::Sd })
+        .render(&RenderRequest {
+            person: astronaut(),
+            garment: &g,
+            params: RenderParams::default(),
+            quality: RenderQuality::Sd,
+        })
         .err()
         .expect("degenerate garment refused");
     assert_eq!(err.code(), ErrorCode::NoGarmentFound);
@@ -183,5 +300,9 @@ fn long_haired_three_quarter_view_renders_with_face_untouched_and_true_colour() 
     let s = &out.detail.stats;
     assert_eq!(s.face_hand_pixels_changed, 0);
     assert!(s.garment_pixels > 50_000);
-    assert!(s.base_fabric_mean_delta_e < 3.0, "{}", s.base_fabric_mean_delta_e);
+    assert!(
+        s.base_fabric_mean_delta_e < 3.0,
+        "{}",
+        s.base_fabric_mean_delta_e
+    );
 }

