@@ -429,21 +429,30 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         k_c: 1.0,
         k_h: 1.0,
     };
+    // Skin-likeness on a half-resolution grid (it is blurred over a few
+    // pixels before use anyway), which quarters the CIEDE2000 work.
+    let (hw, hh) = (w.div_ceil(2), h.div_ceil(2));
+    let half: Vec<f32> = (0..(hw * hh) as usize)
+        .into_par_iter()
+        .map(|k| {
+            let (x, y) = (((k as u32) % hw * 2).min(w - 1), ((k as u32) / hw * 2).min(h - 1));
+            let i = (y * w + x) as usize;
+            match skin {
+                Some(s) if mask.data[i] > 0.02 => {
+                    1.0 - crate::geometry::smoothstep(8.0, 14.0, delta_e2000_weighted(lab[i], s, tolerant))
+                }
+                _ => 0.0,
+            }
+        })
+        .collect();
     let skin_like = Plane {
         w,
         h,
-        data: lab
-            .par_iter()
-            .zip(mask.data.par_iter())
-            .map(|(l, m)| match skin {
-                Some(s) if *m > 0.02 => {
-                    1.0 - crate::geometry::smoothstep(
-                        8.0,
-                        14.0,
-                        delta_e2000_weighted(*l, s, tolerant),
-                    )
-                }
-                _ => 0.0,
+        data: (0..(w * h) as usize)
+            .into_par_iter()
+            .map(|i| {
+                let (x, y) = (i as u32 % w, i as u32 / w);
+                half[((y / 2) * hw + x / 2) as usize]
             })
             .collect(),
     };

@@ -188,9 +188,11 @@ pub fn push_pull_fill(channels: &mut [Plane], known: &Plane) {
         return;
     }
     let levels = pyramid(channels, known);
-    // levels[0] is full res; reconstruct coarse-to-fine.
+    // levels[0] is full res; reconstruct coarse-to-fine down to level 1,
+    // then fill only the unknown full-resolution pixels from it (the known
+    // ones keep their value, so a full-resolution pass would be wasted).
     let mut filled: Vec<Plane> = levels.last().map(|(c, _)| c.clone()).unwrap_or_default();
-    for (cs, ws) in levels.iter().rev().skip(1) {
+    for (cs, ws) in levels.iter().skip(1).rev().skip(1) {
         let mut next = Vec::with_capacity(cs.len());
         for (ci, c) in cs.iter().enumerate() {
             let coarse = &filled[ci];
@@ -210,10 +212,16 @@ pub fn push_pull_fill(channels: &mut [Plane], known: &Plane) {
         }
         filled = next;
     }
+    let (w, h) = (known.w, known.h);
     for (dst, src) in channels.iter_mut().zip(filled) {
         for (i, d) in dst.data.iter_mut().enumerate() {
             let k = known.data[i];
-            *d = *d * k + src.data[i] * (1.0 - k);
+            if k >= 1.0 {
+                continue;
+            }
+            let (x, y) = ((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+            let up = src.sample(x * src.w as f32 / w as f32, y * src.h as f32 / h as f32);
+            *d = *d * k + up * (1.0 - k);
         }
     }
 }

@@ -169,7 +169,10 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
         let t = Instant::now();
         let out = pipeline.run(&garment, &person, QualityTier::Standard, RenderQuality::Hd, provider.as_ref(), &mut |_, _| {})?;
         if i > 0 {
-            runs.push((t.elapsed(), out.timings));
+            let mut timings = out.timings;
+            // The renderer's own steps, indented under "product application".
+            timings.extend(out.render.detail.stats.timings_ms.iter().map(|(k, v)| (format!("  render: {k}"), *v)));
+            runs.push((t.elapsed(), timings));
         }
     }
     let mut totals: Vec<Duration> = runs.iter().map(|r| r.0).collect();
