@@ -75,6 +75,9 @@ pub struct BodyFrame {
     pub hands: Vec<(P2, f32)>,
     /// Whether each arm's elbow was seen (else the sleeve follows the torso).
     pub arm_seen: [bool; 2],
+    /// Elbow visibility per arm: an arm hidden behind someone else is never
+    /// repainted as skin.
+    pub arm_visibility: [f32; 2],
     pub warnings: Vec<String>,
 }
 
@@ -209,6 +212,7 @@ impl BodyFrame {
         let mut elbows = [P2::default(); 2];
         let mut wrists = [P2::default(); 2];
         let mut arm_seen = [false; 2];
+        let mut arm_visibility = [0.0f32; 2];
         for s in 0..2 {
             let (e, w) = (side_of(el, s), side_of(wr, s));
             let outward = if s == 0 { across.scale(-1.0) } else { across };
@@ -218,6 +222,7 @@ impl BodyFrame {
                 .plus(outward.scale(0.12 * sw));
             let seen = vis(e) > SEEN && p(e).is_finite();
             arm_seen[s] = seen;
+            arm_visibility[s] = vis(e);
             elbows[s] = if seen { p(e) } else { hang };
             wrists[s] = if vis(w) > SEEN && p(w).is_finite() {
                 p(w)
@@ -286,6 +291,7 @@ impl BodyFrame {
             face_r,
             hands,
             arm_seen,
+            arm_visibility,
             warnings,
         })
     }
@@ -435,11 +441,18 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let half: Vec<f32> = (0..(hw * hh) as usize)
         .into_par_iter()
         .map(|k| {
-            let (x, y) = (((k as u32) % hw * 2).min(w - 1), ((k as u32) / hw * 2).min(h - 1));
+            let (x, y) = (
+                ((k as u32) % hw * 2).min(w - 1),
+                ((k as u32) / hw * 2).min(h - 1),
+            );
             let i = (y * w + x) as usize;
             match skin {
                 Some(s) if mask.data[i] > 0.02 => {
-                    1.0 - crate::geometry::smoothstep(8.0, 14.0, delta_e2000_weighted(lab[i], s, tolerant))
+                    1.0 - crate::geometry::smoothstep(
+                        8.0,
+                        14.0,
+                        delta_e2000_weighted(lab[i], s, tolerant),
+                    )
                 }
                 _ => 0.0,
             }

@@ -419,6 +419,14 @@ pub fn render_local(
             .into_iter()
             .map(|v| median(v).is_some_and(|m| m < 0.5))
             .collect();
+        // An arm MediaPipe only guesses (hidden behind someone, out of
+        // frame) shows something else where its capsule lies.
+        let mut zone_clothed = zone_clothed;
+        for (clothed, vis) in zone_clothed.iter_mut().zip(body.arm_visibility) {
+            if vis < 0.3 {
+                *clothed = false;
+            }
+        }
         for i in 0..(w * h) as usize {
             // Exposed: an arm or neck pixel the new garment does not cover.
             let zone = (regions.arms.data[i]).max(neck.data[i] * regions.person.data[i]);
@@ -712,7 +720,11 @@ pub fn render_local(
 /// `powf` per channel, and this runs on every output pixel).
 fn lin_to_u8(c: [f32; 3]) -> [u8; 3] {
     static LUT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let lut = LUT.get_or_init(|| (0..4096).map(|i| (to_srgb(i as f32 / 4095.0) * 255.0 + 0.5) as u8).collect());
+    let lut = LUT.get_or_init(|| {
+        (0..4096)
+            .map(|i| (to_srgb(i as f32 / 4095.0) * 255.0 + 0.5) as u8)
+            .collect()
+    });
     c.map(|v| lut[(v.clamp(0.0, 1.0) * 4095.0 + 0.5) as usize])
 }
 
