@@ -142,10 +142,16 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
     let cache = Cache::resolve()?;
     // One standing person from the packaged group photo, scaled so the
     // longest side is `size`.
-    let group = super::read_image(&cache.require("face-api/package/demo/sample6.jpg")?, &ImageLimits::default())?;
+    let group = super::read_image(
+        &cache.require("face-api/package/demo/sample6.jpg")?,
+        &ImageLimits::default(),
+    )?;
     let crop = garmax_render::fixtures::crop(&group.rgba, Some([100, 320, 660, 1217]))?;
     let k = args.size as f32 / crop.width().max(crop.height()) as f32;
-    let (w, h) = (((crop.width() as f32 * k).round() as u32).max(1), ((crop.height() as f32 * k).round() as u32).max(1));
+    let (w, h) = (
+        ((crop.width() as f32 * k).round() as u32).max(1),
+        ((crop.height() as f32 * k).round() as u32).max(1),
+    );
     let person = DecodedImage {
         rgba: image::imageops::resize(&crop, w, h, image::imageops::FilterType::Triangle),
         format: SourceFormat::Png,
@@ -167,11 +173,25 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
     let mut runs: Vec<(Duration, Vec<(String, f64)>)> = Vec::new();
     for i in 0..=args.iterations {
         let t = Instant::now();
-        let out = pipeline.run(&garment, &person, QualityTier::Standard, RenderQuality::Hd, provider.as_ref(), &mut |_, _| {})?;
+        let out = pipeline.run(
+            &garment,
+            &person,
+            QualityTier::Standard,
+            RenderQuality::Hd,
+            provider.as_ref(),
+            &mut |_, _| {},
+        )?;
         if i > 0 {
             let mut timings = out.timings;
             // The renderer's own steps, indented under "product application".
-            timings.extend(out.render.detail.stats.timings_ms.iter().map(|(k, v)| (format!("  render: {k}"), *v)));
+            timings.extend(
+                out.render
+                    .detail
+                    .stats
+                    .timings_ms
+                    .iter()
+                    .map(|(k, v)| (format!("  render: {k}"), *v)),
+            );
             runs.push((t.elapsed(), timings));
         }
     }
@@ -181,13 +201,35 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
     println!("{:<24} {:>9} {:>9}", "stage", "p50 ms", "p95 ms");
     if let Some((_, first)) = runs.first() {
         for (si, (name, _)) in first.iter().enumerate() {
-            let mut v: Vec<Duration> = runs.iter().filter_map(|r| r.1.get(si)).map(|(_, ms)| Duration::from_secs_f64(ms / 1000.0)).collect();
+            let mut v: Vec<Duration> = runs
+                .iter()
+                .filter_map(|r| r.1.get(si))
+                .map(|(_, ms)| Duration::from_secs_f64(ms / 1000.0))
+                .collect();
             v.sort();
-            println!("{:<24} {:>9.1} {:>9.1}", name, ms(percentile(&v, 0.5)), ms(percentile(&v, 0.95)));
+            println!(
+                "{:<24} {:>9.1} {:>9.1}",
+                name,
+                ms(percentile(&v, 0.5)),
+                ms(percentile(&v, 0.95))
+            );
         }
     }
-    println!("{:<24} {:>9.1} {:>9.1}", "total", ms(p50), ms(percentile(&totals, 0.95)));
-    println!("goal ≤ {:.0} ms p50: {}", ms(TRYON_TARGET), if p50 <= TRYON_TARGET { "met" } else { "not met" });
+    println!(
+        "{:<24} {:>9.1} {:>9.1}",
+        "total",
+        ms(p50),
+        ms(percentile(&totals, 0.95))
+    );
+    println!(
+        "goal ≤ {:.0} ms p50: {}",
+        ms(TRYON_TARGET),
+        if p50 <= TRYON_TARGET {
+            "met"
+        } else {
+            "not met"
+        }
+    );
     if let Some(rss) = peak_rss_kib() {
         println!("peak RSS {:.0} MiB", rss as f64 / 1024.0);
     }
@@ -197,7 +239,13 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
 /// Peak resident set size from /proc (Linux), KiB.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {

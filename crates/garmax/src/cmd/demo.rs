@@ -42,17 +42,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("overlay:  {}", overlay.display());
 
     // The main job: dress the sample person in the sample garment.
-    let person = super::read_image(&cache.require(SAMPLE_PERSON)?, &garmax_vision::ImageLimits::default())?;
+    let person = super::read_image(
+        &cache.require(SAMPLE_PERSON)?,
+        &garmax_vision::ImageLimits::default(),
+    )?;
     let garment_img = super::read_image(&garment, &garmax_vision::ImageLimits::default())?;
     let pipeline = super::tryon::Pipeline::load(&cache, true)?;
     let provider = garmax_render::provider("local")?;
-    let (tier, quality) = (garmax_render::QualityTier::Standard, garmax_render::RenderQuality::Hd);
-    let result = pipeline.run(&garment_img, &person, tier, quality, provider.as_ref(), &mut |_, _| {})?;
+    let (tier, quality) = (
+        garmax_render::QualityTier::Standard,
+        garmax_render::RenderQuality::Hd,
+    );
+    let result = pipeline.run(
+        &garment_img,
+        &person,
+        tier,
+        quality,
+        provider.as_ref(),
+        &mut |_, _| {},
+    )?;
     let dir = args.out_dir.join("tryon");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let stage1 = garmax_render::Stage1Source::Photo { path: SAMPLE_PERSON.to_string() };
+    let stage1 = garmax_render::Stage1Source::Photo {
+        path: SAMPLE_PERSON.to_string(),
+    };
     result.write(&dir, &stage1, provider.name(), tier, quality)?;
     println!();
-    println!("try-on:   {} (report: {})", dir.join("tryon.png").display(), dir.join("report.json").display());
+    println!(
+        "try-on:   {} (report: {})",
+        dir.join("tryon.png").display(),
+        dir.join("report.json").display()
+    );
     Ok(())
 }
