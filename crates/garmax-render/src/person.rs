@@ -351,6 +351,10 @@ pub struct Regions {
     pub hands: Plane,
     /// Whole arms (upper and lower), inside the person mask.
     pub arms: Plane,
+    /// Forearms and the lower half of the upper arms: the part of an arm
+    /// that may pass in front of the torso (the upper half is inside a
+    /// sleeve or behind the garment's shoulder).
+    pub lower_arms: Plane,
     /// Which arm each pixel belongs to (0 none, 1 image-left, 2 image-right),
     /// from the landmark capsules.
     pub arm_side: Vec<u8>,
@@ -476,15 +480,15 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     let torso_poly = torso_polygon(body);
     let (r1, r2) = (UPPER_ARM_R * body.sw, FOREARM_R * body.sw);
     let skin_like_raw = &skin_like.data;
-    // Per pixel: face, hand, arm, torso coverage.
-    let per_pixel: Vec<[f32; 4]> = (0..(w as usize * h as usize))
+    // Per pixel: face, hand, arm, torso coverage, lower arm.
+    let per_pixel: Vec<[f32; 5]> = (0..(w as usize * h as usize))
         .into_par_iter()
         .map(|i| {
             // A soft mask edge still counts fully as person for the regions
             // that must be protected.
             let m = (mask.data[i] * 2.0).min(1.0);
             if m < 0.04 {
-                return [0.0; 4];
+                return [0.0; 5];
             }
             let q = P2::new((i % w as usize) as f32 + 0.5, (i / w as usize) as f32 + 0.5);
             // The lower face ellipse reaches past the chin on short necks:
@@ -502,19 +506,27 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             } else {
                 0.0
             };
+            let mut lower = 0.0;
             let arm = (0..2).find(|&s| {
                 let (d1, t1) = segment_distance(q, sh[s], el[s]);
                 let (d2, _) = segment_distance(q, el[s], wr[s]);
                 // The upper arm starts a little below the shoulder joint:
                 // the shoulder cap belongs to the torso/garment.
-                (d1 < r1 && t1 > 0.15) || d2 < r2
+                let upper = d1 < r1 && t1 > 0.15;
+                let fore = d2 < r2;
+                // Below the middle of the upper arm, where a short sleeve
+                // ends, the arm may pass in front of the torso.
+                if fore || (upper && t1 > 0.55) {
+                    lower = 1.0;
+                }
+                upper || fore
             });
             let torso = if point_in_polygon(q, &torso_poly) {
                 m
             } else {
                 0.0
             };
-            [face, hand, arm.map_or(0.0, |s| m * (1.0 + s as f32)), torso]
+            [face, hand, arm.map_or(0.0, |s| m * (1.0 + s as f32)), torso, lower * m]
         })
         .collect();
     let plane = |k: usize| Plane {
@@ -552,6 +564,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     }
     let hands = plane(1);
     let arms = plane(2).map(|v| v.min(1.0));
+    let lower_arms = plane(4);
     // 0 = no arm, 1 = image-left arm, 2 = image-right arm.
     let arm_side: Vec<u8> = per_pixel
         .iter()
@@ -581,6 +594,7 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         face_hair,
         hands,
         arms,
+        lower_arms,
         arm_side,
         torso,
         skin,

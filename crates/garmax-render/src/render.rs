@@ -315,7 +315,7 @@ pub fn render_local(
     // Arms in front of the torso layer: the skin-coloured arm pixels. A
     // non-skin arm pixel is an old sleeve or the old torso clothing; the new
     // garment may cover either.
-    let arms_fg = regions.arms.zip_with(&regions.skin_like, |a, s| a * s);
+    let arms_fg = regions.lower_arms.zip_with(&regions.skin_like, |a, s| a * s);
     let poly = torso_polygon(&body);
     let in_torso_poly = Plane {
         w,
