@@ -162,11 +162,12 @@ impl Silhouette {
                 if !inside[y * w + x] {
                     continue;
                 }
-                let edge = x == 0
-                    || y == 0
-                    || x + 1 == w
-                    || y + 1 == h
-                    || !inside[y * w + x - 1]
+                // Mask pixels on the frame are cuts, not silhouette edges
+                // (the person continues outside the photo): no contour there.
+                if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
+                    continue;
+                }
+                let edge = !inside[y * w + x - 1]
                     || !inside[y * w + x + 1]
                     || !inside[(y - 1) * w + x]
                     || !inside[(y + 1) * w + x];
@@ -204,7 +205,14 @@ impl Silhouette {
         let g = |x: usize, y: usize| self.dist[y * self.w + x] as f64;
         let v = (g(x0, y0) * (1.0 - tx) + g(x1, y0) * tx) * (1.0 - ty)
             + (g(x0, y1) * (1.0 - tx) + g(x1, y1) * tx) * ty;
-        v + out
+        // Beyond the frame the photo says nothing where the mask reaches
+        // the border (a cropped person continues there); elsewhere the
+        // distance keeps growing so the body is pulled back into view.
+        if out > 0.0 && v <= 0.5 * self.scale {
+            0.0
+        } else {
+            v + out
+        }
     }
 }
 
@@ -555,7 +563,13 @@ pub fn fit(
         .iter()
         .filter(|t| used.iter().any(|u| u.0 == **t))
         .count();
-    if used.len() < 6 || torso_seen < 3 {
+    // Head-and-shoulders photos have the hips out of frame: two visible
+    // torso points suffice, the start then uses BlazePose's (low-visibility
+    // but present) predictions for the others.
+    let torso_finite = torso
+        .iter()
+        .all(|&t| lm.image[t].x.is_finite() && lm.image[t].y.is_finite());
+    if used.len() < 6 || torso_seen < 2 || !torso_finite {
         return Err(BodyError::FitFailed(format!(
             "too few visible landmarks ({} usable, {torso_seen} of 4 torso)",
             used.len()
