@@ -898,8 +898,6 @@ mod perf_probe {
             sil: Some(sil),
             sil_w: 12.0,
             coverage_w: 0.25,
-            // 5 cm cells (805 vertices): as accurate as 3.5 cm (1550) in the
-            // synthetic test at half the Jacobian cost.
             subset: voxel_subset(model, 0.05),
             silhouette_on: true,
         };
