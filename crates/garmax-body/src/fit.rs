@@ -14,7 +14,7 @@
 //! * silhouette: a distance-transform term pulling projected vertices into
 //!   the mask, and a chamfer term pulling the mask contour onto the nearest
 //!   projected vertex (correspondences refreshed every iteration);
-//! * priors: per-joint pose magnitude, knee hyperextension, |β|.
+//! * priors: per-joint pose magnitude, knee and elbow hyperextension, |β|.
 //!
 //! Solver: Levenberg–Marquardt with forward-difference Jacobians (the
 //! residual evaluation touches only the landmarks and a 5 cm voxel subset
@@ -359,6 +359,10 @@ impl Problem<'_> {
         for j in [4, 5] {
             out.push(3.0 * (-p.pose[j][0]).max(0.0));
         }
+        // Elbows too: from the A-pose the forearm flexes forwards, which is
+        // −y rotation on the left arm and +y on the right (mirror image).
+        out.push(1.5 * p.pose[18][1].max(0.0));
+        out.push(1.5 * (-p.pose[19][1]).max(0.0));
         for b in &p.beta {
             out.push(self.beta_w * b);
         }
