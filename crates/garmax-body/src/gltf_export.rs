@@ -333,6 +333,14 @@ mod tests {
                 .flatten()
                 .all(|&j| (j as usize) < skin.joints().count())
         );
+        // glTF: zero-weight slots must reference joint 0 (the Khronos
+        // validator reports ACCESSOR_JOINTS_USED_ZERO_WEIGHT otherwise).
+        assert!(
+            joints
+                .iter()
+                .zip(&weights)
+                .all(|(j, w)| j.iter().zip(w).all(|(j, w)| *w > 0.0 || *j == 0))
+        );
         let idx: Vec<u32> = reader.read_indices().unwrap().into_u32().collect();
         assert_eq!(idx.len(), model.faces().len() * 3);
         let ibm: Vec<[[f32; 4]; 4]> = skin

@@ -6,6 +6,17 @@
 //! → [`fit::fit`] with a [`garmax_core::pose::PoseLandmarks`] and a person
 //! mask → [`raster`] maps → [`gltf_export::glb_bytes`]; [`outputs`] runs all
 //! of it for one photo and writes the files the CLI promises.
+//!
+//! Conventions: model space is metres, y up, facing +z, the person's left at
+//! +x; camera space is OpenCV's (x right, y down, z forward); θ follows
+//! SMPL's layout (`pose[0]` = global orientation about the pelvis) but its
+//! zero is MakeHuman's A-pose. Shape β are the first ten principal
+//! components of MakeHuman's macro-target blend over sampled adults, unit
+//! variance (see [`makehuman`]). `docs/body/README.md` has the measured
+//! accuracy and timings and the asset list.
+//!
+//! The crate does no I/O besides reading the asset paths it is given and
+//! writing the output directory it is given ([`outputs::write_outputs`]).
 
 pub mod assets;
 pub mod camera;
@@ -28,6 +39,7 @@ pub use model::{
     BodyModel, BodyParams, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, PosedBody,
     SMPL_JOINT_NAMES,
 };
+pub use outputs::{BodyOutputs, Progress, Stage, compute_outputs, process_photo, write_outputs};
 
 #[cfg(test)]
 pub(crate) mod testutil {

@@ -649,9 +649,11 @@ pub(crate) fn top4(mut infl: Vec<(u16, f32)>, fallback: u16) -> ([u16; 4], [f32;
     infl.sort_by(|a, b| b.1.total_cmp(&a.1));
     infl.truncate(4);
     let sum: f32 = infl.iter().map(|x| x.1).sum();
-    let mut j = [fallback; 4];
+    // Unused slots carry joint 0 with weight 0, as glTF requires.
+    let mut j = [0; 4];
     let mut w = [0.0; 4];
     if sum <= 0.0 {
+        j[0] = fallback;
         w[0] = 1.0;
         return (j, w);
     }

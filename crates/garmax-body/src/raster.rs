@@ -258,11 +258,14 @@ pub fn normal_map(g: &GBuffer, faces: &[[u32; 3]], normals: &[[f32; 3]]) -> RgbI
                 if !g.covered(i) {
                     continue;
                 }
-                let f = faces[g.tri[i] as usize];
+                // Buffers from another mesh must not panic: skip/zero instead.
+                let Some(f) = faces.get(g.tri[i] as usize) else {
+                    continue;
+                };
                 let b = g.bary[i];
                 let mut n = [0.0f32; 3];
                 for k in 0..3 {
-                    let vn = normals[f[k] as usize];
+                    let vn = normals.get(f[k] as usize).copied().unwrap_or([0.0; 3]);
                     for c in 0..3 {
                         n[c] += b[k] * vn[c];
                     }
@@ -288,7 +291,7 @@ pub fn part_labels(g: &GBuffer, model: &BodyModel) -> Vec<Option<BodyPart>> {
             if !g.covered(i) {
                 return None;
             }
-            let f = faces[g.tri[i] as usize];
+            let f = faces.get(g.tri[i] as usize)?;
             let b = g.bary[i];
             let k = if b[0] >= b[1] && b[0] >= b[2] {
                 0
@@ -297,7 +300,7 @@ pub fn part_labels(g: &GBuffer, model: &BodyModel) -> Vec<Option<BodyPart>> {
             } else {
                 2
             };
-            Some(parts[f[k] as usize])
+            parts.get(f[k] as usize).copied()
         })
         .collect()
 }
@@ -328,7 +331,11 @@ pub fn parts_legend() -> Vec<LegendEntry> {
 /// Body-part segmentation with the fixed colours of [`BodyPart::color`].
 pub fn parts_map(labels: &[Option<BodyPart>], width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| {
-        Rgb(labels[(y * width + x) as usize].map_or([0, 0, 0], |p| p.color()))
+        Rgb(labels
+            .get((y * width + x) as usize)
+            .copied()
+            .flatten()
+            .map_or([0, 0, 0], |p| p.color()))
     })
 }
 
@@ -455,7 +462,9 @@ pub fn segment_classes(labels: &[Option<BodyPart>], mask: &GrayImage) -> Vec<Seg
 
 pub fn segment_map(classes: &[SegmentClass], width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| {
-        Rgb(classes[(y * width + x) as usize].color())
+        Rgb(classes
+            .get((y * width + x) as usize)
+            .map_or([0, 0, 0], |c| c.color()))
     })
 }
 
@@ -615,14 +624,19 @@ pub fn wireframe_overlay(
     let mut img = photo.clone();
     let mut visible = vec![false; faces.len()];
     for &t in &g.tri {
-        if t != u32::MAX {
-            visible[t as usize] = true;
+        if let Some(v) = visible.get_mut(t as usize) {
+            *v = true;
         }
     }
     let r = (photo.width().max(photo.height()) as f64 / 1024.0).max(0.5);
     for (f, _) in faces.iter().zip(&visible).filter(|(_, v)| **v) {
         for k in 0..3 {
-            let (a, b) = (projected[f[k] as usize], projected[f[(k + 1) % 3] as usize]);
+            let (Some(&a), Some(&b)) = (
+                projected.get(f[k] as usize),
+                projected.get(f[(k + 1) % 3] as usize),
+            ) else {
+                continue;
+            };
             draw_capsule(&mut img, a, b, r, [0, 255, 128], 0.45);
         }
     }
