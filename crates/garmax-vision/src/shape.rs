@@ -793,6 +793,9 @@ fn margin_confidence(distance: f32, spread: f32) -> f32 {
 /// Sleeve length (shoulder→cuff / garment height) boundaries.
 const SHORT_SLEEVE_MAX: f32 = 0.62;
 const THREE_QUARTER_MAX: f32 = 0.75;
+/// Edge density under the neckline that means a collar: the generated
+/// collars measure 0.22–0.26, the ribbed necklines of real tees 0.03–0.09.
+const COLLAR_EDGES: f32 = 0.15;
 /// Rise of the centre above the shoulders (/ torso height) that means a hood.
 const HOOD_RISE: f32 = 0.1;
 
@@ -850,7 +853,7 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
                 confidence: margin_confidence(f.centre_line_foreign - 0.6, 0.3),
             };
         }
-        if buttons || f.collar_edges > 0.08 {
+        if buttons || f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Shirt,
                 confidence: margin_confidence(f.centre_line_rest - 0.12, 0.2),
@@ -861,13 +864,13 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
             confidence: margin_confidence(f.sleeve_length - SHORT_SLEEVE_MAX, 0.15) * 0.9,
         }
     } else {
-        if buttons && f.collar_edges > 0.08 {
+        if buttons && f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Shirt,
                 confidence: 0.6,
             };
         }
-        if short_placket || f.collar_edges > 0.08 {
+        if short_placket || f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Polo,
                 confidence: margin_confidence(f.centre_line_top - 0.25, 0.3),
@@ -921,10 +924,12 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
             value: Neckline::Hood,
             confidence: margin_confidence(f.hood_rise - HOOD_RISE, 0.08),
         }
-    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo) || f.collar_edges > 0.08 {
+    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo)
+        || f.collar_edges > COLLAR_EDGES
+    {
         Classified {
             value: Neckline::Collar,
-            confidence: margin_confidence(f.collar_edges - 0.08, 0.08),
+            confidence: margin_confidence(f.collar_edges - COLLAR_EDGES, 0.08),
         }
     } else if f.neck_sharpness > 0.55 {
         Classified {

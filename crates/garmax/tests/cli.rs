@@ -151,6 +151,40 @@ fn body_without_a_person_is_per_010() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+#[test]
+fn body_fits_the_model_and_writes_guidance_maps() {
+    let out = garmax(&["models", "path", "skimage/data/astronaut.png"]);
+    let photo = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let dir = temp_dir("bodyfit");
+    let out = garmax(&["body", &photo, "--out-dir", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let smpl: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("smpl.json")).unwrap()).unwrap();
+    assert_eq!(smpl["beta"].as_array().unwrap().len(), 10);
+    assert_eq!(smpl["theta"].as_array().unwrap().len(), 72);
+    assert_eq!(smpl["global_orient"].as_array().unwrap().len(), 3);
+    assert_eq!(smpl["translation"].as_array().unwrap().len(), 3);
+    for map in [
+        "depth.png",
+        "normal.png",
+        "parts.png",
+        "segment.png",
+        "pose.png",
+        "overlay.png",
+        "landmarks_overlay.png",
+    ] {
+        let img = image::open(dir.join(map)).unwrap_or_else(|e| panic!("{map}: {e}"));
+        assert_eq!((img.width(), img.height()), (512, 512), "{map}");
+    }
+    let glb = std::fs::read(dir.join("body.glb")).unwrap();
+    assert_eq!(&glb[..4], b"glTF");
+    std::fs::remove_dir_all(dir).ok();
+}
+
 fn asset(name: &str) -> PathBuf {
     let out = garmax(&["models", "path", name]);
     assert!(

@@ -1,5 +1,6 @@
 //! `garmax body`: person analysis of a photo — BlazePose landmarks (image and
 //! world), COCO-17 / OpenPose-18 keypoints, person mask, face box and mesh —
+//! then the 3D body fitted to them and the guidance maps rendered from it,
 //! written as files a person, ControlNet or the later stages can use.
 
 use std::path::{Path, PathBuf};
@@ -13,16 +14,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Args {
     /// Person photo (JPEG, PNG or WebP).
     photo: PathBuf,
-    /// Where to write keypoints.json, openpose.json, person_mask.png, pose.png and overlay.png.
+    /// Where to write the files: keypoints.json, openpose.json, person_mask.png,
+    /// pose.png, landmarks_overlay.png; with the body: smpl.json, depth.png,
+    /// normal.png, parts.png, segment.png, body.glb, overlay.png.
     #[arg(long, default_value = "out/body")]
     out_dir: PathBuf,
-    /// Person analysis only (landmarks, mask, face).
+    /// Person analysis only (landmarks, mask, face), no body fit.
     #[arg(long)]
     landmarks: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let bar = ProgressBar::new(3);
+    let body_stages = if args.landmarks {
+        0
+    } else {
+        garmax_body::Stage::ALL.len() as u64 + 1
+    };
+    let bar = ProgressBar::new(3 + body_stages);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -38,8 +46,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .analyze(&rgb)
         .with_context(|| format!("analysing {}", args.photo.display()))?;
     bar.inc(1);
+
+    let mut written = Vec::new();
+    let mut fit_summary = None;
+    if !args.landmarks {
+        bar.set_message("loading body model");
+        let model = super::body_model()?;
+        bar.inc(1);
+        let mut progress = |stage: garmax_body::Stage, _index: usize, finished: bool| {
+            if finished {
+                bar.inc(1);
+            } else {
+                bar.set_message(format!("body: {}", stage.name()));
+            }
+        };
+        let mask = analysis.binary_mask(0.5);
+        let outputs = garmax_body::compute_outputs(
+            &model,
+            &rgb,
+            &analysis.landmarks,
+            &mask,
+            &garmax_body::FitOptions::default(),
+            &mut progress,
+        )
+        .context("fitting the body model")?;
+        written.extend(garmax_body::write_outputs(&outputs, &args.out_dir)?);
+        fit_summary = Some(outputs.fit);
+    }
     bar.set_message("writing files");
-    let written = write_person_outputs(&args.out_dir, &rgb, &analysis)?;
+    // Written after the body's files: the ControlNet pose map comes from the
+    // detected landmarks, which are closer to the photo than the fitted joints.
+    written.extend(write_person_outputs(&args.out_dir, &rgb, &analysis)?);
     bar.inc(1);
     bar.finish_and_clear();
     if analysis.people_detected > 1 {
@@ -63,13 +100,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "not found"
         }
     );
+    if let Some(fit) = fit_summary {
+        println!(
+            "body fitted: 2D joint error median {:.1} px (mean {:.1}), silhouette IoU {:.3}, {} iterations",
+            fit.keypoint_error.median_px,
+            fit.keypoint_error.mean_px,
+            fit.silhouette_iou,
+            fit.iterations
+        );
+    }
+    written.sort();
+    written.dedup();
     for path in written {
         println!("  {}", path.display());
     }
     Ok(())
 }
 
-/// Writes the person-analysis files into `dir` and returns their paths.
+/// Writes the person-analysis files into `dir` and returns their paths:
+/// keypoints.json, openpose.json, person_mask.png, pose.png,
+/// landmarks_overlay.png.
 pub fn write_person_outputs(
     dir: &Path,
     photo: &image::RgbImage,
@@ -122,8 +172,8 @@ pub fn write_person_outputs(
             draw::pose_map(analysis).save(dir.join("pose.png")),
         ),
         (
-            "overlay.png",
-            draw::overlay(photo, analysis).save(dir.join("overlay.png")),
+            "landmarks_overlay.png",
+            draw::overlay(photo, analysis).save(dir.join("landmarks_overlay.png")),
         ),
     ] {
         let path = dir.join(name);

