@@ -306,3 +306,57 @@ fn long_haired_three_quarter_view_renders_with_face_untouched_and_true_colour() 
         s.base_fabric_mean_delta_e
     );
 }
+
+#[test]
+fn tiny_and_odd_inputs_never_panic() {
+    let person = astronaut();
+    for size in [1u32, 7, 24, 64] {
+        let k = size as f32 / person.photo.width() as f32;
+        let mut small = person.clone();
+        small.photo = image::imageops::resize(
+            &person.photo,
+            size,
+            size,
+            image::imageops::FilterType::Triangle,
+        );
+        small.mask = image::imageops::resize(
+            &person.mask,
+            size,
+            size,
+            image::imageops::FilterType::Nearest,
+        );
+        small.landmarks.image_size = [size, size];
+        for l in small.landmarks.image.iter_mut() {
+            l.x *= k;
+            l.y *= k;
+        }
+        // Either a render at that size or a coded error; never a panic.
+        match LocalRenderer.render(&RenderRequest {
+            person: &small,
+            garment: tee06(),
+            params: RenderParams::default(),
+            quality: RenderQuality::Uhd,
+        }) {
+            Ok(out) => assert_eq!(out.image.dimensions(), (size, size)),
+            Err(e) => assert!(!e.to_string().is_empty()),
+        }
+    }
+    // Extreme knob values are clamped, not trusted.
+    let wild = RenderParams {
+        model_reference_strength: 50.0,
+        pose_guidance_scale: -3.0,
+        color_matching_weight: f32::INFINITY,
+        style_transfer_weight: f32::NAN,
+        branding_enhancement_weight: 1e9,
+    };
+    assert!(
+        LocalRenderer
+            .render(&RenderRequest {
+                person,
+                garment: tee06(),
+                params: wild,
+                quality: RenderQuality::Sd
+            })
+            .is_ok()
+    );
+}
