@@ -526,7 +526,13 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
             } else {
                 0.0
             };
-            [face, hand, arm.map_or(0.0, |s| m * (1.0 + s as f32)), torso, lower * m]
+            [
+                face,
+                hand,
+                arm.map_or(0.0, |s| m * (1.0 + s as f32)),
+                torso,
+                lower * m,
+            ]
         })
         .collect();
     let plane = |k: usize| Plane {

@@ -315,7 +315,9 @@ pub fn render_local(
     // Arms in front of the torso layer: the skin-coloured arm pixels. A
     // non-skin arm pixel is an old sleeve or the old torso clothing; the new
     // garment may cover either.
-    let arms_fg = regions.lower_arms.zip_with(&regions.skin_like, |a, s| a * s);
+    let arms_fg = regions
+        .lower_arms
+        .zip_with(&regions.skin_like, |a, s| a * s);
     let poly = torso_polygon(&body);
     let in_torso_poly = Plane {
         w,
@@ -708,7 +710,15 @@ pub fn render_local(
         garment_alpha: alpha_plane.to_gray(),
         regions_overlay: overlay,
         sleeve_rotation_deg: warp.sleeve_rotation.map(f32::to_degrees),
-        correspondences: warp.correspondences.clone(),
+        // Reported in product-photo pixels, as the garment analysis gives them.
+        correspondences: warp
+            .correspondences
+            .iter()
+            .map(|c| Correspondence {
+                garment: c.garment.scale(1.0 / kx),
+                ..c.clone()
+            })
+            .collect(),
         body,
         stats,
         warnings,

@@ -13,7 +13,8 @@ use crate::person::BodyFrame;
 #[derive(Debug, Clone, Serialize)]
 pub struct Correspondence {
     pub name: &'static str,
-    /// In (pre-scaled) garment texture pixels.
+    /// Garment pixels: of the pre-scaled texture inside the warp, of the
+    /// product photo in `RenderDetail`.
     pub garment: P2,
     /// Where the garment's own shape would put it (similarity on the
     /// shoulders), in photo pixels.
