@@ -588,11 +588,16 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     // Long hair over the shoulders: grow from the hair band through
     // connected hair-coloured pixels, no lower than mid-torso.
     if let Some(hc) = hair {
+        // Hair close to the skin tone (light brown, blond) is not flooded:
+        // its colour also matches tanned skin and orange or beige clothing
+        // (the astronaut's suit), and protecting clothing as hair is worse
+        // than covering a few light strands. The flood never enters
+        // skin-like pixels either.
         let far_from_skin = skin
             .map(|s| delta_e2000_weighted(hc, s, tolerant) > 12.0)
             .unwrap_or(true);
         if far_from_skin {
-            grow_hair(&mut face_hair, &mask, &lab, hc, body, w, h);
+            grow_hair(&mut face_hair, &mask, &lab, &skin_like.data, hc, body, w, h);
         }
     }
     Regions {
@@ -631,19 +636,25 @@ pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &
             }
         }
         regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
-        regions.hands = Plane::from_gray(&supplied.hands).zip_with(&regions.hands, f32::max);
+        // A fitted body's hand can land on a badge or pocket when the fit is
+        // off; trust it only near the hands MediaPipe saw.
+        let near = crate::plane::grow(&regions.hands, ((0.1 * body.sw).round() as u32).max(1));
+        let supplied_hands = Plane::from_gray(&supplied.hands).zip_with(&near, |s, n| s * n);
+        regions.hands = supplied_hands.zip_with(&regions.hands, f32::max);
         // The fitted body's arms follow the mesh, which bulky or loose
         // clothing and hidden arms make unreliable for deciding what to
         // repaint as skin: keep the landmark capsules for the arms.
         regions.torso = Plane::from_gray(&supplied.upper_garment);
-        regions.source = "supplied segmentation for torso, face/hair and hands; arms and hair strands from landmarks and colours";
+        regions.source = "supplied segmentation for torso and face/hair (hands only near the landmark hands); arms and hair strands from landmarks and colours";
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn grow_hair(
     face_hair: &mut Plane,
     mask: &Plane,
     lab: &[Lab],
+    skin_like: &[f32],
     hair: Lab,
     body: &BodyFrame,
     w: u32,
@@ -671,7 +682,7 @@ fn grow_hair(
         let (u, v) = (d.dot(body.across) / rx, d.dot(body.down) / ry);
         let band = (u.abs() < 0.8 && v < -1.0 && v > -1.6)
             || (u.abs() > 1.0 && u.abs() < 1.6 && v.abs() < 0.6);
-        if band && close(lab[i]) {
+        if band && close(lab[i]) && skin_like[i] < 0.5 {
             seen[i] = true;
             stack.push(i as u32);
         }
@@ -695,7 +706,7 @@ fn grow_hair(
                 continue;
             }
             seen[j] = true;
-            if close(lab[j]) {
+            if close(lab[j]) && skin_like[j] < 0.5 {
                 stack.push(j as u32);
             }
         }
