@@ -425,13 +425,6 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         }
     }
     let skin = median_lab(&face_samples);
-    if std::env::var_os("GARMAX_RENDER_DEBUG").is_some() {
-        eprintln!(
-            "skin {skin:?} from {} samples, hair {:?}",
-            face_samples.len(),
-            median_lab(&top_samples)
-        );
-    }
     let hair = median_lab(&top_samples);
     // Shading changes lightness most, so skin-likeness weighs hue/chroma.
     let tolerant = garmax_vision::color::DeltaEWeights {
@@ -544,30 +537,6 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
     // small neighbourhood so replacements are whole patches, not speckles.
     let skin_like = crate::plane::box_blur(&skin_like, ((0.015 * body.sw).round() as u32).max(1));
     let mut face_hair = plane(0);
-    if std::env::var_os("GARMAX_RENDER_DEBUG").is_some()
-        && let Some(sk) = skin
-    {
-        for s in 0..2 {
-            let mut d: Vec<f32> = (0..per_pixel.len())
-                .filter(|&i| per_pixel[i][2] > 0.5)
-                .filter(|&i| {
-                    let q = P2::new((i % w as usize) as f32 + 0.5, (i / w as usize) as f32 + 0.5);
-                    segment_distance(q, el[s], wr[s]).0 < r2
-                })
-                .map(|i| delta_e2000_weighted(lab[i], sk, tolerant))
-                .collect();
-            d.sort_by(f32::total_cmp);
-            if !d.is_empty() {
-                let pc = |f: f32| d[((d.len() - 1) as f32 * f) as usize];
-                eprintln!(
-                    "forearm {s}: dE p10 {:.1} p50 {:.1} p90 {:.1}",
-                    pc(0.1),
-                    pc(0.5),
-                    pc(0.9)
-                );
-            }
-        }
-    }
     let hands = plane(1);
     let arms = plane(2).map(|v| v.min(1.0));
     let lower_arms = plane(4);
