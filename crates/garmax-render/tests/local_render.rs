@@ -360,3 +360,39 @@ fn tiny_and_odd_inputs_never_panic() {
             .is_ok()
     );
 }
+
+#[test]
+fn sleeves_follow_the_arms() {
+    let person = astronaut();
+    let down = render(person, tee06(), RenderParams::default());
+    // Raise the image-left arm (the person's right, landmarks 12/14/16) to
+    // shoulder height, pointing outward.
+    let mut raised = person.clone();
+    let sh = raised.landmarks.image[12];
+    raised.landmarks.image[14].x = sh.x - 110.0;
+    raised.landmarks.image[14].y = sh.y;
+    raised.landmarks.image[14].visibility = 0.99;
+    raised.landmarks.image[16].x = sh.x - 200.0;
+    raised.landmarks.image[16].y = sh.y - 10.0;
+    let up = render(&raised, tee06(), RenderParams::default());
+    let (r_down, r_up) = (
+        down.detail.sleeve_rotation_deg[0],
+        up.detail.sleeve_rotation_deg[0],
+    );
+    assert!(
+        (r_up - r_down).abs() > 30.0,
+        "sleeve rotation {r_down:.0}° with the arm down, {r_up:.0}° raised"
+    );
+    // The other sleeve does not move.
+    assert!((down.detail.sleeve_rotation_deg[1] - up.detail.sleeve_rotation_deg[1]).abs() < 1.0);
+    // With pose guidance 0 the sleeve keeps its flat-lay angle.
+    let rigid = render(
+        &raised,
+        tee06(),
+        RenderParams {
+            pose_guidance_scale: 0.0,
+            ..Default::default()
+        },
+    );
+    assert!(rigid.detail.sleeve_rotation_deg[0].abs() < 1e-3);
+}
