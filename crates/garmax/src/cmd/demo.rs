@@ -1,23 +1,32 @@
 //! `garmax demo`: the README's first command. Fetches the packaged assets if
-//! they are missing, then runs the main job on the bundled sample: the
-//! garment analysis and a full try-on of the sample person.
+//! they are missing, then runs the main job on the bundled samples: the
+//! garment analysis of a Saleor tee, and a full try-on of that tee on
+//! scikit-image's astronaut photo.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::Parser as _;
 use garmax_assets::{Cache, Manifest};
-
-/// The bundled sample person: scikit-image's astronaut portrait (public domain).
-pub const SAMPLE_PERSON: &str = "skimage/data/astronaut.png";
 
 /// The bundled sample garment: a printed Saleor demo tee (CC BY 4.0).
 pub const SAMPLE_GARMENT: &str = "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png";
+/// The bundled sample person: scikit-image's astronaut (public domain).
+pub const SAMPLE_PERSON: &str = "skimage/data/astronaut.png";
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Where to write the results.
     #[arg(long, default_value = "out/demo")]
     out_dir: PathBuf,
+}
+
+/// `garmax tryon`'s own argument parser, so the demo runs exactly what a
+/// user would type.
+#[derive(clap::Parser)]
+struct TryonCommand {
+    #[command(flatten)]
+    args: super::tryon::Args,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -28,8 +37,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::models::fetch()?;
     }
     let garment = cache.require(SAMPLE_GARMENT)?;
+    let person = cache.require(SAMPLE_PERSON)?;
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("creating {}", args.out_dir.display()))?;
+
     let overlay = args.out_dir.join("garment_overlay.png");
     let analysis = super::analyze::analyze_file(&garment, Some(&overlay))?;
     let json_path = args.out_dir.join("garment_analysis.json");
@@ -37,41 +48,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", json_path.display()))?;
     println!("sample garment: {}", garment.display());
     super::analyze::print_summary(&analysis);
-    println!();
     println!("analysis: {}", json_path.display());
     println!("overlay:  {}", overlay.display());
-
-    // The main job: dress the sample person in the sample garment.
-    let person = super::read_image(
-        &cache.require(SAMPLE_PERSON)?,
-        &garmax_vision::ImageLimits::default(),
-    )?;
-    let garment_img = super::read_image(&garment, &garmax_vision::ImageLimits::default())?;
-    let pipeline = super::tryon::Pipeline::load(&cache, true)?;
-    let provider = garmax_render::provider("local")?;
-    let (tier, quality) = (
-        garmax_render::QualityTier::Standard,
-        garmax_render::RenderQuality::Hd,
-    );
-    let result = pipeline.run(
-        &garment_img,
-        &person,
-        tier,
-        quality,
-        provider.as_ref(),
-        &mut |_, _| {},
-    )?;
-    let dir = args.out_dir.join("tryon");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let stage1 = garmax_render::Stage1Source::Photo {
-        path: SAMPLE_PERSON.to_string(),
-    };
-    result.write(&dir, &stage1, provider.name(), tier, quality)?;
     println!();
-    println!(
-        "try-on:   {} (report: {})",
-        dir.join("tryon.png").display(),
-        dir.join("report.json").display()
-    );
-    Ok(())
+
+    println!("try-on of the sample garment on {}", person.display());
+    let tryon_dir = args.out_dir.join("tryon");
+    let command = TryonCommand::try_parse_from([
+        "garmax tryon".as_ref(),
+        "--person".as_ref(),
+        person.as_os_str(),
+        "--garment".as_ref(),
+        garment.as_os_str(),
+        "-o".as_ref(),
+        tryon_dir.as_os_str(),
+    ])
+    .context("building the demo's try-on arguments")?;
+    super::tryon::run(command.args)
 }
