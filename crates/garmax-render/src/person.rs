@@ -508,9 +508,16 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
                 let upper = d1 < r1 && t1 > 0.15;
                 let fore = d2 < r2;
                 // Below the middle of the upper arm, where a short sleeve
-                // ends, the arm may pass in front of the torso.
-                if fore || (upper && t1 > 0.55) {
-                    lower = 1.0;
+                // ends, the arm may pass in front of the torso. The capsule's
+                // rim is feathered so the arm's outline over the garment is
+                // soft rather than a ruled line.
+                let rim = |d: f32, r: f32| 1.0 - crate::geometry::smoothstep(0.7, 1.0, d / r);
+                if fore {
+                    lower = f32::max(lower, rim(d2, r2));
+                }
+                if upper && t1 > 0.55 {
+                    let fade = crate::geometry::smoothstep(0.55, 0.7, t1);
+                    lower = f32::max(lower, rim(d1, r1) * fade);
                 }
                 upper || fore
             });
