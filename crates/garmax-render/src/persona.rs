@@ -1,7 +1,8 @@
 //! Catalogue personas (the consistency seed's "models", e.g. `johny`) and
 //! stage 1 of the two-stage generation: putting the person in the target
 //! pose. For a real photo stage 1 is the photo itself; for a persona it is
-//! the persona's reference photo for that pose.
+//! the persona's reference photo for that pose, or — for a pose without a
+//! photo — a mannequin of the body model, which the caller renders.
 //!
 //! The catalogue is a TOML file (see `config/personas.toml`):
 //!
@@ -58,6 +59,13 @@ pub struct PersonaCatalog {
 pub enum Stage1Source {
     /// The user's own photo: already in its pose.
     Photo { path: String },
+    /// A persona pose without a photo: the body model rendered as a neutral
+    /// mannequin (by the caller, which has the body model).
+    Mannequin {
+        persona: String,
+        pose: String,
+        consistency_threshold: f32,
+    },
     /// A persona's reference photo for the requested pose.
     PersonaReference {
         persona: String,
@@ -130,13 +138,13 @@ impl PersonaCatalog {
                         .join(", "),
                 })?,
         };
-        let reference = chosen
-            .reference
-            .clone()
-            .ok_or_else(|| RenderError::PoseWithoutPhoto {
-                persona: id.to_string(),
+        let Some(reference) = chosen.reference.clone() else {
+            return Ok(Stage1Source::Mannequin {
+                persona: persona.id.clone(),
                 pose: chosen.name.clone(),
-            })?;
+                consistency_threshold: persona.consistency_threshold,
+            });
+        };
         Ok(Stage1Source::PersonaReference {
             persona: persona.id.clone(),
             pose: chosen.name.clone(),
@@ -188,12 +196,11 @@ name = "Contrapposto"
             cat.stage1("johny", Some("Handstand")).unwrap_err().code(),
             ErrorCode::InvalidPose
         );
-        assert_eq!(
-            cat.stage1("johny", Some("Contrapposto"))
-                .unwrap_err()
-                .code(),
-            ErrorCode::InvalidPose
-        );
+        // A pose without a photo: stage 1 is a mannequin of the body model.
+        assert!(matches!(
+            cat.stage1("johny", Some("Contrapposto")).unwrap(),
+            Stage1Source::Mannequin { .. }
+        ));
     }
 
     #[test]
@@ -216,15 +223,18 @@ name = "Contrapposto"
         let with_photo = cat
             .personas
             .iter()
-            .filter(|p| cat.stage1(&p.id, None).is_ok())
+            .filter(|p| {
+                matches!(
+                    cat.stage1(&p.id, None),
+                    Ok(Stage1Source::PersonaReference { .. })
+                )
+            })
             .count();
         assert!(with_photo >= 2);
-        // The seed's own example persona has no photos yet: a clear POS_006.
-        assert_eq!(
-            cat.stage1("johny", Some("Arms Crossed"))
-                .unwrap_err()
-                .code(),
-            ErrorCode::InvalidPose
-        );
+        // The seed's own example persona has no photos yet: a mannequin.
+        assert!(matches!(
+            cat.stage1("johny", Some("Arms Crossed")).unwrap(),
+            Stage1Source::Mannequin { .. }
+        ));
     }
 }

@@ -271,7 +271,8 @@ fn tryon_personas_and_bad_inputs_fail_with_their_codes() {
     assert!(err.contains("[MOD_005]"), "{err}");
     let (_, err) = run(&["--persona", "eileen", "--pose", "Handstand"]);
     assert!(err.contains("[POS_006]"), "{err}");
-    let (_, err) = run(&["--persona", "johny", "--pose", "Arms Crossed"]);
+    // A pose without a photo needs the body model for its mannequin.
+    let (_, err) = run(&["--persona", "johny", "--pose", "Arms Crossed", "--no-body"]);
     assert!(
         err.contains("[POS_006]") && err.contains("mannequin"),
         "{err}"
@@ -316,5 +317,34 @@ fn tryon_with_a_persona_uses_its_reference_photo() {
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["stage1"]["kind"], "personaReference");
     assert_eq!(report["stage1"]["persona"], "eileen");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn tryon_persona_without_photo_dresses_a_mannequin() {
+    let dir = temp_dir("tryon-mannequin");
+    let out = garmax(&[
+        "tryon",
+        "--persona",
+        "johny",
+        "--pose",
+        "Contrapposto",
+        "--garment",
+        saleor_tee().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--personas",
+        &personas_toml(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["stage1"]["kind"], "mannequin");
+    assert_eq!(report["person"]["source"], "rendered mannequin");
+    assert!(report["render"]["stats"]["garmentPixels"].as_u64().unwrap() > 20_000);
     std::fs::remove_dir_all(dir).ok();
 }

@@ -120,6 +120,40 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             }
         }
     }
+    // Stage 1 without a photo: the body model as a mannequin.
+    if let Some(model) = &pipeline.body {
+        let m = super::mannequin::render(model, 640, 800);
+        let person = DecodedImage {
+            rgba: m.photo,
+            format: garmax_vision::input::SourceFormat::Png,
+            has_alpha: false,
+            source_layout: "Rgba8".into(),
+            reoriented: false,
+        };
+        let garment = load(&cache, &tee("boot06"), None)?;
+        let out = pipeline.run_with(
+            &garment,
+            &person,
+            Some((m.landmarks, m.mask)),
+            QualityTier::Standard,
+            RenderQuality::Hd,
+            provider.as_ref(),
+            &mut |_, _| {},
+        )?;
+        let s = &out.render.detail.stats;
+        side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
+            .save(out_dir.join("mannequin__boot06.png"))
+            .context("writing mannequin__boot06.png")?;
+        println!(
+            "| mannequin__boot06 | 640×800 | | {:.2} | {:.2} | {:.2} | {}/{} |",
+            s.base_fabric_delta_e,
+            s.base_fabric_mean_delta_e,
+            s.upper_garment_iou,
+            s.face_hand_pixels_changed,
+            s.face_hand_pixels
+        );
+        results.push(json!({ "name": "mannequin__boot06", "person": "body model mannequin", "garment": tee("boot06"), "stats": s }));
+    }
     // Bad inputs: each must be a clear, coded error.
     let astronaut = load(&cache, "skimage/data/astronaut.png", None)?;
     let tee06 = load(&cache, &tee("boot06"), None)?;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod body;
 pub mod demo;
 pub mod gallery;
+pub mod mannequin;
 pub mod models;
 pub mod tryon;
 

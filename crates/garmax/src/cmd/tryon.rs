@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
+use garmax_core::pose::PoseLandmarks;
 use garmax_render::fixtures::crop;
 use garmax_render::{
     ClothingRegions, GarmentInput, PersonInput, PersonaCatalog, QualityTier, RenderQuality,
@@ -89,14 +90,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let cache = Cache::resolve()?;
     let pipeline = Pipeline::load(&cache, !args.no_body)?;
     let garment_img = super::read_image(&args.garment, &ImageLimits::default())?;
-    let person_img = load_stage1(&cache, &stage1)?;
+    // A persona pose without a photo: stage 1 renders the body model as a
+    // mannequin (needs the body assets).
+    let mannequin = match (&stage1, &pipeline.body) {
+        (Stage1Source::Mannequin { .. }, Some(model)) => {
+            Some(super::mannequin::render(model, 640, 800))
+        }
+        (Stage1Source::Mannequin { persona, pose, .. }, None) => {
+            return Err(garmax_render::RenderError::PoseWithoutPhoto {
+                persona: persona.clone(),
+                pose: pose.clone(),
+            }
+            .into());
+        }
+        _ => None,
+    };
+    let (person_img, known) = match mannequin {
+        Some(m) => (
+            DecodedImage {
+                rgba: m.photo,
+                format: garmax_vision::input::SourceFormat::Png,
+                has_alpha: false,
+                source_layout: "Rgba8".into(),
+                reoriented: false,
+            },
+            Some((m.landmarks, m.mask)),
+        ),
+        None => (load_stage1(&cache, &stage1)?, None),
+    };
     let mut say = |i: usize, msg: &str| {
         bar.set_position(i as u64);
         bar.set_message(format!("{}: {msg}", STAGES[i.min(STAGES.len() - 1)]));
     };
-    let result = pipeline.run(
+    let result = pipeline.run_with(
         &garment_img,
         &person_img,
+        known,
         tier,
         quality,
         provider.as_ref(),
@@ -146,13 +175,22 @@ fn load_stage1(cache: &Cache, stage1: &Stage1Source) -> anyhow::Result<DecodedIm
             img.rgba = crop(&img.rgba, *c)?;
             Ok(img)
         }
+        // Rendered by the caller from the body model; without it there is
+        // no photo to load.
+        Stage1Source::Mannequin { persona, pose, .. } => {
+            Err(garmax_render::RenderError::PoseWithoutPhoto {
+                persona: persona.clone(),
+                pose: pose.clone(),
+            }
+            .into())
+        }
     }
 }
 
 /// The loaded models: person analysis and (optionally) the body model.
 pub struct Pipeline {
     analyzer: garmax_person::PersonAnalyzer,
-    body: Option<garmax_body::BodyModel>,
+    pub body: Option<garmax_body::BodyModel>,
     pub load_ms: f64,
 }
 
@@ -206,6 +244,23 @@ impl Pipeline {
         provider: &dyn garmax_render::RenderProvider,
         say: &mut dyn FnMut(usize, &str),
     ) -> anyhow::Result<TryOn> {
+        self.run_with(garment_img, person_img, None, tier, quality, provider, say)
+    }
+
+    /// As [`Pipeline::run`]; `known` gives the landmarks and mask of a
+    /// person the pipeline rendered itself (a mannequin), skipping the
+    /// person analysis.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_with(
+        &self,
+        garment_img: &DecodedImage,
+        person_img: &DecodedImage,
+        known: Option<(PoseLandmarks, GrayImage)>,
+        tier: QualityTier,
+        quality: RenderQuality,
+        provider: &dyn garmax_render::RenderProvider,
+        say: &mut dyn FnMut(usize, &str),
+    ) -> anyhow::Result<TryOn> {
         let mut timings = Vec::new();
         let mut warnings = Vec::new();
         let mut t = Instant::now();
@@ -222,14 +277,37 @@ impl Pipeline {
 
         say(1, "person landmarks and mask");
         let rgb: RgbImage = image::DynamicImage::ImageRgba8(person_img.rgba.clone()).to_rgb8();
-        let pa = self.analyzer.analyze(&rgb).context("person analysis")?;
+        let (landmarks, mask, person_json) = match known {
+            Some((landmarks, mask)) => {
+                let json = json!({ "landmarks": landmarks, "source": "rendered mannequin" });
+                (landmarks, mask, json)
+            }
+            None => {
+                let pa = self.analyzer.analyze(&rgb).context("person analysis")?;
+                if pa.people_detected > 1 {
+                    warnings.push(format!(
+                        "{} people detected; the most prominent one is dressed",
+                        pa.people_detected
+                    ));
+                }
+                let json = json!({
+                    "landmarks": pa.landmarks,
+                    "peopleDetected": pa.people_detected,
+                    "detectionScore": pa.detection_score,
+                    "presence": pa.presence,
+                    "face": pa.face.as_ref().map(|f| json!({ "score": f.score, "bbox": f.bbox })),
+                });
+                (pa.landmarks, pa.mask, json)
+            }
+        };
         lap("person analysis", &mut t);
-        if pa.people_detected > 1 {
-            warnings.push(format!(
-                "{} people detected; the most prominent one is dressed",
-                pa.people_detected
-            ));
-        }
+        let binary_mask = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+            image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
+                255
+            } else {
+                0
+            }])
+        });
         let mut regions = None;
         let mut normal = None;
         let mut body_out = None;
@@ -238,8 +316,8 @@ impl Pipeline {
             match garmax_body::outputs::compute_outputs(
                 model,
                 &rgb,
-                &pa.landmarks,
-                &pa.binary_mask(0.5),
+                &landmarks,
+                &binary_mask,
                 &garmax_body::FitOptions::default(),
                 &mut garmax_body::outputs::NoProgress,
             ) {
@@ -257,8 +335,8 @@ impl Pipeline {
         }
         let person = PersonInput {
             photo: person_img.rgba.clone(),
-            landmarks: pa.landmarks.clone(),
-            mask: pa.mask.clone(),
+            landmarks,
+            mask,
             regions,
             normal_map: normal,
         };
@@ -272,13 +350,6 @@ impl Pipeline {
         })?;
         lap("product application", &mut t);
         warnings.extend(render.detail.warnings.iter().cloned());
-        let person_json = json!({
-            "landmarks": pa.landmarks,
-            "peopleDetected": pa.people_detected,
-            "detectionScore": pa.detection_score,
-            "presence": pa.presence,
-            "face": pa.face.as_ref().map(|f| json!({ "score": f.score, "bbox": f.bbox })),
-        });
         Ok(TryOn {
             render,
             garment: analysis.analysis,
