@@ -1,0 +1,230 @@
+//! Branding quality: are the product's logos and prints in the render,
+//! sharp, and where the product has them?
+//!
+//! Each branding region of the product analysis is cut out of the product
+//! photo and searched for in the render by zero-mean normalised
+//! cross-correlation over a few scales around the expected size, in a
+//! window around the expected place (the renderer's mapped box when given,
+//! else the same relative position inside the garment). Matching runs on a
+//! reduced copy where the template's long side is ≈ [`MATCH_SIZE`] pixels:
+//! enough detail to tell a logo from plain fabric, and fast.
+//!
+//! Per region: *presence* (the correlation peak), *sharpness* (Laplacian
+//! variance of the found patch over that of the template resampled to the
+//! same size — a blurred or smeared print loses high frequencies first) and
+//! *placement* (distance of the found centre from the expected one, in
+//! garment widths). They combine geometrically, so one failing part fails
+//! the region. Regions are weighted by their area.
+
+use serde_json::json;
+
+use crate::config::{Metric, Thresholds};
+use crate::imgops::{Gray, laplacian_variance, match_template};
+use crate::validator::{ValidationInput, Validator, ValidatorResult};
+
+pub struct BrandingValidator;
+
+/// Long side of the template during matching, pixels.
+const MATCH_SIZE: f32 = 32.0;
+
+/// Scales tried around the expected one.
+const SCALES: [f32; 3] = [0.88, 1.0, 1.14];
+
+/// Half-width of the search window, in garment widths (covers a logo moved
+/// far enough to be wrong, so placement can say so).
+const SEARCH_REACH: f32 = 0.45;
+
+fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
+    ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+}
+
+/// The verdict for one product branding region.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionMatch {
+    pub index: usize,
+    pub found_box: [f32; 4],
+    pub expected_box: [f32; 4],
+    pub correlation: f32,
+    pub sharpness_ratio: f32,
+    pub offset_garment_widths: f32,
+    pub presence: f32,
+    pub sharpness: f32,
+    pub placement: f32,
+    pub score: f32,
+    pub weight: f32,
+}
+
+impl Validator for BrandingValidator {
+    fn name(&self) -> &str {
+        "Branding quality"
+    }
+    fn key(&self) -> &str {
+        Metric::Branding.as_str()
+    }
+
+    fn validate(&self, input: &ValidationInput<'_>, thresholds: &Thresholds) -> ValidatorResult {
+        let (key, name) = (self.key(), self.name());
+        let threshold = thresholds.of(Metric::Branding);
+        let analysis = input.product.analysis;
+        let regions: Vec<(usize, [u32; 4], f32)> = analysis
+            .branding
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.bbox[2] >= 8 && r.bbox[3] >= 8)
+            .map(|(i, r)| (i, r.bbox, r.area_share.max(1e-4)))
+            .collect();
+        if regions.is_empty() {
+            return ValidatorResult::scored(
+                key,
+                name,
+                1.0,
+                threshold,
+                vec!["No branding on the product: nothing to preserve".to_string()],
+                json!({ "regions": [] }),
+            );
+        }
+        let region = input.garment_region();
+        let Some(rb) = region.bbox.filter(|_| region.area >= 100) else {
+            return ValidatorResult::skipped(key, name, "no garment region found in the generated image");
+        };
+        let Some(pb) = garmax_vision::mask::bounding_box(input.product.mask) else {
+            return ValidatorResult::skipped(key, name, "the product mask is empty");
+        };
+        let garment_w_render = (rb[2] - rb[0] + 1) as f32;
+        let garment_w_product = (pb[2] - pb[0] + 1) as f32;
+        let product_gray = Gray::from_rgba(input.product.image);
+        let gray = input.generated_gray();
+        let mut matches = Vec::new();
+        for &(index, bbox, weight) in &regions {
+            let mapped = input.logo_boxes.and_then(|b| b.get(index).copied().flatten());
+            let expected = mapped.unwrap_or_else(|| {
+                // Same relative position and size inside the garment's box.
+                let f = garment_w_render / garment_w_product;
+                [
+                    rb[0] as f32 + (bbox[0] as f32 - pb[0] as f32) * f,
+                    rb[1] as f32 + (bbox[1] as f32 - pb[1] as f32) * f,
+                    bbox[2] as f32 * f,
+                    bbox[3] as f32 * f,
+                ]
+            });
+            if let Some(m) = match_region(&product_gray, gray, bbox, expected, garment_w_render, index, weight) {
+                matches.push(m);
+            } else {
+                matches.push(RegionMatch {
+                    index,
+                    found_box: [0.0; 4],
+                    expected_box: expected,
+                    correlation: 0.0,
+                    sharpness_ratio: 0.0,
+                    offset_garment_widths: f32::NAN,
+                    presence: 0.0,
+                    sharpness: 0.0,
+                    placement: 0.0,
+                    score: 0.0,
+                    weight,
+                });
+            }
+        }
+        let wsum: f32 = matches.iter().map(|m| m.weight).sum();
+        let score = matches.iter().map(|m| m.weight * m.score).sum::<f32>() / wsum.max(1e-9);
+        let mut feedback = Vec::new();
+        if score >= threshold {
+            feedback.push(format!("Branding preserved ({} region(s))", matches.len()));
+        }
+        for m in &matches {
+            if m.presence < 0.5 {
+                feedback.push(format!("Logo/print {} not found in the render; raise branding enhancement", m.index + 1));
+            } else {
+                if m.sharpness < 0.5 {
+                    feedback.push(format!(
+                        "Logo/print {} is blurred ({:.0}% of the product's detail)",
+                        m.index + 1,
+                        m.sharpness_ratio * 100.0
+                    ));
+                }
+                if m.placement < 0.5 {
+                    feedback.push(format!(
+                        "Logo/print {} is misplaced by {:.0}% of the garment width",
+                        m.index + 1,
+                        m.offset_garment_widths * 100.0
+                    ));
+                }
+            }
+        }
+        ValidatorResult::scored(key, name, score, threshold, feedback, json!({ "regions": matches, "mappedBoxes": input.logo_boxes.is_some() }))
+    }
+}
+
+fn match_region(
+    product: &Gray,
+    render: &Gray,
+    bbox: [u32; 4],
+    expected: [f32; 4],
+    garment_w: f32,
+    index: usize,
+    weight: f32,
+) -> Option<RegionMatch> {
+    let template_full = product.crop(bbox[0] as usize, bbox[1] as usize, bbox[2] as usize, bbox[3] as usize);
+    if template_full.width < 4 || template_full.height < 4 || expected[2] < 4.0 || expected[3] < 4.0 {
+        return None;
+    }
+    // Reduction so the expected template is ≈ MATCH_SIZE on its long side.
+    let d = (expected[2].max(expected[3]) / MATCH_SIZE).max(1.0);
+    let reach = SEARCH_REACH * garment_w;
+    let cx = expected[0] + expected[2] / 2.0;
+    let cy = expected[1] + expected[3] / 2.0;
+    let (w, h) = (render.width as f32, render.height as f32);
+    let sx0 = (cx - expected[2] * 0.6 - reach).clamp(0.0, w);
+    let sy0 = (cy - expected[3] * 0.6 - reach).clamp(0.0, h);
+    let sx1 = (cx + expected[2] * 0.6 + reach).clamp(0.0, w);
+    let sy1 = (cy + expected[3] * 0.6 + reach).clamp(0.0, h);
+    if sx1 - sx0 < 4.0 || sy1 - sy0 < 4.0 {
+        return None;
+    }
+    let window = render.crop(sx0 as usize, sy0 as usize, (sx1 - sx0) as usize, (sy1 - sy0) as usize);
+    let small = window.resize(((window.width as f32 / d).round() as usize).max(1), ((window.height as f32 / d).round() as usize).max(1));
+    let mut best: Option<(f32, f32, f32, f32)> = None; // (ncc, x, y, scale)
+    for s in SCALES {
+        let (tw, th) = ((expected[2] * s / d).round() as usize, (expected[3] * s / d).round() as usize);
+        if tw < 4 || th < 4 {
+            continue;
+        }
+        let t = template_full.resize(tw, th);
+        if let Some((x, y, ncc)) = match_template(&small, &t, 1)
+            && best.is_none_or(|b| ncc > b.0)
+        {
+            best = Some((ncc, x as f32, y as f32, s));
+        }
+    }
+    let (ncc, bx, by, s) = best?;
+    let found = [sx0 + bx * d, sy0 + by * d, expected[2] * s, expected[3] * s];
+    // Sharpness at full resolution: the found patch against the template
+    // resampled to the same size.
+    let (fw, fh) = (found[2].round() as usize, found[3].round() as usize);
+    let patch = render.crop(found[0].max(0.0) as usize, found[1].max(0.0) as usize, fw, fh);
+    let reference = template_full.resize(patch.width, patch.height);
+    let (lp, lr) = (laplacian_variance(&patch), laplacian_variance(&reference));
+    let sharpness_ratio = if lr > 1e-7 { lp / lr } else { 1.0 };
+    let fcx = found[0] + found[2] / 2.0;
+    let fcy = found[1] + found[3] / 2.0;
+    let offset = (fcx - cx).hypot(fcy - cy) / garment_w.max(1.0);
+    let presence = ramp(ncc, 0.3, 0.75);
+    let sharpness = ramp(sharpness_ratio, 0.12, 0.45);
+    let placement = (-(offset / 0.1).powi(2)).exp();
+    let score = presence.powf(0.5) * sharpness.powf(0.25) * placement.powf(0.25);
+    Some(RegionMatch {
+        index,
+        found_box: found,
+        expected_box: expected,
+        correlation: ncc,
+        sharpness_ratio,
+        offset_garment_widths: offset,
+        presence,
+        sharpness,
+        placement,
+        score,
+        weight,
+    })
+}
