@@ -25,7 +25,7 @@ use crate::validator::{ValidationInput, Validator, ValidatorResult};
 pub struct BrandingValidator;
 
 /// Long side of the template during matching, pixels.
-const MATCH_SIZE: f32 = 32.0;
+const MATCH_SIZE: f32 = 40.0;
 
 /// Scales tried around the expected one.
 const SCALES: [f32; 3] = [0.88, 1.0, 1.14];
@@ -93,22 +93,20 @@ impl Validator for BrandingValidator {
             return ValidatorResult::skipped(key, name, "the product mask is empty");
         };
         let garment_w_render = (rb[2] - rb[0] + 1) as f32;
-        let garment_w_product = (pb[2] - pb[0] + 1) as f32;
         let product_gray = Gray::from_rgba(input.product.image);
         let gray = input.generated_gray();
         let mut matches = Vec::new();
+        let mut out_of_frame = Vec::new();
         for &(index, bbox, weight) in &regions {
-            let mapped = input.logo_boxes.and_then(|b| b.get(index).copied().flatten());
-            let expected = mapped.unwrap_or_else(|| {
-                // Same relative position and size inside the garment's box.
-                let f = garment_w_render / garment_w_product;
-                [
-                    rb[0] as f32 + (bbox[0] as f32 - pb[0] as f32) * f,
-                    rb[1] as f32 + (bbox[1] as f32 - pb[1] as f32) * f,
-                    bbox[2] as f32 * f,
-                    bbox[3] as f32 * f,
-                ]
-            });
+            let expected = expected_box(input, index, bbox, rb, pb);
+            let (iw, ih) = (gray.width as f32, gray.height as f32);
+            let vis_w = (expected[0] + expected[2]).min(iw) - expected[0].max(0.0);
+            let vis_h = (expected[1] + expected[3]).min(ih) - expected[1].max(0.0);
+            if vis_w < 0.5 * expected[2] || vis_h < 0.5 * expected[3] {
+                // Mostly outside the frame (a half-body photo): nothing to judge.
+                out_of_frame.push(index);
+                continue;
+            }
             if let Some(m) = match_region(&product_gray, gray, bbox, expected, garment_w_render, index, weight) {
                 matches.push(m);
             } else {
@@ -126,6 +124,9 @@ impl Validator for BrandingValidator {
                     weight,
                 });
             }
+        }
+        if matches.is_empty() {
+            return ValidatorResult::skipped(key, name, "the product's branding lies outside the generated frame");
         }
         let wsum: f32 = matches.iter().map(|m| m.weight).sum();
         let score = matches.iter().map(|m| m.weight * m.score).sum::<f32>() / wsum.max(1e-9);
@@ -153,8 +154,68 @@ impl Validator for BrandingValidator {
                 }
             }
         }
-        ValidatorResult::scored(key, name, score, threshold, feedback, json!({ "regions": matches, "mappedBoxes": input.logo_boxes.is_some() }))
+        if !out_of_frame.is_empty() {
+            feedback.push(format!("{} branding region(s) outside the frame, not checked", out_of_frame.len()));
+        }
+        ValidatorResult::scored(
+            key,
+            name,
+            score,
+            threshold,
+            feedback,
+            json!({ "regions": matches, "outOfFrame": out_of_frame, "mappedBoxes": input.logo_boxes.is_some() }),
+        )
     }
+}
+
+/// Divides out slowly varying light: the render carries the person's
+/// lighting and folds, the product photo its own; a print is the same ink
+/// pattern under both. Radius in pixels of the matching resolution.
+fn flatten_shading(g: &Gray) -> Gray {
+    // A light blur first: thin lines of a print alias differently in the
+    // render and the product photo; their layout is what identifies it.
+    let g = g.box_blur(2);
+    let r = (MATCH_SIZE * 0.6) as usize;
+    let light = g.box_blur(r).box_blur(r);
+    Gray {
+        width: g.width,
+        height: g.height,
+        data: g.data.iter().zip(&light.data).map(|(v, l)| v / (l + 0.02)).collect(),
+    }
+}
+
+/// Where branding region `index` (product box `bbox`) should be in the
+/// render: the renderer's mapped box when given, else the same relative
+/// position and size inside the garment's bounding box (`rb` in the render,
+/// `pb` in the product photo).
+pub fn expected_box(input: &ValidationInput<'_>, index: usize, bbox: [u32; 4], rb: [u32; 4], pb: [u32; 4]) -> [f32; 4] {
+    let mapped = input.logo_boxes.and_then(|b| b.get(index).copied().flatten());
+    mapped.unwrap_or_else(|| {
+        let f = (rb[2] - rb[0] + 1) as f32 / (pb[2] - pb[0] + 1).max(1) as f32;
+        [
+            rb[0] as f32 + (bbox[0] as f32 - pb[0] as f32) * f,
+            rb[1] as f32 + (bbox[1] as f32 - pb[1] as f32) * f,
+            bbox[2] as f32 * f,
+            bbox[3] as f32 * f,
+        ]
+    })
+}
+
+/// Every product branding region's expected box in the render.
+pub fn expected_boxes(input: &ValidationInput<'_>) -> Vec<[f32; 4]> {
+    let region = input.garment_region();
+    let (Some(rb), Some(pb)) = (region.bbox, garmax_vision::mask::bounding_box(input.product.mask)) else {
+        return Vec::new();
+    };
+    input
+        .product
+        .analysis
+        .branding
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| expected_box(input, i, r.bbox, rb, pb))
+        .collect()
 }
 
 fn match_region(
@@ -166,10 +227,30 @@ fn match_region(
     index: usize,
     weight: f32,
 ) -> Option<RegionMatch> {
-    let template_full = product.crop(bbox[0] as usize, bbox[1] as usize, bbox[2] as usize, bbox[3] as usize);
-    if template_full.width < 4 || template_full.height < 4 || expected[2] < 4.0 || expected[3] < 4.0 {
+    if expected[2] < 4.0 || expected[3] < 4.0 {
         return None;
     }
+    // Only the part of the logo inside the frame can be found: crop the
+    // expected box to the image and the template in proportion.
+    let (iw, ih) = (render.width as f32, render.height as f32);
+    let vis = [expected[0].max(0.0), expected[1].max(0.0), (expected[0] + expected[2]).min(iw), (expected[1] + expected[3]).min(ih)];
+    if vis[2] - vis[0] < 0.5 * expected[2] || vis[3] - vis[1] < 0.5 * expected[3] {
+        return None;
+    }
+    let frac = |v: f32, o: f32, len: f32| ((v - o) / len).clamp(0.0, 1.0);
+    let (u0, u1) = (frac(vis[0], expected[0], expected[2]), frac(vis[2], expected[0], expected[2]));
+    let (v0, v1) = (frac(vis[1], expected[1], expected[3]), frac(vis[3], expected[1], expected[3]));
+    let (bx, by, bw, bh) = (bbox[0] as f32, bbox[1] as f32, bbox[2] as f32, bbox[3] as f32);
+    let template_full = product.crop(
+        (bx + u0 * bw) as usize,
+        (by + v0 * bh) as usize,
+        ((u1 - u0) * bw).round() as usize,
+        ((v1 - v0) * bh).round() as usize,
+    );
+    if template_full.width < 4 || template_full.height < 4 {
+        return None;
+    }
+    let expected = [vis[0], vis[1], vis[2] - vis[0], vis[3] - vis[1]];
     // Reduction so the expected template is ≈ MATCH_SIZE on its long side.
     let d = (expected[2].max(expected[3]) / MATCH_SIZE).max(1.0);
     let reach = SEARCH_REACH * garment_w;
@@ -184,14 +265,17 @@ fn match_region(
         return None;
     }
     let window = render.crop(sx0 as usize, sy0 as usize, (sx1 - sx0) as usize, (sy1 - sy0) as usize);
-    let small = window.resize(((window.width as f32 / d).round() as usize).max(1), ((window.height as f32 / d).round() as usize).max(1));
+    let small = flatten_shading(&window.resize(
+        ((window.width as f32 / d).round() as usize).max(1),
+        ((window.height as f32 / d).round() as usize).max(1),
+    ));
     let mut best: Option<(f32, f32, f32, f32)> = None; // (ncc, x, y, scale)
     for s in SCALES {
         let (tw, th) = ((expected[2] * s / d).round() as usize, (expected[3] * s / d).round() as usize);
         if tw < 4 || th < 4 {
             continue;
         }
-        let t = template_full.resize(tw, th);
+        let t = flatten_shading(&template_full.resize(tw, th));
         if let Some((x, y, ncc)) = match_template(&small, &t, 1)
             && best.is_none_or(|b| ncc > b.0)
         {

@@ -78,10 +78,7 @@ impl Validator for ColorValidator {
         let img = input.generated;
         // Edges blend with the body and background: use the interior.
         let interior = imageproc::morphology::erode(&region.mask, Norm::LInf, 2);
-        let logo_boxes: Vec<[f32; 4]> = input
-            .logo_boxes
-            .map(|b| b.iter().flatten().copied().collect())
-            .unwrap_or_default();
+        let logo_boxes = crate::branding::expected_boxes(input);
         let in_logo = |x: u32, y: u32| {
             let (x, y) = (x as f32, y as f32);
             logo_boxes.iter().any(|b| x >= b[0] && y >= b[1] && x < b[0] + b[2] && y < b[1] + b[3])

@@ -157,6 +157,9 @@ fn seg_dist(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
 struct Placement {
     coverage: f32,
     containment: f32,
+    /// Share of shoulder samples where the garment's top sits right, and
+    /// the tilt of its shoulder line in degrees.
+    shoulder_fit: Option<(f32, f32)>,
     score: f32,
     /// Garment extent along the torso axis per shoulder width.
     length_per_shoulder: Option<f32>,
@@ -247,15 +250,49 @@ fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) 
         return Some(Placement {
             coverage,
             containment: 0.0,
+            shoulder_fit: None,
             score: 0.0,
             length_per_shoulder: None,
         });
     }
     let containment = near as f32 / n as f32;
-    let score = ramp(coverage, 0.45, 0.85) * ramp(containment, 0.6, 0.9);
+    // Shoulder fit (tops): along the shoulder line, away from the neck,
+    // the garment's top edge should sit a little above the joints. A tilted
+    // or shifted garment rides up on one side and leaves the other bare.
+    let shoulder_fit = if upper {
+        let up = [-down[0], -down[1]];
+        let mut ok = 0usize;
+        let (mut side_a, mut side_b) = (Vec::new(), Vec::new());
+        let ts = [0.0f32, 0.08, 0.16, 0.24, 0.76, 0.84, 0.92, 1.0];
+        for t in ts {
+            let p = [rs[0] + (ls[0] - rs[0]) * t, rs[1] + (ls[1] - rs[1]) * t];
+            let top = (-(0.6 * sw) as i32..=(0.8 * sw) as i32).rev().find(|&s| {
+                let q = [p[0] + up[0] * s as f32, p[1] + up[1] * s as f32];
+                q[0] >= 0.0 && q[1] >= 0.0 && mask.get_pixel_checked(q[0] as u32, q[1] as u32).is_some_and(|m| m.0[0] == ON)
+            });
+            if let Some(top) = top {
+                let rel = top as f32 / sw;
+                ok += usize::from((-0.1..=0.4).contains(&rel));
+                if t < 0.5 { side_a.push(rel) } else { side_b.push(rel) }
+            }
+        }
+        // Tilt of the garment's shoulder line against the body's: one side
+        // riding up and the other down.
+        let tilt = if side_a.is_empty() || side_b.is_empty() {
+            90.0
+        } else {
+            let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+            ((mean(&side_a) - mean(&side_b)) / 0.88).atan().to_degrees().abs()
+        };
+        Some((ok as f32 / ts.len() as f32, tilt))
+    } else {
+        None
+    };
+    let score = ramp(coverage, 0.45, 0.85) * ramp(containment, 0.6, 0.9) * shoulder_fit.map_or(1.0, |(f, tilt)| ramp(f, 0.5, 0.85) * (1.0 - ramp(tilt, 6.0, 18.0)));
     Some(Placement {
         coverage,
         containment,
+        shoulder_fit,
         score,
         length_per_shoulder: (!cut && upper).then(|| (hi - lo) / sw),
     })
@@ -273,7 +310,9 @@ fn texture_stats(g: &Gray, mask: &[bool]) -> Option<(f32, [f32; 8])> {
             if !mask[i] {
                 continue;
             }
-            let d = g.data[i] - blurred.data[i];
+            // Relative to the local light level: the person's shading
+            // multiplies the fabric, and must not read as texture.
+            let d = (g.data[i] - blurred.data[i]) / (blurred.data[i] + 0.05);
             energy += f64::from(d * d);
             n += 1;
             let gx = g.at(x + 1, y) - g.at(x - 1, y);
@@ -354,9 +393,31 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
             })
             .collect()
     };
-    let rm = erode(&rmask, rw, rh);
+    let mut rm = erode(&rmask, rw, rh);
     let pmb: Vec<bool> = pmask.data.iter().map(|&v| v > 0.99).collect();
-    let pm2 = erode(&pmb, tw, th);
+    let mut pm2 = erode(&pmb, tw, th);
+    // Fabric only: logos and prints are the branding validator's business,
+    // and must not make a smeared print read as a wrong fabric.
+    let clear = |m: &mut [bool], w: usize, b: [f32; 4]| {
+        let h = m.len() / w.max(1);
+        let (x0, y0) = (b[0].max(0.0) as usize, b[1].max(0.0) as usize);
+        let (x1, y1) = (((b[0] + b[2]).ceil().max(0.0) as usize).min(w), ((b[1] + b[3]).ceil().max(0.0) as usize).min(h));
+        for y in y0..y1 {
+            for x in x0..x1 {
+                m[y * w + x] = false;
+            }
+        }
+    };
+    for b in crate::branding::expected_boxes(input) {
+        // Into the crop's frame, with a margin for warps.
+        let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
+        clear(&mut rm, rw, [b[0] - bbox[0] as f32 - mx, b[1] - bbox[1] as f32 - my, b[2] + 2.0 * mx, b[3] + 2.0 * my]);
+    }
+    for r in &input.product.analysis.branding.regions {
+        let b = r.bbox.map(|v| v as f32);
+        let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
+        clear(&mut pm2, tw, [(b[0] - pb[0] as f32 - mx) * f, (b[1] - pb[1] as f32 - my) * f, (b[2] + 2.0 * mx) * f, (b[3] + 2.0 * my) * f]);
+    }
     let (re, rhist) = texture_stats(&rcrop, &rm)?;
     let (pe, phist) = texture_stats(&pscaled, &pm2)?;
     let energy_ratio = (re + 1e-7) / (pe + 1e-7);
@@ -462,7 +523,7 @@ impl Validator for StyleValidator {
             json!({
                 "components": parts.iter().map(|(n, w, s)| json!({"name": n, "weight": w, "score": s})).collect::<Vec<_>>(),
                 "silhouetteIou": silhouette,
-                "placement": place.as_ref().map(|p| json!({"torsoCoverage": p.coverage, "nearBody": p.containment})),
+                "placement": place.as_ref().map(|p| json!({"torsoCoverage": p.coverage, "nearBody": p.containment, "shoulderFit": p.shoulder_fit.map(|f| f.0), "shoulderTiltDeg": p.shoulder_fit.map(|f| f.1)})),
                 "landmarkSource": body.as_ref().map(|b| b.2),
                 "lengthPerShoulder": length.map(|(r, p)| json!({"render": r, "product": p})),
                 "texture": tex.as_ref().map(|t| json!({"energyRatio": t.energy_ratio, "orientationSimilarity": t.orientation_similarity})),
