@@ -10,6 +10,34 @@ use garmax_quality::{Metric, QualityConfig, Tier, ValidationEngine};
 
 fn main() {
     let inputs = common::inputs();
+    if let Ok(size) = std::env::var("BENCH") {
+        let size: u32 = size.parse().unwrap_or(1024);
+        let config = QualityConfig::default();
+        let engine = ValidationEngine::new(&config);
+        for product in &inputs.products {
+            let case = garmax_quality::testkit::bench_case(&inputs.person, product, size);
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let input = case.input(product);
+                let t = std::time::Instant::now();
+                let r = engine.validate(&input, config.tier(Tier::Standard)).unwrap();
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                if times.len() == 1 {
+                    println!("{}", r.results.iter().map(|x| format!("{}={:?}", x.key, x.score)).collect::<Vec<_>>().join(" "));
+                }
+            }
+            let per: Vec<String> = engine.validators().map(|v| {
+                let input = case.input(product);
+                let _ = input.generated_gray();
+                let _ = input.garment_region();
+                let t = std::time::Instant::now();
+                v.validate(&input, &config.tier(Tier::Standard).thresholds);
+                format!("{}={:.1}", v.key(), t.elapsed().as_secs_f64() * 1000.0)
+            }).collect();
+            println!("{} {:?} {}", product.name, times, per.join(" "));
+        }
+        return;
+    }
     let cases = build_cases(&inputs);
     let config = QualityConfig::default();
     let engine = ValidationEngine::new(&config);

@@ -9,8 +9,7 @@
 
 use std::collections::VecDeque;
 
-use garmax_vision::branding::SHADING_TOLERANT;
-use garmax_vision::color::{Lab, delta_e2000_weighted, srgb_to_lab};
+use garmax_vision::color::{DeltaEWeights, Lab, delta_e2000_weighted, srgb_to_lab};
 use garmax_vision::mask::{Mask, ON, area, bounding_box, keep_largest_component};
 use image::imageops::FilterType;
 use image::{GrayImage, Luma};
@@ -21,6 +20,14 @@ use crate::validator::ValidationInput;
 /// when the region is estimated. Wide on purpose: a render whose colour is
 /// off must still be found, so the colour validator can say by how much.
 const ESTIMATE_DELTA_E: f32 = 22.0;
+
+/// Lightness counts less than hue and chroma (lighting), but not as little
+/// as in `SHADING_TOLERANT`: a grey tee must not merge with a white wall.
+const ESTIMATE_WEIGHTS: DeltaEWeights = DeltaEWeights {
+    k_l: 1.5,
+    k_c: 1.2,
+    k_h: 1.0,
+};
 
 /// Longest side at which the region is estimated; the result is scaled up.
 const ESTIMATE_SIZE: u32 = 256;
@@ -67,7 +74,7 @@ impl GarmentRegion {
 fn estimate(input: &ValidationInput<'_>) -> Mask {
     let img = input.generated;
     let (w, h) = img.dimensions();
-    if w == 0 || h == 0 {
+    if w < 4 || h < 4 {
         return GrayImage::new(w, h);
     }
     let scale = (w.max(h) as f32 / ESTIMATE_SIZE as f32).max(1.0);
@@ -83,12 +90,13 @@ fn estimate(input: &ValidationInput<'_>) -> Mask {
             return Luma([0]);
         }
         let lab = srgb_to_lab([p[0], p[1], p[2]]);
-        let near = refs
-            .iter()
-            .any(|&r| delta_e2000_weighted(lab, r, SHADING_TOLERANT) < ESTIMATE_DELTA_E);
+        let near = refs.iter().any(|&r| delta_e2000_weighted(lab, r, ESTIMATE_WEIGHTS) < ESTIMATE_DELTA_E);
         Luma([if near { ON } else { 0 }])
     });
     m = imageproc::morphology::open(&m, imageproc::distance_transform::Norm::LInf, 1);
+    if area(&m) == 0 {
+        return GrayImage::new(w, h);
+    }
     keep_largest_component(&mut m);
     fill_holes(&mut m);
     image::imageops::resize(&m, w, h, FilterType::Nearest)

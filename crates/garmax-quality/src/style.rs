@@ -120,7 +120,10 @@ fn vis(l: &Landmark) -> bool {
 
 /// Body landmarks in the generated frame: detected on the render when
 /// available, otherwise the expected pose (the render should show it).
-fn body_points(input: &ValidationInput<'_>) -> Option<(Vec<[f32; 2]>, Vec<bool>, &'static str)> {
+/// Landmark positions, their visibility, and where they came from.
+type BodyPoints = (Vec<[f32; 2]>, Vec<bool>, &'static str);
+
+fn body_points(input: &ValidationInput<'_>) -> Option<BodyPoints> {
     let (pose, source): (&PoseLandmarks, &'static str) = match (input.detected_pose, input.expected_pose) {
         (Some(p), _) => (p, "detected"),
         (None, Some(p)) => (p, "expected"),
@@ -351,34 +354,42 @@ struct Texture {
     score: f32,
 }
 
+/// Width at which texture is compared: enough for folds and print edges,
+/// and it keeps the cost independent of the render's resolution.
+const TEXTURE_WIDTH: usize = 256;
+
+/// Grey crop `[x0, y0, x1, y1]` (inclusive) of an RGBA image resampled to
+/// `w × h`, and the mask sampled at the same points.
+fn sample_crop(img: &image::RgbaImage, mask: &Mask, b: [u32; 4], w: usize, h: usize) -> (Gray, Vec<bool>) {
+    let sub = image::imageops::crop_imm(img, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1).to_image();
+    let g = Gray::from_rgba(&sub).resize(w, h);
+    let (cw, ch) = ((b[2] - b[0] + 1) as f32, (b[3] - b[1] + 1) as f32);
+    let m = (0..w * h)
+        .map(|i| {
+            let x = b[0] + (((i % w) as f32 + 0.5) * cw / w as f32) as u32;
+            let y = b[1] + (((i / w) as f32 + 0.5) * ch / h as f32) as u32;
+            mask.get_pixel_checked(x, y).is_some_and(|p| p.0[0] == ON)
+        })
+        .collect();
+    (g, m)
+}
+
 fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> Option<Texture> {
     let pm = input.product.mask;
     let pb = garmax_vision::mask::bounding_box(pm)?;
-    let (rw, rh) = ((bbox[2] - bbox[0] + 1) as usize, (bbox[3] - bbox[1] + 1) as usize);
-    let (pw, ph) = ((pb[2] - pb[0] + 1) as usize, (pb[3] - pb[1] + 1) as usize);
-    // Scale by width: the frame may cut the render's garment off at the
-    // bottom but rarely at both sides.
-    let f = rw as f32 / pw as f32;
-    if !(0.02..=4.0).contains(&f) || rw < 16 {
+    let (rw, rh) = ((bbox[2] - bbox[0] + 1) as f32, (bbox[3] - bbox[1] + 1) as f32);
+    let (pw, ph) = ((pb[2] - pb[0] + 1) as f32, (pb[3] - pb[1] + 1) as f32);
+    if rw < 16.0 || pw < 16.0 {
         return None;
     }
-    let gray = input.generated_gray();
-    let rcrop = gray.crop(bbox[0] as usize, bbox[1] as usize, rw, rh);
-    let rmask: Vec<bool> = (0..rw * rh)
-        .map(|i| region_mask.get_pixel(bbox[0] + (i % rw) as u32, bbox[1] + (i / rw) as u32).0[0] == ON)
-        .collect();
-    let pgray = Gray::from_rgba(input.product.image).crop(pb[0] as usize, pb[1] as usize, pw, ph);
-    let (tw, th) = (((pw as f32) * f).round().max(1.0) as usize, ((ph as f32) * f).round().max(1.0) as usize);
-    let pscaled = pgray.resize(tw, th);
-    let pmask_full: Vec<bool> = (0..pw * ph)
-        .map(|i| pm.get_pixel(pb[0] + (i % pw) as u32, pb[1] + (i / pw) as u32).0[0] == ON)
-        .collect();
-    let pmask = Gray {
-        width: pw,
-        height: ph,
-        data: pmask_full.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect(),
-    }
-    .resize(tw, th);
+    // Both garments at the same width (the frame may cut the render's off
+    // at the bottom, rarely at both sides), at most TEXTURE_WIDTH.
+    let w = (rw as usize).min(TEXTURE_WIDTH);
+    let kr = w as f32 / rw;
+    let kp = w as f32 / pw;
+    let (rh_s, ph_s) = ((rh * kr).round().max(1.0) as usize, (ph * kp).round().max(1.0) as usize);
+    let (rg, rmask) = sample_crop(input.generated, region_mask, bbox, w, rh_s);
+    let (pg, pmask) = sample_crop(input.product.image, pm, pb, w, ph_s);
     // Erode both masks by the blur radius + 1 so the garment's outline (a
     // strong edge against skin or backdrop) is not read as fabric texture.
     let erode = |m: &[bool], w: usize, h: usize| -> Vec<bool> {
@@ -393,9 +404,8 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
             })
             .collect()
     };
-    let mut rm = erode(&rmask, rw, rh);
-    let pmb: Vec<bool> = pmask.data.iter().map(|&v| v > 0.99).collect();
-    let mut pm2 = erode(&pmb, tw, th);
+    let mut rm = erode(&rmask, w, rh_s);
+    let mut pm2 = erode(&pmask, w, ph_s);
     // Fabric only: logos and prints are the branding validator's business,
     // and must not make a smeared print read as a wrong fabric.
     let clear = |m: &mut [bool], w: usize, b: [f32; 4]| {
@@ -409,17 +419,19 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
         }
     };
     for b in crate::branding::expected_boxes(input) {
-        // Into the crop's frame, with a margin for warps.
+        // Into the sampled crop's frame, with a margin for warps.
         let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
-        clear(&mut rm, rw, [b[0] - bbox[0] as f32 - mx, b[1] - bbox[1] as f32 - my, b[2] + 2.0 * mx, b[3] + 2.0 * my]);
+        let (x, y) = (b[0] - bbox[0] as f32 - mx, b[1] - bbox[1] as f32 - my);
+        clear(&mut rm, w, [x * kr, y * kr, (b[2] + 2.0 * mx) * kr, (b[3] + 2.0 * my) * kr]);
     }
     for r in &input.product.analysis.branding.regions {
         let b = r.bbox.map(|v| v as f32);
         let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
-        clear(&mut pm2, tw, [(b[0] - pb[0] as f32 - mx) * f, (b[1] - pb[1] as f32 - my) * f, (b[2] + 2.0 * mx) * f, (b[3] + 2.0 * my) * f]);
+        let (x, y) = (b[0] - pb[0] as f32 - mx, b[1] - pb[1] as f32 - my);
+        clear(&mut pm2, w, [x * kp, y * kp, (b[2] + 2.0 * mx) * kp, (b[3] + 2.0 * my) * kp]);
     }
-    let (re, rhist) = texture_stats(&rcrop, &rm)?;
-    let (pe, phist) = texture_stats(&pscaled, &pm2)?;
+    let (re, rhist) = texture_stats(&rg, &rm)?;
+    let (pe, phist) = texture_stats(&pg, &pm2)?;
     let energy_ratio = (re + 1e-7) / (pe + 1e-7);
     // log-ratio: half the energy (smeared) or double (noise) both cost.
     let e_score = (-(energy_ratio.ln() / 0.8).powi(2)).exp();

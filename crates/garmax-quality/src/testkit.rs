@@ -175,6 +175,48 @@ pub struct Product {
 }
 
 impl Product {
+    /// A copy whose photo has branding region `index` painted over with the
+    /// fabric colour (the analysis is kept: it describes the real product).
+    /// Composited, it is a render that lost the logo.
+    pub fn without_logo(&self, index: usize) -> Product {
+        self.with_logo_moved(index, 0, 0, false)
+    }
+
+    /// A copy whose branding region `index` is moved by `(dx, dy)` photo
+    /// pixels (`keep` = false paints it out instead).
+    pub fn with_logo_moved(&self, index: usize, dx: i64, dy: i64, keep: bool) -> Product {
+        let mut image = self.image.clone();
+        if let Some(r) = self.analysis.branding.regions.get(index) {
+            let d = &self.analysis.colors.dominant;
+            let [x0, y0, bw, bh] = r.bbox;
+            let (w, h) = image.dimensions();
+            let src = self.image.clone();
+            for y in y0..(y0 + bh).min(h) {
+                for x in x0..(x0 + bw).min(w) {
+                    if self.mask.get_pixel(x, y).0[0] == ON {
+                        image.put_pixel(x, y, Rgba([d.r, d.g, d.b, 255]));
+                    }
+                }
+            }
+            if keep {
+                for y in y0..(y0 + bh).min(h) {
+                    for x in x0..(x0 + bw).min(w) {
+                        let (tx, ty) = (x as i64 + dx, y as i64 + dy);
+                        if tx >= 0 && ty >= 0 && (tx as u32) < w && (ty as u32) < h && self.mask.get_pixel(tx as u32, ty as u32).0[0] == ON {
+                            image.put_pixel(tx as u32, ty as u32, *src.get_pixel(x, y));
+                        }
+                    }
+                }
+            }
+        }
+        Product {
+            name: self.name.clone(),
+            image,
+            mask: self.mask.clone(),
+            analysis: self.analysis.clone(),
+        }
+    }
+
     pub fn input(&self) -> ProductInput<'_> {
         ProductInput {
             analysis: &self.analysis,
@@ -341,9 +383,9 @@ pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, pl
             }
             let s = (lum.at(x as usize, y as usize) / med).clamp(0.5, 1.6).powf(look.shading);
             let out = image.get_pixel_mut(x, y);
-            for c in 0..3 {
-                let g = to_srgb(to_lin(rgb[c]) * s);
-                out.0[c] = (a * g + (1.0 - a) * f32::from(out.0[c])).round().clamp(0.0, 255.0) as u8;
+            for (o, &v) in out.0.iter_mut().zip(&rgb) {
+                let g = to_srgb(to_lin(v) * s);
+                *o = (a * g + (1.0 - a) * f32::from(*o)).round().clamp(0.0, 255.0) as u8;
             }
             if a >= 0.5 {
                 garment_mask.put_pixel(x, y, Luma([ON]));
@@ -410,62 +452,15 @@ pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u
                 for dx in -r..=r {
                     let (xx, yy) = ((x as i64 + dx).clamp(0, w as i64 - 1) as u32, (y as i64 + dy).clamp(0, h as i64 - 1) as u32);
                     let p = src.get_pixel(xx, yy).0;
-                    for c in 0..3 {
-                        acc[c] += u32::from(p[c]);
+                    for (a, &v) in acc.iter_mut().zip(&p) {
+                        *a += u32::from(v);
                     }
                     n += 1;
                 }
             }
             let out = image.get_pixel_mut(x, y);
-            for c in 0..3 {
-                out.0[c] = (acc[c] / n) as u8;
-            }
-        }
-    }
-}
-
-/// Replaces the logo with plain fabric: each pixel of the box gets the
-/// fabric colour, lit like the pixel it replaces (its blurred luminance).
-pub fn remove_logo(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], fabric: [u8; 3]) {
-    let (w, h) = image.dimensions();
-    let Some([x0, y0, x1, y1]) = clip_box(bbox, w, h) else { return };
-    // Lighting from a heavy blur, so the print's own pattern does not
-    // survive as shading.
-    let lum = Gray::from_rgba(image).box_blur(6).box_blur(6);
-    let mut border = Vec::new();
-    for y in y0..y1 {
-        for x in x0..x1 {
-            if mask.get_pixel(x, y).0[0] == ON {
-                border.push(lum.at(x as usize, y as usize));
-            }
-        }
-    }
-    let med = garmax_vision::mask::median(&mut border).max(0.05);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            if mask.get_pixel(x, y).0[0] != ON {
-                continue;
-            }
-            let s = (lum.at(x as usize, y as usize) / med).clamp(0.7, 1.3).powf(0.5);
-            let p = image.get_pixel_mut(x, y);
-            for c in 0..3 {
-                p.0[c] = (f32::from(fabric[c]) * s).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-}
-
-/// Moves the logo by `(dx, dy)` pixels: the old place becomes plain fabric.
-pub fn move_logo(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], dx: i64, dy: i64, fabric: [u8; 3]) {
-    let (w, h) = image.dimensions();
-    let Some([x0, y0, x1, y1]) = clip_box(bbox, w, h) else { return };
-    let patch = image.clone();
-    remove_logo(image, mask, bbox, fabric);
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let (tx, ty) = (x as i64 + dx, y as i64 + dy);
-            if tx >= 0 && ty >= 0 && (tx as u32) < w && (ty as u32) < h && mask.get_pixel(tx as u32, ty as u32).0[0] == ON {
-                image.put_pixel(tx as u32, ty as u32, *patch.get_pixel(x, y));
+            for (o, a) in out.0.iter_mut().zip(acc) {
+                *o = (a / n) as u8;
             }
         }
     }
@@ -727,11 +722,6 @@ fn main_logo(product: &Product) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn fabric_rgb(product: &Product) -> [u8; 3] {
-    let d = &product.analysis.colors.dominant;
-    [d.r, d.g, d.b]
-}
-
 /// Builds the good and damaged samples, deterministically. Per product:
 /// four good composites (small placement, lighting and landmark-noise
 /// differences, one JPEG-compressed), and from variants of those the
@@ -814,23 +804,26 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
             let c = composite(&inputs.person, &pose, product, pl, look);
             push(Damage::PoseChanged, name.to_string(), c, jitter_pose(&other, 4.0, seed), jitter_face(&face, 1.0, seed));
         }
-        // Logo damage on the main branding region.
+        // Logo damage on the main branding region: blurred in the render,
+        // lost or moved by the "renderer" (composited from a product photo
+        // without it, or with it elsewhere).
         if let Some(li) = main_logo(product) {
-            for variant in 0..3 {
+            let garment_w = garmax_vision::mask::bounding_box(&product.mask).map_or(1.0, |b| (b[2] - b[0] + 1) as f32);
+            let removed = product.without_logo(li);
+            for variant in 0..3u32 {
                 let (pl, look, seed) = nuisance(&mut rng);
                 let c0 = composite(&inputs.person, &pose, product, pl, look);
                 let Some(bbox) = c0.logo_boxes.get(li).copied().flatten() else { continue };
-                let fabric = fabric_rgb(product);
                 let mut c = c0.clone();
                 blur_region(&mut c.image, &c.garment_mask, bbox, 2 + variant);
                 push(Damage::LogoBlurred, format!("blur r{}", 2 + variant), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
-                let mut c = c0.clone();
-                remove_logo(&mut c.image, &c.garment_mask, bbox, fabric);
+                let mut c = composite(&inputs.person, &pose, &removed, pl, look);
+                c.logo_boxes = c0.logo_boxes.clone();
                 push(Damage::LogoRemoved, format!("removed {variant}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
-                let mut c = c0.clone();
-                let gw = c.shoulder_width;
-                let (dx, dy) = [(0.3, 0.0), (-0.25, 0.2), (0.0, 0.35)][variant as usize];
-                move_logo(&mut c.image, &c0.garment_mask, bbox, (dx * gw) as i64, (dy * gw) as i64, fabric);
+                let (dx, dy) = [(0.25, 0.0), (-0.2, 0.15), (0.0, -0.2)][variant as usize];
+                let moved = product.with_logo_moved(li, (dx * garment_w) as i64, (dy * garment_w) as i64, true);
+                let mut c = composite(&inputs.person, &pose, &moved, pl, look);
+                c.logo_boxes = c0.logo_boxes.clone();
                 push(Damage::LogoMoved, format!("moved {dx},{dy}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
             }
         }
@@ -928,6 +921,62 @@ pub fn simulated_render(inputs: &SeparationInputs, product: usize, params: &Para
         blur_region(&mut c.image, &c.garment_mask, bbox, blur);
     }
     c
+}
+
+/// Landmarks scaled to a photo `factor` times larger.
+pub fn scale_pose(pose: &PoseLandmarks, factor: f32) -> PoseLandmarks {
+    let mut p = pose.clone();
+    p.image_size = pose.image_size.map(|v| (v as f32 * factor).round() as u32);
+    for l in &mut p.image {
+        l.x *= factor;
+        l.y *= factor;
+    }
+    p
+}
+
+/// Face points scaled to a photo `factor` times larger.
+pub fn scale_face(face: &FacePoints, factor: f32) -> FacePoints {
+    FacePoints {
+        layout: face.layout,
+        points: face.points.iter().map(|p| [p[0] * factor, p[1] * factor]).collect(),
+    }
+}
+
+/// A good composite at `size` pixels (the person photo resampled), with
+/// everything a validation needs: the benchmark's input.
+pub struct BenchCase {
+    pub person: RgbaImage,
+    pub pose: PoseLandmarks,
+    pub face: FacePoints,
+    pub composite: Composite,
+}
+
+pub fn bench_case(person: &RgbaImage, product: &Product, size: u32) -> BenchCase {
+    let factor = size as f32 / person.width().max(1) as f32;
+    let big = image::imageops::resize(person, size, (person.height() as f32 * factor).round() as u32, image::imageops::FilterType::Triangle);
+    let pose = scale_pose(&astronaut_pose(), factor);
+    let face = scale_face(&astronaut_face(), factor);
+    let composite = composite(&big, &pose, product, Placement::default(), Look::default());
+    BenchCase {
+        person: big,
+        pose,
+        face,
+        composite,
+    }
+}
+
+impl BenchCase {
+    pub fn input<'a>(&'a self, product: &'a Product) -> ValidationInput<'a> {
+        let mut input = ValidationInput::new(&self.composite.image, product.input());
+        input.reference = Some(&self.person);
+        input.expected_pose = Some(&self.pose);
+        input.detected_pose = Some(&self.pose);
+        input.reference_face = Some(&self.face);
+        input.generated_face = Some(&self.face);
+        input.garment_mask = Some(&self.composite.garment_mask);
+        input.logo_boxes = Some(&self.composite.logo_boxes);
+        input
+    }
 }
 
 /// A flat-colour RGBA image, handy for hostile-input tests.
