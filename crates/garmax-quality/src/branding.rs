@@ -19,7 +19,8 @@
 use serde_json::json;
 
 use crate::config::{Metric, Thresholds};
-use crate::imgops::{Gray, laplacian_variance, match_template};
+use crate::imgops::{Gray, laplacian_variance, match_template_where};
+use crate::region::GarmentRegion;
 use crate::validator::{ValidationInput, Validator, ValidatorResult};
 
 pub struct BrandingValidator;
@@ -110,7 +111,7 @@ impl Validator for BrandingValidator {
                 out_of_frame.push(index);
                 continue;
             }
-            if let Some(m) = match_region(&product_gray, gray, bbox, expected, garment_w_render, index, weight) {
+            if let Some(m) = match_region(&product_gray, gray, region, bbox, expected, garment_w_render, index, weight) {
                 matches.push(m);
             } else {
                 matches.push(RegionMatch {
@@ -221,9 +222,11 @@ pub fn expected_boxes(input: &ValidationInput<'_>) -> Vec<[f32; 4]> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn match_region(
     product: &Gray,
     render: &Gray,
+    region: &GarmentRegion,
     bbox: [u32; 4],
     expected: [f32; 4],
     garment_w: f32,
@@ -287,22 +290,31 @@ fn match_region(
             continue;
         }
         let t = flatten_shading(&template_full.resize(tw, th));
+        // Only positions whose centre lies on the garment: a print is never
+        // on the face or the backdrop.
+        let on_garment = |k: f32, ox: usize, oy: usize, tw: usize, th: usize| {
+            move |x: usize, y: usize| {
+                let cx = sx0 + ((ox + x) as f32 + tw as f32 / 2.0) * k;
+                let cy = sy0 + ((oy + y) as f32 + th as f32 / 2.0) * k;
+                region.contains(cx as u32, cy as u32)
+            }
+        };
         let hit = match &coarse {
-            None => match_template(&small, &t, 1),
+            None => match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th)),
             Some(c) => {
                 let k = d / dc;
                 let (cw, ch) = (((tw as f32) * k).round() as usize, ((th as f32) * k).round() as usize);
                 if cw < 4 || ch < 4 {
-                    match_template(&small, &t, 1)
+                    match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th))
                 } else {
                     let ct = flatten_shading(&template_full.resize(cw, ch));
-                    match_template(c, &ct, 1).and_then(|(cx, cy, _)| {
+                    match_template_where(c, &ct, 1, on_garment(dc, 0, 0, cw, ch)).and_then(|(cx, cy, _)| {
                         let margin = (dc / d).ceil() as usize + 2;
                         let fx = ((cx as f32) * dc / d) as usize;
                         let fy = ((cy as f32) * dc / d) as usize;
                         let (x0, y0) = (fx.saturating_sub(margin), fy.saturating_sub(margin));
                         let sub = small.crop(x0, y0, tw + 2 * margin, th + 2 * margin);
-                        match_template(&sub, &t, 1).map(|(x, y, v)| (x0 + x, y0 + y, v))
+                        match_template_where(&sub, &t, 1, on_garment(d, x0, y0, tw, th)).map(|(x, y, v)| (x0 + x, y0 + y, v))
                     })
                 }
             }

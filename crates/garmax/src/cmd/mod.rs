@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod demo;
 pub mod models;
+pub mod validate;
 
 use std::io::Read as _;
 use std::path::Path;
@@ -28,6 +29,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_vision::AnalysisError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_quality::QualityError>() {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
