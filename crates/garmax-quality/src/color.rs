@@ -142,7 +142,10 @@ impl Validator for ColorValidator {
             feedback.push(format!("Fabric is {} than the product by {:.0} L*", if dl < 0.0 { "darker" } else { "lighter" }, dl.abs()));
         }
         if region.estimated {
-            feedback.push("Garment region estimated from the product colours (no mask from the renderer)".to_string());
+            feedback.push(format!(
+                "Garment region estimated ({}): no mask from the renderer",
+                if region.method == "changed-vs-reference" { "what changed against the reference" } else { "from the product colours" }
+            ));
         }
         ValidatorResult::scored(
             key,
@@ -161,6 +164,7 @@ impl Validator for ColorValidator {
                 "samples": samples.len(),
                 "fabricSamples": fabric.len(),
                 "regionEstimated": region.estimated,
+                "regionMethod": region.method,
             }),
         )
     }

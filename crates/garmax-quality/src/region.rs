@@ -43,21 +43,24 @@ pub struct GarmentRegion {
     pub area: usize,
     /// True when the mask was estimated rather than given.
     pub estimated: bool,
+    /// How it was obtained: `given`, `changed-vs-reference` or `product-colours`.
+    pub method: &'static str,
 }
 
 impl GarmentRegion {
     pub fn build(input: &ValidationInput<'_>) -> GarmentRegion {
         let (w, h) = input.generated.dimensions();
         let given = input.garment_mask.filter(|m| m.dimensions() == (w, h));
-        let (mask, estimated) = match given {
+        let (mask, method) = match given {
             Some(m) => {
                 // Accept any non-zero value as "garment"; renderers may hand
                 // soft masks.
                 let m = GrayImage::from_fn(w, h, |x, y| Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }]));
-                (m, false)
+                (m, "given")
             }
-            None => (estimate(input), true),
+            None => estimate(input),
         };
+        let estimated = method != "given";
         let bbox = bounding_box(&mask);
         let area = area(&mask);
         GarmentRegion {
@@ -65,6 +68,7 @@ impl GarmentRegion {
             bbox,
             area,
             estimated,
+            method,
         }
     }
 
@@ -77,11 +81,11 @@ impl GarmentRegion {
 /// counts as changed by the try-on.
 const CHANGE_DELTA_E: f32 = 12.0;
 
-fn estimate(input: &ValidationInput<'_>) -> Mask {
+fn estimate(input: &ValidationInput<'_>) -> (Mask, &'static str) {
     let img = input.generated;
     let (w, h) = img.dimensions();
     if w < 4 || h < 4 {
-        return GrayImage::new(w, h);
+        return (GrayImage::new(w, h), "product-colours");
     }
     let scale = (w.max(h) as f32 / ESTIMATE_SIZE as f32).max(1.0);
     let (sw, sh) = (((w as f32 / scale).round() as u32).max(1), ((h as f32 / scale).round() as u32).max(1));
@@ -101,7 +105,7 @@ fn estimate(input: &ValidationInput<'_>) -> Mask {
             keep_largest_component(&mut m);
             m = imageproc::morphology::close(&m, imageproc::distance_transform::Norm::LInf, 2);
             fill_holes(&mut m);
-            return image::imageops::resize(&m, w, h, FilterType::Nearest);
+            return (image::imageops::resize(&m, w, h, FilterType::Nearest), "changed-vs-reference");
         }
     }
     let colors = &input.product.analysis.colors;
@@ -119,11 +123,11 @@ fn estimate(input: &ValidationInput<'_>) -> Mask {
     });
     m = imageproc::morphology::open(&m, imageproc::distance_transform::Norm::LInf, 1);
     if area(&m) == 0 {
-        return GrayImage::new(w, h);
+        return (GrayImage::new(w, h), "product-colours");
     }
     keep_largest_component(&mut m);
     fill_holes(&mut m);
-    image::imageops::resize(&m, w, h, FilterType::Nearest)
+    (image::imageops::resize(&m, w, h, FilterType::Nearest), "product-colours")
 }
 
 /// Sets every background pixel not connected to the border: prints and

@@ -115,6 +115,32 @@ impl<'a> ValidationInput<'a> {
         }
     }
 
+    /// The cache key of this validation: SHA-256 over every input that can
+    /// change a score, the tier and the whole configuration (the seed's
+    /// validation cache is keyed by content, so a changed threshold or a
+    /// re-rendered image never returns a stale verdict).
+    pub fn content_key(&self, tier: crate::config::Tier, config: &QualityConfig) -> crate::cache::ContentKey {
+        let mut k = crate::cache::KeyBuilder::new("validation");
+        k.image("generated", self.generated)
+            .image("product", self.product.image)
+            .bytes("product-mask", self.product.mask.as_raw())
+            .json("analysis", self.product.analysis)
+            .json("tier", &tier)
+            .config(config);
+        if let Some(r) = self.reference {
+            k.image("reference", r);
+        }
+        k.json("expected-pose", &self.expected_pose)
+            .json("detected-pose", &self.detected_pose)
+            .json("reference-face", &self.reference_face)
+            .json("generated-face", &self.generated_face)
+            .json("logo-boxes", &self.logo_boxes);
+        if let Some(m) = self.garment_mask {
+            k.bytes("garment-mask", m.as_raw());
+        }
+        k.finish()
+    }
+
     /// Grey version of the generated image, computed once and shared.
     pub fn generated_gray(&self) -> &Gray {
         self.gray.get_or_init(|| Gray::from_rgba(self.generated))

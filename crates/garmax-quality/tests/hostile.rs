@@ -85,3 +85,23 @@ fn without_landmarks_face_and_pose_say_skipped() {
     assert!(seed["consistency"]["face"].is_null());
     assert!(seed["accuracy"]["color"].is_number());
 }
+
+#[test]
+fn content_keys_change_with_inputs_tier_and_config() {
+    let (pimg, analysis, pmask) = product();
+    let config = QualityConfig::default();
+    let p = ProductInput { analysis: &analysis, image: &pimg, mask: &pmask };
+    let a = flat(8, 8, [1, 2, 3, 255]);
+    let b = flat(8, 8, [1, 2, 4, 255]);
+    let ka = ValidationInput::new(&a, p).content_key(Tier::Standard, &config);
+    assert_eq!(ka, ValidationInput::new(&a, p).content_key(Tier::Standard, &config));
+    assert_ne!(ka, ValidationInput::new(&b, p).content_key(Tier::Standard, &config));
+    assert_ne!(ka, ValidationInput::new(&a, p).content_key(Tier::Ultra, &config));
+    let mut other = config.clone();
+    other.weights.face = 0.5;
+    assert_ne!(ka, ValidationInput::new(&a, p).content_key(Tier::Standard, &other));
+    let pose = astronaut_pose();
+    let mut with_pose = ValidationInput::new(&a, p);
+    with_pose.detected_pose = Some(&pose);
+    assert_ne!(ka, with_pose.content_key(Tier::Standard, &config));
+}

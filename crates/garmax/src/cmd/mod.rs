@@ -31,6 +31,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
         if let Some(e) = cause.downcast_ref::<garmax_vision::AnalysisError>() {
             return Some(e.code());
         }
+        if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
+            return Some(e.code());
+        }
         if let Some(e) = cause.downcast_ref::<garmax_quality::QualityError>() {
             return Some(e.code());
         }

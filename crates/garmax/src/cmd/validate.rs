@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use garmax_core::pose::PoseLandmarks;
 use garmax_quality::testkit::{self, Product, SeparationInputs};
-use garmax_quality::{FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput, ValidationReport};
+use garmax_quality::{FaceLayout, FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput, ValidationReport};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 
 #[derive(clap::Args)]
@@ -51,6 +51,11 @@ pub struct Args {
     /// Face points of the generated image (JSON `FacePoints`).
     #[arg(long, value_name = "JSON")]
     generated_face: Option<PathBuf>,
+    /// Detect pose and face landmarks on the reference and the generated
+    /// image with the local MediaPipe models (`auto`: when the models are
+    /// installed; `off`: never). Landmark files given above take precedence.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "off"])]
+    landmarks: String,
     /// Instead of validating a file: build the good and damaged composites
     /// from the packaged photos and print each validator's ROC AUC.
     #[arg(long, conflicts_with_all = ["generated", "product"])]
@@ -83,10 +88,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     {
         anyhow::bail!("the garment mask is {:?}, the generated image {:?}", m.dimensions(), generated.dimensions());
     }
-    let expected_pose: Option<PoseLandmarks> = read_json(args.expected_pose.as_deref())?;
-    let detected_pose: Option<PoseLandmarks> = read_json(args.detected_pose.as_deref())?;
-    let reference_face: Option<FacePoints> = read_json(args.reference_face.as_deref())?;
-    let generated_face: Option<FacePoints> = read_json(args.generated_face.as_deref())?;
+    let mut expected_pose: Option<PoseLandmarks> = read_json(args.expected_pose.as_deref())?;
+    let mut detected_pose: Option<PoseLandmarks> = read_json(args.detected_pose.as_deref())?;
+    let mut reference_face: Option<FacePoints> = read_json(args.reference_face.as_deref())?;
+    let mut generated_face: Option<FacePoints> = read_json(args.generated_face.as_deref())?;
+    let mut notes = Vec::new();
+    if args.landmarks == "auto" {
+        match person_analyzer() {
+            Ok(analyzer) => {
+                let (pose, face) = detect(&analyzer, &generated, "generated image", &mut notes);
+                detected_pose = detected_pose.or(pose);
+                generated_face = generated_face.or(face);
+                if let Some(r) = &reference {
+                    let (pose, face) = detect(&analyzer, r, "reference", &mut notes);
+                    expected_pose = expected_pose.or(pose);
+                    reference_face = reference_face.or(face);
+                }
+            }
+            Err(e) => notes.push(format!("landmarks not detected: {}", super::describe(&e))),
+        }
+    }
 
     let mut input = ValidationInput::new(&generated, product.input());
     input.reference = reference.as_ref();
@@ -103,14 +124,52 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         v["tier"] = serde_json::json!(tier.as_str());
         v["results"] = serde_json::to_value(&report.results)?;
         v["elapsedMs"] = serde_json::json!(report.elapsed_ms);
+        v["notes"] = serde_json::json!(notes);
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_report(&report, tier_config, colour_enabled());
+        for n in &notes {
+            println!("note: {n}");
+        }
     }
     if args.strict && !report.passes {
         anyhow::bail!("quality below the {} tier's thresholds", tier);
     }
     Ok(())
+}
+
+/// The local MediaPipe pipeline, from the model cache.
+fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
+    let cache = garmax_assets::Cache::resolve()?;
+    Ok(garmax_person::PersonAnalyzer::new(cache.models_dir(), garmax_person::AnalyzerOptions::default())?)
+}
+
+/// Pose landmarks and face mesh of the most prominent person in `image`;
+/// what could not be found is noted, not fatal (the validators that need it
+/// say they were skipped).
+fn detect(
+    analyzer: &garmax_person::PersonAnalyzer,
+    image: &image::RgbaImage,
+    what: &str,
+    notes: &mut Vec<String>,
+) -> (Option<PoseLandmarks>, Option<FacePoints>) {
+    let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
+    match analyzer.analyze(&rgb) {
+        Ok(a) => {
+            let face = a.face.filter(|f| f.mesh.len() >= 468).map(|f| FacePoints {
+                layout: FaceLayout::Mesh468,
+                points: f.mesh.iter().map(|p| [p[0], p[1]]).collect(),
+            });
+            if face.is_none() {
+                notes.push(format!("no face found on the {what}"));
+            }
+            (Some(a.landmarks), face)
+        }
+        Err(e) => {
+            notes.push(format!("no landmarks on the {what}: {e}"));
+            (None, None)
+        }
+    }
 }
 
 fn load_config(path: Option<&Path>) -> anyhow::Result<QualityConfig> {
