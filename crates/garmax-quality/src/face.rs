@@ -271,6 +271,52 @@ mod tests {
         assert!(short.key_points().is_none());
     }
 
+    /// A stand-in identity model: the crop's mean colour.
+    struct MeanColour;
+
+    impl FaceEmbedder for MeanColour {
+        fn name(&self) -> &str {
+            "mean-colour"
+        }
+        fn embed(&self, crop: &image::RgbImage) -> Option<Vec<f32>> {
+            let n = (crop.width() * crop.height()) as f32;
+            let mut m = vec![0.0f32; 3];
+            for p in crop.pixels() {
+                for (a, v) in m.iter_mut().zip(p.0) {
+                    *a += f32::from(v) / n;
+                }
+            }
+            Some(m)
+        }
+    }
+
+    #[test]
+    fn an_embedder_takes_part_in_the_score() {
+        let face = crate::testkit::astronaut_face();
+        let img = image::RgbaImage::from_fn(160, 160, |x, y| image::Rgba([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90, 255]));
+        let g = garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 1, 96);
+        let decoded = garmax_vision::DecodedImage {
+            rgba: g.image.clone(),
+            format: garmax_vision::input::SourceFormat::Png,
+            has_alpha: false,
+            source_layout: "Rgba8".into(),
+            reoriented: false,
+        };
+        let out = garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default()).unwrap();
+        let shifted = crate::testkit::scale_face(&face, 0.5);
+        let mut input = ValidationInput::new(&img, crate::ProductInput { analysis: &out.analysis, image: &g.image, mask: &out.mask });
+        input.reference = Some(&img);
+        input.reference_face = Some(&shifted);
+        input.generated_face = Some(&shifted);
+        let th = crate::QualityConfig::default().tiers.standard.thresholds;
+        let with = FaceValidator { embedder: Some(Box::new(MeanColour)) }.validate(&input, &th);
+        assert_eq!(with.details["embedder"], "mean-colour");
+        assert!(with.details["identityCosine"].as_f64().unwrap() > 0.999);
+        assert!(with.score.unwrap() > 0.95, "{:?}", with);
+        let without = FaceValidator::default().validate(&input, &th);
+        assert!(without.details["identityCosine"].is_null());
+    }
+
     #[test]
     fn shape_distance_ignores_similarity_but_not_proportions() {
         let t: Vec<[f32; 2]> = TEMPLATE.to_vec();

@@ -388,3 +388,88 @@ impl ValidationEngine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use garmax_core::{Coded, ErrorCode};
+
+    use super::*;
+    use crate::cache::ManualClock;
+    use crate::config::Tier;
+
+    /// A plug-in that scores a constant and can take (simulated) time.
+    struct Fixed {
+        key: &'static str,
+        score: f32,
+        clock: Option<Arc<ManualClock>>,
+    }
+
+    impl Validator for Fixed {
+        fn name(&self) -> &str {
+            "Fixed"
+        }
+        fn key(&self) -> &str {
+            self.key
+        }
+        fn default_threshold(&self) -> f32 {
+            0.7
+        }
+        fn validate(&self, _: &ValidationInput<'_>, th: &Thresholds) -> ValidatorResult {
+            if let Some(c) = &self.clock {
+                c.advance(Duration::from_secs(20));
+            }
+            let t = th.get(self.key).unwrap_or(0.0);
+            ValidatorResult::scored(self.key, "Fixed", self.score, t, vec![], serde_json::Value::Null)
+        }
+    }
+
+    fn product() -> (RgbaImage, garmax_vision::GarmentAnalysis, Mask) {
+        let g = garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 5, 128);
+        let decoded = garmax_vision::DecodedImage {
+            rgba: g.image.clone(),
+            format: garmax_vision::input::SourceFormat::Png,
+            has_alpha: false,
+            source_layout: "Rgba8".into(),
+            reoriented: false,
+        };
+        let out = garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default()).unwrap();
+        (g.image, out.analysis, out.mask)
+    }
+
+    #[test]
+    fn plug_ins_are_weighted_and_use_their_own_threshold() {
+        let (img, analysis, mask) = product();
+        let config = QualityConfig::default();
+        let mut engine = ValidationEngine::empty(&config);
+        engine.push(Box::new(Fixed { key: "color", score: 0.9, clock: None }));
+        engine.push(Box::new(Fixed { key: "drape", score: 0.6, clock: None }));
+        engine.set_weight("drape", config.weights.color);
+        let input = ValidationInput::new(&img, ProductInput { analysis: &analysis, image: &img, mask: &mask });
+        let r = engine.validate(&input, config.tier(Tier::Standard)).unwrap();
+        assert!((r.overall_quality - 0.75).abs() < 1e-5, "equal weights: {}", r.overall_quality);
+        let drape = r.result("drape").unwrap();
+        assert_eq!(drape.threshold, Some(0.7));
+        assert_eq!(drape.passes, Some(false));
+        assert!(!r.passes, "a failing plug-in fails the verdict");
+        // Pushing the same key replaces it.
+        engine.push(Box::new(Fixed { key: "drape", score: 0.95, clock: None }));
+        assert_eq!(engine.validators().count(), 2);
+        assert!(engine.validate(&input, config.tier(Tier::Standard)).unwrap().passes);
+    }
+
+    #[test]
+    fn slow_validation_is_val_001() {
+        let (img, analysis, mask) = product();
+        let config = QualityConfig::default();
+        let clock = Arc::new(ManualClock::default());
+        let mut engine = ValidationEngine::empty(&config).with_clock(clock.clone());
+        for key in ["face", "pose"] {
+            engine.push(Box::new(Fixed { key, score: 0.9, clock: Some(clock.clone()) }));
+        }
+        let input = ValidationInput::new(&img, ProductInput { analysis: &analysis, image: &img, mask: &mask });
+        let err = engine.validate(&input, config.tier(Tier::Standard)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationTimeout, "40 s > the 30 s limit");
+    }
+}
