@@ -193,7 +193,11 @@ fn flatten_shading(g: &Gray) -> Gray {
 /// position and size inside the garment's bounding box (`rb` in the render,
 /// `pb` in the product photo).
 pub fn expected_box(input: &ValidationInput<'_>, index: usize, bbox: [u32; 4], rb: [u32; 4], pb: [u32; 4]) -> [f32; 4] {
-    let mapped = input.logo_boxes.and_then(|b| b.get(index).copied().flatten());
+    // A mapped box must be finite and non-empty to be trusted.
+    let mapped = input
+        .logo_boxes
+        .and_then(|b| b.get(index).copied().flatten())
+        .filter(|b| b.iter().all(|v| v.is_finite()) && b[2] > 0.0 && b[3] > 0.0);
     mapped.unwrap_or_else(|| {
         let f = (rb[2] - rb[0] + 1) as f32 / (pb[2] - pb[0] + 1).max(1) as f32;
         [
