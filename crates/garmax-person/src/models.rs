@@ -31,9 +31,13 @@ pub const MODEL_SOURCES: [(&str, &str); 4] = [
 ];
 
 /// Converts the four TFLite models under `assets_dir` into ONNX files in
-/// `models_dir` (created if needed). Existing files are kept unless `force`.
-/// Returns the paths of the ONNX files. Files are written to a temporary
-/// name first and renamed, so a crash never leaves a truncated model.
+/// `models_dir` (created if needed). Returns the paths of the ONNX files.
+///
+/// Beside each model a `.source` stamp records the SHA-256 of the TFLite
+/// file and the converter's version; an existing model is kept only when its
+/// stamp matches (and `force` is off), so a new converter or a changed
+/// source redoes the conversion. Files are written under a temporary name
+/// and renamed, so a crash never leaves a truncated model.
 pub fn convert_models(
     assets_dir: &Path,
     models_dir: &Path,
@@ -45,22 +49,39 @@ pub fn convert_models(
     for (onnx_name, tflite_rel) in MODEL_SOURCES {
         let target = models_dir.join(onnx_name);
         out.push(target.clone());
-        if target.is_file() && !force {
-            continue;
-        }
         let source = assets_dir.join(tflite_rel);
         let tflite = std::fs::read(&source).map_err(|_| PersonError::AssetMissing {
             what: "MediaPipe TFLite model".into(),
             path: source.clone(),
         })?;
+        let stamp = format!(
+            "{} garmax-tflite {}\n",
+            hex_digest(&tflite),
+            garmax_tflite::VERSION
+        );
+        let stamp_path = target.with_extension("onnx.source");
+        let fresh =
+            target.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp);
+        if fresh && !force {
+            continue;
+        }
         let onnx = garmax_tflite::convert(&tflite)
             .map_err(|e| PersonError::Inference(format!("converting {}: {e}", source.display())))?;
         let tmp = target.with_extension(format!("onnx.tmp{}", std::process::id()));
         std::fs::write(&tmp, &onnx)
             .and_then(|_| std::fs::rename(&tmp, &target))
+            .and_then(|_| std::fs::write(&stamp_path, &stamp))
             .map_err(|e| PersonError::Inference(format!("writing {}: {e}", target.display())))?;
     }
     Ok(out)
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -118,6 +118,10 @@ pub struct Conversion {
     pub summary: ModelSummary,
 }
 
+/// The importer's version; part of the stamp beside each converted model, so
+/// a new importer reconverts cached models.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Converts a TFLite model to a serialised ONNX model.
 pub fn convert(tflite: &[u8]) -> Result<Vec<u8>, ConvertError> {
     Ok(convert::convert(tflite)?.0)

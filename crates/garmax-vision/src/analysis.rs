@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use garmax_core::{Coded, ErrorCode};
 use image::RgbaImage;
-use image::imageops::FilterType;
 use imageproc::distance_transform::Norm;
 use serde::Serialize;
 
@@ -154,12 +153,21 @@ pub struct AnalysisOutput {
 }
 
 /// Analyses a decoded product photo.
-pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Result<AnalysisOutput, AnalysisError> {
+pub fn analyze_garment(
+    input: &DecodedImage,
+    options: &AnalysisOptions,
+) -> Result<AnalysisOutput, AnalysisError> {
     let (w, h) = input.rgba.dimensions();
     let scale = (w.max(h) as f32 / options.working_size as f32).max(1.0);
     let work: RgbaImage = if scale > 1.0 {
-        let (ww, wh) = (((w as f32) / scale).round().max(1.0) as u32, ((h as f32) / scale).round().max(1.0) as u32);
-        image::imageops::resize(&input.rgba, ww, wh, FilterType::Triangle)
+        let (ww, wh) = (
+            ((w as f32) / scale).round().max(1.0) as u32,
+            ((h as f32) / scale).round().max(1.0) as u32,
+        );
+        // Area averaging: every source pixel counts once, which is what the
+        // colour statistics want, and it is several times cheaper than a
+        // filtered resize.
+        image::imageops::thumbnail(&input.rgba, ww, wh)
     } else {
         input.rgba.clone()
     };
@@ -198,7 +206,9 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
         }
     }
     if samples.len() < 50 {
-        return Err(AnalysisError::NoGarment("the garment region is too thin to measure".into()));
+        return Err(AnalysisError::NoGarment(
+            "the garment region is too thin to measure".into(),
+        ));
     }
     let clusters = kmeans(&samples, options.palette_size, 20, 4.0);
     let mut order: Vec<usize> = (0..clusters.centres.len()).collect();
@@ -227,7 +237,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
     let regions: Vec<BrandingRegion> = regions
         .into_iter()
         .map(|mut r| {
-            r.bbox = [up_u(r.bbox[0]), up_u(r.bbox[1]), up_u(r.bbox[2]), up_u(r.bbox[3])];
+            r.bbox = [
+                up_u(r.bbox[0]),
+                up_u(r.bbox[1]),
+                up_u(r.bbox[2]),
+                up_u(r.bbox[3]),
+            ];
             r
         })
         .collect();
@@ -235,7 +250,11 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
     let branding_confidence = if regions.is_empty() {
         0.8
     } else {
-        regions.iter().map(|r| r.kind_confidence).fold(0.0, f32::max).max(0.7)
+        regions
+            .iter()
+            .map(|r| r.kind_confidence)
+            .fold(0.0, f32::max)
+            .max(0.7)
     };
     let branding = Branding {
         has_logo: !regions.is_empty(),
@@ -268,12 +287,13 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
             sleeve_length: shape.style.sleeve_length.confidence,
         },
     };
-    let confidence = (shape.garment_type.confidence * (0.6 + 0.4 * fabric_share.min(1.0)) * branding_confidence.max(0.8))
-        .clamp(0.0, 0.99);
+    let confidence = (shape.garment_type.confidence
+        * (0.6 + 0.4 * fabric_share.min(1.0))
+        * branding_confidence.max(0.8))
+    .clamp(0.0, 0.99);
 
     let full_mask = if scale > 1.0 {
-        let m = image::imageops::resize(&mask, w, h, FilterType::Triangle);
-        image::GrayImage::from_fn(w, h, |x, y| image::Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }]))
+        upscale_mask(&mask, w, h)
     } else {
         mask.clone()
     };
@@ -293,7 +313,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
             mask: MaskReport {
                 source,
                 area_share: share,
-                bbox: [full_bbox[0], full_bbox[1], full_bbox[2] - full_bbox[0] + 1, full_bbox[3] - full_bbox[1] + 1],
+                bbox: [
+                    full_bbox[0],
+                    full_bbox[1],
+                    full_bbox[2] - full_bbox[0] + 1,
+                    full_bbox[3] - full_bbox[1] + 1,
+                ],
             },
             image: ImageInfo {
                 width: w,
@@ -309,7 +334,12 @@ pub fn analyze_garment(input: &DecodedImage, options: &AnalysisOptions) -> Resul
 /// Median colour of the fabric: samples near the seed cluster under the
 /// shading-tolerant metric, minus decoration. The median, not the mean, so
 /// that what decoration remains cannot drag the colour.
-fn fabric_colour(samples: &[Lab], clusters: &crate::palette::Clusters, seed: usize, exclude: Option<&[bool]>) -> Lab {
+fn fabric_colour(
+    samples: &[Lab],
+    clusters: &crate::palette::Clusters,
+    seed: usize,
+    exclude: Option<&[bool]>,
+) -> Lab {
     let seed_colour = clusters.centres[seed];
     let family: Vec<bool> = clusters
         .centres
@@ -342,4 +372,47 @@ fn border_contact(mask: &Mask) -> f32 {
         touching += on(0, y) + on(w - 1, y);
     }
     touching as f32 / (2 * (w + h)) as f32
+}
+
+/// Bilinear upsampling of a 0/255 mask followed by a threshold at half: the
+/// outline follows the sub-pixel edge instead of the working resolution's
+/// staircase.
+fn upscale_mask(mask: &Mask, w: u32, h: u32) -> Mask {
+    let (mw, mh) = mask.dimensions();
+    let sx = mw as f32 / w as f32;
+    let sy = mh as f32 / h as f32;
+    let at = |x: i64, y: i64| -> f32 {
+        let x = x.clamp(0, mw as i64 - 1) as u32;
+        let y = y.clamp(0, mh as i64 - 1) as u32;
+        f32::from(mask.get_pixel(x, y).0[0])
+    };
+    image::GrayImage::from_fn(w, h, |x, y| {
+        let fx = (x as f32 + 0.5) * sx - 0.5;
+        let fy = (y as f32 + 0.5) * sy - 0.5;
+        let (x0, y0) = (fx.floor(), fy.floor());
+        let (tx, ty) = (fx - x0, fy - y0);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let top = at(x0, y0) * (1.0 - tx) + at(x0 + 1, y0) * tx;
+        let bottom = at(x0, y0 + 1) * (1.0 - tx) + at(x0 + 1, y0 + 1) * tx;
+        let v = top * (1.0 - ty) + bottom * ty;
+        image::Luma([if v >= 127.5 { ON } else { 0 }])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upscaled_mask_keeps_the_shape() {
+        let mut mask = image::GrayImage::new(10, 10);
+        for y in 2..8 {
+            for x in 3..7 {
+                mask.put_pixel(x, y, image::Luma([ON]));
+            }
+        }
+        let big = upscale_mask(&mask, 20, 20);
+        assert_eq!(crate::mask::bounding_box(&big), Some([6, 4, 13, 15]));
+        assert_eq!(crate::mask::area(&big), 8 * 12);
+    }
 }

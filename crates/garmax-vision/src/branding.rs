@@ -46,7 +46,12 @@ pub const SHADING_TOLERANT: DeltaEWeights = DeltaEWeights {
 const DECORATION_THRESHOLD: f32 = 9.0;
 
 /// Per-pixel flag: is this garment pixel unlike the fabric?
-pub fn decoration_mask(image: &RgbaImage, mask: &Mask, fabric: Lab, garment_width: f32) -> GrayImage {
+pub fn decoration_mask(
+    image: &RgbaImage,
+    mask: &Mask,
+    fabric: Lab,
+    garment_width: f32,
+) -> GrayImage {
     // Seams, hems and the outline blend with the backdrop; only the interior
     // can hold a logo worth reporting.
     let inset = ((garment_width * 0.015).round() as u8).max(1);
@@ -56,7 +61,18 @@ pub fn decoration_mask(image: &RgbaImage, mask: &Mask, fabric: Lab, garment_widt
             return Luma([0]);
         }
         let p = image.get_pixel(x, y).0;
-        let d = delta_e2000_weighted(srgb_to_lab([p[0], p[1], p[2]]), fabric, SHADING_TOLERANT);
+        let c = srgb_to_lab([p[0], p[1], p[2]]);
+        // Most garment pixels are plain fabric in some light; a cheap box
+        // test settles them before the full CIEDE2000. The box is well inside
+        // the threshold: |ΔL| < 12 with k_L = 3 and |Δa|, |Δb| < 2.5 give
+        // ΔE2000 below 6 everywhere in the gamut.
+        let plain = (c.l - fabric.l).abs() < 12.0
+            && (c.a - fabric.a).abs() < 2.5
+            && (c.b - fabric.b).abs() < 2.5;
+        if plain {
+            return Luma([0]);
+        }
+        let d = delta_e2000_weighted(c, fabric, SHADING_TOLERANT);
         Luma([if d > DECORATION_THRESHOLD { ON } else { 0 }])
     })
 }
@@ -114,7 +130,9 @@ pub fn find_branding(
 /// cleared when its run is long in one direction and thin in the other; a
 /// logo is thick both ways, so it survives even where a zip crosses it.
 fn remove_construction_lines(ink: &mut GrayImage, mask: &Mask) {
-    let Some([x0, y0, x1, y1]) = crate::mask::bounding_box(mask) else { return };
+    let Some([x0, y0, x1, y1]) = crate::mask::bounding_box(mask) else {
+        return;
+    };
     let (gw, gh) = ((x1 - x0) as f32, (y1 - y0) as f32);
     let vertical = run_lengths(ink, true);
     let horizontal = run_lengths(ink, false);
@@ -166,7 +184,12 @@ fn merge_touching(boxes: &mut Vec<[u32; 4]>, gap: u32) {
                 if near(&boxes[i], &boxes[j]) {
                     let b = boxes.remove(j);
                     let a = &mut boxes[i];
-                    *a = [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])];
+                    *a = [
+                        a[0].min(b[0]),
+                        a[1].min(b[1]),
+                        a[2].max(b[2]),
+                        a[3].max(b[3]),
+                    ];
                     merged = true;
                     break 'outer;
                 }
@@ -175,7 +198,12 @@ fn merge_touching(boxes: &mut Vec<[u32; 4]>, gap: u32) {
     }
 }
 
-fn describe_region(image: &RgbaImage, ink: &GrayImage, b: [u32; 4], garment_area: usize) -> Option<BrandingRegion> {
+fn describe_region(
+    image: &RgbaImage,
+    ink: &GrayImage,
+    b: [u32; 4],
+    garment_area: usize,
+) -> Option<BrandingRegion> {
     let [x0, y0, x1, y1] = b;
     let mut lab = Vec::new();
     let mut solid_texture = Vec::new();
@@ -199,7 +227,11 @@ fn describe_region(image: &RgbaImage, ink: &GrayImage, b: [u32; 4], garment_area
                 && y + 2 <= y1
                 && (0..25).all(|k| is_ink(x + k % 5 - 2, y + k / 5 - 2));
             if solid {
-                let lap = 4.0 * l_at(x, y) - l_at(x - 1, y) - l_at(x + 1, y) - l_at(x, y - 1) - l_at(x, y + 1);
+                let lap = 4.0 * l_at(x, y)
+                    - l_at(x - 1, y)
+                    - l_at(x + 1, y)
+                    - l_at(x, y - 1)
+                    - l_at(x, y + 1);
                 solid_texture.push(lap.abs());
             }
         }
@@ -221,11 +253,20 @@ fn describe_region(image: &RgbaImage, ink: &GrayImage, b: [u32; 4], garment_area
     } else {
         let texture = solid_texture.iter().sum::<f32>() / solid_texture.len() as f32;
         if texture > 9.0 {
-            (BrandingKind::Embroidery, (0.5 + (texture - 9.0) / 20.0).min(0.9))
+            (
+                BrandingKind::Embroidery,
+                (0.5 + (texture - 9.0) / 20.0).min(0.9),
+            )
         } else if l_std < 1.6 && texture < 2.5 {
-            (BrandingKind::HeatTransfer, (0.5 + (1.6 - l_std) / 3.0).min(0.85))
+            (
+                BrandingKind::HeatTransfer,
+                (0.5 + (1.6 - l_std) / 3.0).min(0.85),
+            )
         } else {
-            (BrandingKind::Print, (0.5 + (9.0 - texture) / 18.0).clamp(0.5, 0.85))
+            (
+                BrandingKind::Print,
+                (0.5 + (9.0 - texture) / 18.0).clamp(0.5, 0.85),
+            )
         }
     };
     Some(BrandingRegion {
@@ -249,7 +290,11 @@ mod tests {
             for x in 30..170 {
                 // Gentle vertical folds.
                 let shade = 1.0 + 0.08 * ((x as f32) * 0.12).sin();
-                let c = [(40.0 * shade) as u8, (90.0 * shade) as u8, (170.0 * shade) as u8];
+                let c = [
+                    (40.0 * shade) as u8,
+                    (90.0 * shade) as u8,
+                    (170.0 * shade) as u8,
+                ];
                 img.put_pixel(x, y, Rgba([c[0], c[1], c[2], 255]));
                 mask.put_pixel(x, y, Luma([ON]));
             }
@@ -272,6 +317,30 @@ mod tests {
         assert_eq!(regions.len(), 1, "{regions:?}");
         assert_eq!(regions[0].bbox, [80, 60, 50, 30]);
         assert_eq!(regions[0].kind, BrandingKind::HeatTransfer);
+    }
+
+    /// The shortcut in `decoration_mask` must never hide a pixel the full
+    /// formula would flag.
+    #[test]
+    fn plain_fabric_shortcut_is_inside_the_threshold() {
+        let mut worst = 0.0f32;
+        for l in (5..=95).step_by(5) {
+            for a in (-80..=80).step_by(8) {
+                for b in (-80..=80).step_by(8) {
+                    let fabric = Lab::new(l as f32, a as f32, b as f32);
+                    for (dl, da, db) in [
+                        (11.9, 2.49, 2.49),
+                        (-11.9, -2.49, 2.49),
+                        (11.9, -2.49, -2.49),
+                        (-11.9, 2.49, -2.49),
+                    ] {
+                        let c = Lab::new(fabric.l + dl, fabric.a + da, fabric.b + db);
+                        worst = worst.max(delta_e2000_weighted(c, fabric, SHADING_TOLERANT));
+                    }
+                }
+            }
+        }
+        assert!(worst < DECORATION_THRESHOLD, "worst {worst}");
     }
 
     #[test]

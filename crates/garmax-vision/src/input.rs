@@ -40,7 +40,10 @@ pub enum ImageError {
     #[error("not a supported image ({found}); use JPEG, PNG or WebP")]
     UnsupportedFormat { found: String },
     #[error("the {format} file is damaged or truncated: {detail}")]
-    Corrupt { format: &'static str, detail: String },
+    Corrupt {
+        format: &'static str,
+        detail: String,
+    },
     #[error("animated {format} images are not supported; upload a still photo")]
     Animated { format: &'static str },
     #[error("the file is {bytes} bytes; the limit is {limit} bytes")]
@@ -300,7 +303,8 @@ mod tests {
         assert_eq!(out.rgba.get_pixel(0, 0).0, [77, 77, 77, 255]);
         assert_eq!(out.source_layout, "L8");
 
-        let deep = DynamicImage::ImageRgb16(ImageBuffer::from_pixel(5, 5, Rgb([65535u16, 0, 32896])));
+        let deep =
+            DynamicImage::ImageRgb16(ImageBuffer::from_pixel(5, 5, Rgb([65535u16, 0, 32896])));
         let out = decode_image(&encode(&deep, ImageFormat::Png), &ImageLimits::default()).unwrap();
         assert_eq!(out.rgba.get_pixel(2, 2).0, [255, 0, 128, 255]);
         assert_eq!(out.source_layout, "Rgb16");
@@ -312,8 +316,11 @@ mod tests {
         assert!(matches!(err, ImageError::Empty));
         assert_eq!(err.code(), ErrorCode::InvalidImage);
 
-        let err = decode_image(b"hello, I am a text file named photo.jpg\n", &ImageLimits::default())
-            .unwrap_err();
+        let err = decode_image(
+            b"hello, I am a text file named photo.jpg\n",
+            &ImageLimits::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("text"), "{err}");
         assert_eq!(err.code(), ErrorCode::InvalidImage);
     }
@@ -361,7 +368,10 @@ mod tests {
             max_pixels: 9_999,
         };
         let err = decode_image(&encode(&img, ImageFormat::Png), &limits).unwrap_err();
-        assert!(matches!(err, ImageError::TooManyPixels { pixels: 10_000, .. }), "{err}");
+        assert!(
+            matches!(err, ImageError::TooManyPixels { pixels: 10_000, .. }),
+            "{err}"
+        );
     }
 
     #[test]

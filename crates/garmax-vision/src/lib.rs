@@ -13,5 +13,7 @@ pub mod rng;
 pub mod shape;
 pub mod synthetic;
 
-pub use analysis::{AnalysisError, AnalysisOptions, AnalysisOutput, GarmentAnalysis, analyze_garment};
+pub use analysis::{
+    AnalysisError, AnalysisOptions, AnalysisOutput, GarmentAnalysis, analyze_garment,
+};
 pub use input::{DecodedImage, ImageError, ImageLimits, decode_image};

@@ -47,7 +47,11 @@ const ALPHA_SOLID: u8 = 200;
 pub fn garment_mask(rgba: &RgbaImage, use_alpha: bool) -> GarmentMask {
     if use_alpha && alpha_is_informative(rgba) {
         let mut mask = GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-            Luma([if rgba.get_pixel(x, y).0[3] >= ALPHA_SOLID { ON } else { 0 }])
+            Luma([if rgba.get_pixel(x, y).0[3] >= ALPHA_SOLID {
+                ON
+            } else {
+                0
+            }])
         });
         clean(&mut mask);
         return GarmentMask {
@@ -74,7 +78,9 @@ fn alpha_is_informative(rgba: &RgbaImage) -> bool {
 /// Removes specks and thin bridges, keeps the largest component and fills
 /// small enclosed holes (stitching gaps, glare), but not large ones.
 fn clean(mask: &mut Mask) {
-    let radius = ((mask.width().min(mask.height()) as f32) / 256.0).round().max(1.0) as u8;
+    let radius = ((mask.width().min(mask.height()) as f32) / 256.0)
+        .round()
+        .max(1.0) as u8;
     *mask = imageproc::morphology::open(mask, Norm::LInf, radius);
     keep_largest_component(mask);
     fill_small_holes(mask, 0.002);
@@ -168,7 +174,11 @@ fn grow_background(rgba: &RgbaImage) -> (Mask, Lab) {
 
     let likeness = |c: Lab| {
         let dl = c.l - backdrop.l;
-        let dl = if dl < 0.0 { dl / SHADOW_LIGHTNESS_SLACK } else { dl };
+        let dl = if dl < 0.0 {
+            dl / SHADOW_LIGHTNESS_SLACK
+        } else {
+            dl
+        };
         (dl * dl + (c.a - backdrop.a).powi(2) + (c.b - backdrop.b).powi(2)).sqrt()
     };
 
@@ -256,7 +266,11 @@ pub fn iou(a: &Mask, b: &Mask) -> f32 {
         inter += usize::from(p && q);
         union += usize::from(p || q);
     }
-    if union == 0 { 1.0 } else { inter as f32 / union as f32 }
+    if union == 0 {
+        1.0
+    } else {
+        inter as f32 / union as f32
+    }
 }
 
 #[cfg(test)]

@@ -145,7 +145,12 @@ fn update(samples: &[Lab], centres: &mut [Lab], assignment: &[usize]) {
     }
 }
 
-fn merge_close(samples: &[Lab], centres: &mut Vec<Lab>, assignment: &mut [usize], merge_below: f32) {
+fn merge_close(
+    samples: &[Lab],
+    centres: &mut Vec<Lab>,
+    assignment: &mut [usize],
+    merge_below: f32,
+) {
     loop {
         let mut pair = None;
         'search: for i in 0..centres.len() {
@@ -209,7 +214,13 @@ mod tests {
     #[test]
     fn is_deterministic() {
         let samples: Vec<Lab> = (0..500)
-            .map(|i| Lab::new((i % 97) as f32, (i % 13) as f32 * 5.0, (i % 7) as f32 * -6.0))
+            .map(|i| {
+                Lab::new(
+                    (i % 97) as f32,
+                    (i % 13) as f32 * 5.0,
+                    (i % 7) as f32 * -6.0,
+                )
+            })
             .collect();
         let a = kmeans(&samples, 6, 15, 2.0);
         let b = kmeans(&samples, 6, 15, 2.0);

@@ -234,7 +234,11 @@ pub struct ShapeAnalysis {
 }
 
 /// Measures, classifies and finds landmarks. `mask` must be non-empty.
-pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> Option<ShapeAnalysis> {
+pub fn analyse_shape(
+    mask: &Mask,
+    image: &RgbaImage,
+    decoration: &GrayImage,
+) -> Option<ShapeAnalysis> {
     let rows = Rows::new(mask);
     let bbox = crate::mask::bounding_box(mask)?;
     let [x0, y0, x1, y1] = bbox;
@@ -269,12 +273,18 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> 
     let dip = dip_y - peak_y;
     let dip_width = dip_width(&top, x0, centre_x, half, peak_y, dip);
     let neck_dip = dip / height;
-    let neck_sharpness = if dip > 0.0 { dip / dip_width.max(1.0) } else { 0.0 };
+    let neck_sharpness = if dip > 0.0 {
+        dip / dip_width.max(1.0)
+    } else {
+        0.0
+    };
 
     let top_roughness = match rows.extent(y0 + 2) {
         Some([a, b]) => {
             let span = (b - a) as f32;
-            let xs: Vec<f32> = pixel_steps(a as f32 + 0.2 * span, b as f32 - 0.2 * span).map(top_at).collect();
+            let xs: Vec<f32> = pixel_steps(a as f32 + 0.2 * span, b as f32 - 0.2 * span)
+                .map(top_at)
+                .collect();
             std_dev(&xs) / height
         }
         None => 0.0,
@@ -286,7 +296,11 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> 
     let bottom_width = rows
         .run_at(y1.saturating_sub((height * 0.02) as u32), centre_x)
         .map_or(width, |[a, b]| (b - a + 1) as f32);
-    let flare = if narrowest == f32::MAX { 1.0 } else { bottom_width / narrowest.max(1.0) };
+    let flare = if narrowest == f32::MAX {
+        1.0
+    } else {
+        bottom_width / narrowest.max(1.0)
+    };
     let shoulder_y = (top_at(hem_left) + top_at(hem_right)) / 2.0;
     let torso_height = (y1 as f32 - shoulder_y).max(1.0);
     let centre_top = pixel_steps(centre_x - 0.06 * half, centre_x + 0.06 * half)
@@ -298,10 +312,15 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> 
     // Interior cues look at the cloth's construction; a logo or print in the
     // same place would read as a placket or a collar.
     let plain = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
-        let keep = mask.get_pixel(x, y).0[0] == ON && decoration.get_pixel_checked(x, y).is_none_or(|d| d.0[0] != ON);
+        let keep = mask.get_pixel(x, y).0[0] == ON
+            && decoration
+                .get_pixel_checked(x, y)
+                .is_none_or(|d| d.0[0] != ON);
         image::Luma([if keep { ON } else { 0 }])
     });
-    let lines = centre_line(image, &plain, centre_x, hem_width, dip_y, torso_top, y1 as f32);
+    let lines = centre_line(
+        image, &plain, centre_x, hem_width, dip_y, torso_top, y1 as f32,
+    );
     let collar_edges = collar_edge_density(image, &plain, centre_x, hem_width, dip_y, height);
 
     let features = ShapeFeatures {
@@ -352,10 +371,19 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> 
             // garment pixel of those columns (hems are rarely straight).
             let bottom_at = |x: f32| -> f32 {
                 let x = (x.round().max(0.0) as u32).min(mask.width() - 1);
-                (y0..=y1).rev().find(|&y| mask.get_pixel(x, y).0[0] == ON).unwrap_or(y1) as f32
+                (y0..=y1)
+                    .rev()
+                    .find(|&y| mask.get_pixel(x, y).0[0] == ON)
+                    .unwrap_or(y1) as f32
             };
-            landmarks.insert("hem_left", [hem_left, bottom_at(hem_left + 0.02 * hem_width)]);
-            landmarks.insert("hem_right", [hem_right, bottom_at(hem_right - 0.02 * hem_width)]);
+            landmarks.insert(
+                "hem_left",
+                [hem_left, bottom_at(hem_left + 0.02 * hem_width)],
+            );
+            landmarks.insert(
+                "hem_right",
+                [hem_right, bottom_at(hem_right - 0.02 * hem_width)],
+            );
         }
     }
     Some(ShapeAnalysis {
@@ -369,7 +397,11 @@ pub fn analyse_shape(mask: &Mask, image: &RgbaImage, decoration: &GrayImage) -> 
 
 /// `from, from + 1, …` up to and including `to`.
 fn pixel_steps(from: f32, to: f32) -> impl Iterator<Item = f32> {
-    let n = if to >= from { (to - from).floor() as usize + 1 } else { 0 };
+    let n = if to >= from {
+        (to - from).floor() as usize + 1
+    } else {
+        0
+    };
     (0..n).map(move |i| from + i as f32)
 }
 
@@ -407,7 +439,10 @@ fn median_extent(rows: &Rows, ys: &[u32], [x0, _, x1, _]: [u32; 4]) -> (f32, f32
     if lefts.is_empty() {
         return (x0 as f32, x1 as f32);
     }
-    (crate::mask::median(&mut lefts), crate::mask::median(&mut rights))
+    (
+        crate::mask::median(&mut lefts),
+        crate::mask::median(&mut rights),
+    )
 }
 
 /// The top row of the region, counted up from the hem, where every row has
@@ -428,7 +463,9 @@ fn leg_split_top(rows: &Rows, [x0, y0, x1, y1]: [u32; 4]) -> Option<u32> {
         wide.windows(2).any(|p| {
             let gap_l = p[0][1] as f32;
             let gap_r = p[1][0] as f32;
-            gap_r - gap_l > 0.015 * width && gap_l < centre + 0.15 * width && gap_r > centre - 0.15 * width
+            gap_r - gap_l > 0.015 * width
+                && gap_l < centre + 0.15 * width
+                && gap_r > centre - 0.15 * width
         })
     };
     let bottom = y1.saturating_sub(((y1 - y0) as f32 * 0.02) as u32);
@@ -451,7 +488,13 @@ struct Sleeves {
 
 /// Sleeves are the garment pixels outside the torso's side lines in the
 /// upper part of the garment.
-fn measure_sleeves(mask: &Mask, _rows: &Rows, [x0, y0, x1, y1]: [u32; 4], left_line: f32, right_line: f32) -> Sleeves {
+fn measure_sleeves(
+    mask: &Mask,
+    _rows: &Rows,
+    [x0, y0, x1, y1]: [u32; 4],
+    left_line: f32,
+    right_line: f32,
+) -> Sleeves {
     let height = (y1 - y0 + 1) as f32;
     let y_limit = y0 + (height * 0.9) as u32;
     let mut total = 0usize;
@@ -500,7 +543,8 @@ fn measure_sleeves(mask: &Mask, _rows: &Rows, [x0, y0, x1, y1]: [u32; 4], left_l
         (Some((_, a)), None) | (None, Some((_, a))) => a,
         (None, None) => 0.0,
     };
-    let sleeve_pixels = if l.is_some() { left.len() } else { 0 } + if r.is_some() { right.len() } else { 0 };
+    let sleeve_pixels =
+        if l.is_some() { left.len() } else { 0 } + if r.is_some() { right.len() } else { 0 };
     Sleeves {
         length,
         area_fraction: sleeve_pixels as f32 / total.max(1) as f32,
@@ -569,18 +613,31 @@ struct CentreLine {
 /// A thin vertical line at the centre: the centre differs from fabric
 /// samples on both sides while those samples agree with each other. A wide
 /// print covers the samples too, so it does not count.
-fn centre_line(image: &RgbaImage, mask: &Mask, centre: f32, hem_width: f32, dip_y: f32, torso_top: f32, bottom: f32) -> CentreLine {
+fn centre_line(
+    image: &RgbaImage,
+    mask: &Mask,
+    centre: f32,
+    hem_width: f32,
+    dip_y: f32,
+    torso_top: f32,
+    bottom: f32,
+) -> CentreLine {
     let start = dip_y + 0.01 * (bottom - torso_top);
     let end = bottom - 0.04 * (bottom - torso_top);
     let quarter = torso_top + 0.25 * (bottom - torso_top);
     let (mut top_hits, mut top_n, mut rest_hits, mut rest_n, mut foreign_hits) = (0, 0, 0, 0, 0);
     let offsets = [0.045 * hem_width, 0.09 * hem_width];
     for y in pixel_steps(start, end) {
-        let on_mask = |x: f32| mask.get_pixel_checked(x as u32, y as u32).is_some_and(|p| p.0[0] == ON);
+        let on_mask = |x: f32| {
+            mask.get_pixel_checked(x as u32, y as u32)
+                .is_some_and(|p| p.0[0] == ON)
+        };
         if !on_mask(centre) {
             continue;
         }
-        let centre_px = [-1.0, 0.0, 1.0].iter().filter_map(|d| lab_at(image, centre + d, y));
+        let centre_px = [-1.0, 0.0, 1.0]
+            .iter()
+            .filter_map(|d| lab_at(image, centre + d, y));
         let c = crate::mask::median_lab(centre_px);
         let sides: Vec<Lab> = offsets
             .iter()
@@ -614,7 +671,14 @@ fn centre_line(image: &RgbaImage, mask: &Mask, centre: f32, hem_width: f32, dip_
 
 /// Fraction of pixels just below the neckline with a strong local contrast.
 /// Collars bring outlines and shadows there; a crew neck brings one seam.
-fn collar_edge_density(image: &RgbaImage, mask: &Mask, centre: f32, hem_width: f32, dip_y: f32, height: f32) -> f32 {
+fn collar_edge_density(
+    image: &RgbaImage,
+    mask: &Mask,
+    centre: f32,
+    hem_width: f32,
+    dip_y: f32,
+    height: f32,
+) -> f32 {
     let x_from = centre - 0.16 * hem_width;
     let x_to = centre + 0.16 * hem_width;
     let y_from = dip_y + 0.01 * height;
@@ -624,13 +688,18 @@ fn collar_edge_density(image: &RgbaImage, mask: &Mask, centre: f32, hem_width: f
     while y < y_to {
         let mut x = x_from;
         while x < x_to {
-            let inside = mask.get_pixel_checked(x as u32, y as u32).is_some_and(|p| p.0[0] == ON);
-            if inside {
-                if let (Some(c), Some(r), Some(d)) = (lab_at(image, x, y), lab_at(image, x + 2.0, y), lab_at(image, x, y + 2.0)) {
-                    n += 1;
-                    if c.dist2(r).sqrt() > 12.0 || c.dist2(d).sqrt() > 12.0 {
-                        hits += 1;
-                    }
+            let inside = mask
+                .get_pixel_checked(x as u32, y as u32)
+                .is_some_and(|p| p.0[0] == ON);
+            if let (true, Some(c), Some(r), Some(d)) = (
+                inside,
+                lab_at(image, x, y),
+                lab_at(image, x + 2.0, y),
+                lab_at(image, x, y + 2.0),
+            ) {
+                n += 1;
+                if c.dist2(r).sqrt() > 12.0 || c.dist2(d).sqrt() > 12.0 {
+                    hits += 1;
                 }
             }
             x += 1.0;
@@ -653,7 +722,9 @@ fn armpits(
     let find = |is_left: bool| -> [f32; 2] {
         let mut in_sleeve = false;
         for y in start..=y1 {
-            let Some(run) = rows.run_at(y, centre) else { continue };
+            let Some(run) = rows.run_at(y, centre) else {
+                continue;
+            };
             let beyond = if is_left {
                 (run[0] as f32) < hem_left - slack
             } else {
@@ -674,7 +745,12 @@ fn armpits(
     (find(true), find(false))
 }
 
-fn lower_landmarks(rows: &Rows, [_, y0, _, y1]: [u32; 4], leg_top: Option<u32>, out: &mut Landmarks) {
+fn lower_landmarks(
+    rows: &Rows,
+    [_, y0, _, y1]: [u32; 4],
+    leg_top: Option<u32>,
+    out: &mut Landmarks,
+) {
     if let Some([l, r]) = rows.extent(y0 + 1) {
         out.insert("waist_left", [l as f32, y0 as f32]);
         out.insert("waist_right", [r as f32, y0 as f32]);
@@ -717,6 +793,9 @@ fn margin_confidence(distance: f32, spread: f32) -> f32 {
 /// Sleeve length (shoulder→cuff / garment height) boundaries.
 const SHORT_SLEEVE_MAX: f32 = 0.62;
 const THREE_QUARTER_MAX: f32 = 0.75;
+/// Edge density under the neckline that means a collar: the generated
+/// collars measure 0.22–0.26, the ribbed necklines of real tees 0.03–0.09.
+const COLLAR_EDGES: f32 = 0.15;
 /// Rise of the centre above the shoulders (/ torso height) that means a hood.
 const HOOD_RISE: f32 = 0.1;
 
@@ -774,7 +853,7 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
                 confidence: margin_confidence(f.centre_line_foreign - 0.6, 0.3),
             };
         }
-        if buttons || f.collar_edges > 0.08 {
+        if buttons || f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Shirt,
                 confidence: margin_confidence(f.centre_line_rest - 0.12, 0.2),
@@ -785,13 +864,13 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
             confidence: margin_confidence(f.sleeve_length - SHORT_SLEEVE_MAX, 0.15) * 0.9,
         }
     } else {
-        if buttons && f.collar_edges > 0.08 {
+        if buttons && f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Shirt,
                 confidence: 0.6,
             };
         }
-        if short_placket || f.collar_edges > 0.08 {
+        if short_placket || f.collar_edges > COLLAR_EDGES {
             return Classified {
                 value: Polo,
                 confidence: margin_confidence(f.centre_line_top - 0.25, 0.3),
@@ -805,7 +884,10 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
 }
 
 fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
-    let lower = matches!(kind, GarmentType::Pants | GarmentType::Shorts | GarmentType::Skirt);
+    let lower = matches!(
+        kind,
+        GarmentType::Pants | GarmentType::Shorts | GarmentType::Skirt
+    );
     let sleeve_length = if lower {
         Classified {
             value: SleeveLength::None,
@@ -842,10 +924,12 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
             value: Neckline::Hood,
             confidence: margin_confidence(f.hood_rise - HOOD_RISE, 0.08),
         }
-    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo) || f.collar_edges > 0.08 {
+    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo)
+        || f.collar_edges > COLLAR_EDGES
+    {
         Classified {
             value: Neckline::Collar,
-            confidence: margin_confidence(f.collar_edges - 0.08, 0.08),
+            confidence: margin_confidence(f.collar_edges - COLLAR_EDGES, 0.08),
         }
     } else if f.neck_sharpness > 0.55 {
         Classified {

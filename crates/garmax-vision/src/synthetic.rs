@@ -8,13 +8,15 @@
 //! always yields the same pixels, so tests can pin numbers.
 
 use image::{GrayImage, Luma, Rgba, RgbaImage};
-use imageproc::drawing::{draw_filled_circle_mut, draw_filled_ellipse_mut, draw_filled_rect_mut, draw_polygon_mut};
+use imageproc::drawing::{
+    draw_filled_circle_mut, draw_filled_ellipse_mut, draw_filled_rect_mut, draw_polygon_mut,
+};
 use imageproc::point::Point;
 use imageproc::rect::Rect;
 use serde::Serialize;
 
 use crate::branding::BrandingKind;
-use crate::color::{delta_e2000, lab_to_srgb, srgb_to_lab, Lab};
+use crate::color::{Lab, delta_e2000, lab_to_srgb, srgb_to_lab};
 use crate::mask::ON;
 use crate::rng::SplitMix64;
 use crate::shape::{GarmentType, Neckline, SleeveLength};
@@ -58,7 +60,11 @@ pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
     let mut rng = SplitMix64::new(seed ^ 0x6a09_e667_f3bc_c908);
     let s = size as f32;
     let off_white = rng.chance(0.5);
-    let background_rgb = if off_white { [240, 236, 228] } else { [250, 250, 250] };
+    let background_rgb = if off_white {
+        [240, 236, 228]
+    } else {
+        [250, 250, 250]
+    };
     let base_rgb = pick_fabric(&mut rng, background_rgb);
 
     let mut shape = GrayImage::new(size, size);
@@ -80,10 +86,11 @@ pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
     // median of the fabric.
     let f1 = rng.range(0.015, 0.03) * 512.0 / s;
     let f2 = rng.range(0.01, 0.02) * 512.0 / s;
-    let phase = rng.range(0.0, 6.28);
+    let phase = rng.range(0.0, std::f32::consts::TAU);
     let fold_amp = rng.range(0.03, 0.07);
     let shading = move |x: f32, y: f32| {
-        1.0 + fold_amp * (x * f1 + y * f2 * 0.4 + phase).sin() + 0.4 * fold_amp * (y * f2 - x * f1 * 0.3).sin()
+        1.0 + fold_amp * (x * f1 + y * f2 * 0.4 + phase).sin()
+            + 0.4 * fold_amp * (y * f2 - x * f1 * 0.3).sin()
     };
     let mut weave = SplitMix64::new(seed ^ 0xbb67_ae85_84ca_a73b);
 
@@ -99,7 +106,11 @@ pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
             let detail = details.factor_at(x, y);
             let fabric = shade(base_lab, k * detail);
             let a = soft.get_pixel(x, y).0[0] as f32 / 255.0;
-            let px: [u8; 3] = std::array::from_fn(|i| (fabric[i] * a + bg[i] * (1.0 - a)).round().clamp(0.0, 255.0) as u8);
+            let px: [u8; 3] = std::array::from_fn(|i| {
+                (fabric[i] * a + bg[i] * (1.0 - a))
+                    .round()
+                    .clamp(0.0, 255.0) as u8
+            });
             image.put_pixel(x, y, Rgba([px[0], px[1], px[2], 255]));
         }
     }
@@ -135,20 +146,29 @@ fn pick_fabric(rng: &mut SplitMix64, background: [u8; 3]) -> [u8; 3] {
     let bg = srgb_to_lab(background);
     loop {
         let l = rng.range(25.0, 82.0);
-        let chroma = if rng.chance(0.15) { rng.range(0.0, 6.0) } else { rng.range(15.0, 60.0) };
+        let chroma = if rng.chance(0.15) {
+            rng.range(0.0, 6.0)
+        } else {
+            rng.range(15.0, 60.0)
+        };
         let hue = rng.range(0.0, std::f32::consts::TAU);
         let rgb = lab_to_srgb(Lab::new(l, chroma * hue.cos(), chroma * hue.sin()));
         // The colour must survive the round trip (inside the sRGB gamut) and
         // stand out from the sweep.
         let back = srgb_to_lab(rgb);
-        if delta_e2000(back, Lab::new(l, chroma * hue.cos(), chroma * hue.sin())) < 1.0 && delta_e2000(back, bg) > 15.0 {
+        if delta_e2000(back, Lab::new(l, chroma * hue.cos(), chroma * hue.sin())) < 1.0
+            && delta_e2000(back, bg) > 15.0
+        {
             return rgb;
         }
     }
 }
 
 fn poly(points: &[[f32; 2]]) -> Vec<Point<i32>> {
-    let mut out: Vec<Point<i32>> = points.iter().map(|p| Point::new(p[0].round() as i32, p[1].round() as i32)).collect();
+    let mut out: Vec<Point<i32>> = points
+        .iter()
+        .map(|p| Point::new(p[0].round() as i32, p[1].round() as i32))
+        .collect();
     out.dedup();
     if out.len() > 1 && out.first() == out.last() {
         out.pop();
@@ -205,34 +225,75 @@ impl Details {
 
     fn draw_overlays(&self, image: &mut RgbaImage, base: [u8; 3], s: f32) {
         let lab = srgb_to_lab(base);
-        let button = if lab.l > 55.0 { Rgba([40, 40, 44, 255]) } else { Rgba([236, 232, 222, 255]) };
+        let button = if lab.l > 55.0 {
+            Rgba([40, 40, 44, 255])
+        } else {
+            Rgba([236, 232, 222, 255])
+        };
         for [x, y] in &self.buttons {
-            draw_filled_circle_mut(image, (*x as i32, *y as i32), (0.008 * s).max(2.0) as i32, button);
+            draw_filled_circle_mut(
+                image,
+                (*x as i32, *y as i32),
+                (0.008 * s).max(2.0) as i32,
+                button,
+            );
         }
         if let Some([x, y0, y1]) = self.zip {
             let w = (0.012 * s).max(3.0);
             // Zips are chosen to contrast with the cloth: dark on light, bright
             // metal on dark.
-            let teeth = if lab.l > 50.0 { Rgba([38, 38, 42, 255]) } else { Rgba([205, 205, 212, 255]) };
-            draw_filled_rect_mut(image, Rect::at((x - w / 2.0) as i32, y0 as i32).of_size(w as u32, (y1 - y0) as u32), teeth);
+            let teeth = if lab.l > 50.0 {
+                Rgba([38, 38, 42, 255])
+            } else {
+                Rgba([205, 205, 212, 255])
+            };
+            draw_filled_rect_mut(
+                image,
+                Rect::at((x - w / 2.0) as i32, y0 as i32).of_size(w as u32, (y1 - y0) as u32),
+                teeth,
+            );
         }
     }
 }
 
-fn draw_top(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, kind: GarmentType, d: &mut Details) -> (SleeveLength, Neckline) {
-    let long = matches!(kind, GarmentType::Shirt | GarmentType::Hoodie | GarmentType::Sweater | GarmentType::Jacket);
+fn draw_top(
+    mask: &mut GrayImage,
+    rng: &mut SplitMix64,
+    s: f32,
+    kind: GarmentType,
+    d: &mut Details,
+) -> (SleeveLength, Neckline) {
+    let long = matches!(
+        kind,
+        GarmentType::Shirt | GarmentType::Hoodie | GarmentType::Sweater | GarmentType::Jacket
+    );
     let cx = s * (0.5 + rng.range(-0.02, 0.02));
-    let ys = s * rng.range(0.17, 0.21) + if kind == GarmentType::Hoodie { 0.06 * s } else { 0.0 };
-    let length = s * if long { rng.range(0.60, 0.66) } else { rng.range(0.56, 0.62) };
+    let ys = s * rng.range(0.17, 0.21)
+        + if kind == GarmentType::Hoodie {
+            0.06 * s
+        } else {
+            0.0
+        };
+    let length = s * if long {
+        rng.range(0.60, 0.66)
+    } else {
+        rng.range(0.56, 0.62)
+    };
     let yh = (ys + length).min(s * 0.93);
     let bw = s * rng.range(0.19, 0.245);
     let nw = s * rng.range(0.065, 0.08);
     let slope = 0.035 * s;
     let arm_depth = s * rng.range(0.17, 0.2);
     let (angle, sleeve) = if long {
-        (rng.range(56.0f32, 66.0).to_radians(), s * rng.range(0.40, 0.46))
+        (
+            rng.range(56.0f32, 66.0).to_radians(),
+            s * rng.range(0.40, 0.46),
+        )
     } else {
-        (rng.range(25.0f32, 38.0).to_radians(), s * rng.range(0.11, 0.15))
+        (
+            rng.range(25.0f32, 38.0).to_radians(),
+            s * rng.range(0.11, 0.15),
+        )
     };
     let mut outline = Vec::new();
     for side in [-1.0f32, 1.0] {
@@ -240,8 +301,18 @@ fn draw_top(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, kind: GarmentTyp
         let pit = [cx + side * bw, ys + arm_depth];
         let dir = [side * angle.cos(), angle.sin()];
         let cuff_out = [tip[0] + dir[0] * sleeve, tip[1] + dir[1] * sleeve];
-        let cuff_in = [pit[0] + dir[0] * sleeve * 0.86, pit[1] + dir[1] * sleeve * 0.86];
-        let pts = [[cx + side * nw, ys], tip, cuff_out, cuff_in, pit, [cx + side * bw, yh]];
+        let cuff_in = [
+            pit[0] + dir[0] * sleeve * 0.86,
+            pit[1] + dir[1] * sleeve * 0.86,
+        ];
+        let pts = [
+            [cx + side * nw, ys],
+            tip,
+            cuff_out,
+            cuff_in,
+            pit,
+            [cx + side * bw, yh],
+        ];
         if side < 0.0 {
             outline.extend(pts);
         } else {
@@ -252,8 +323,20 @@ fn draw_top(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, kind: GarmentTyp
         if long {
             // Ribbed or buttoned cuffs.
             let cuff_len = 0.06;
-            let a = [cuff_out[0] - dir[0] * sleeve * cuff_len, cuff_out[1] - dir[1] * sleeve * cuff_len];
-            d.lines.push(([a[0], a[1], cuff_in[0] - dir[0] * sleeve * cuff_len, cuff_in[1] - dir[1] * sleeve * cuff_len], 0.006 * s, 0.85));
+            let a = [
+                cuff_out[0] - dir[0] * sleeve * cuff_len,
+                cuff_out[1] - dir[1] * sleeve * cuff_len,
+            ];
+            d.lines.push((
+                [
+                    a[0],
+                    a[1],
+                    cuff_in[0] - dir[0] * sleeve * cuff_len,
+                    cuff_in[1] - dir[1] * sleeve * cuff_len,
+                ],
+                0.006 * s,
+                0.85,
+            ));
         }
     }
     fill(mask, &outline);
@@ -261,13 +344,31 @@ fn draw_top(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, kind: GarmentTyp
     // neckline shape out of it.
     let neckline = match kind {
         GarmentType::Hoodie => {
-            draw_filled_ellipse_mut(mask, (cx as i32, (ys - 0.035 * s) as i32), (0.12 * s) as i32, (0.10 * s) as i32, Luma([ON]));
-            d.bands.push(([cx - 0.07 * s, ys - 0.11 * s, cx + 0.07 * s, ys + 0.02 * s], 0.62));
+            draw_filled_ellipse_mut(
+                mask,
+                (cx as i32, (ys - 0.035 * s) as i32),
+                (0.12 * s) as i32,
+                (0.10 * s) as i32,
+                Luma([ON]),
+            );
+            d.bands.push((
+                [cx - 0.07 * s, ys - 0.11 * s, cx + 0.07 * s, ys + 0.02 * s],
+                0.62,
+            ));
             // Kangaroo pocket.
             let py = yh - 0.2 * s;
-            d.lines.push(([cx - 0.13 * s, py, cx + 0.13 * s, py], 0.005 * s, 0.75));
-            d.lines.push(([cx - 0.13 * s, py, cx - 0.16 * s, yh - 0.06 * s], 0.005 * s, 0.75));
-            d.lines.push(([cx + 0.13 * s, py, cx + 0.16 * s, yh - 0.06 * s], 0.005 * s, 0.75));
+            d.lines
+                .push(([cx - 0.13 * s, py, cx + 0.13 * s, py], 0.005 * s, 0.75));
+            d.lines.push((
+                [cx - 0.13 * s, py, cx - 0.16 * s, yh - 0.06 * s],
+                0.005 * s,
+                0.75,
+            ));
+            d.lines.push((
+                [cx + 0.13 * s, py, cx + 0.16 * s, yh - 0.06 * s],
+                0.005 * s,
+                0.75,
+            ));
             d.bands.push(([cx - bw, yh - 0.04 * s, cx + bw, yh], 0.9));
             Neckline::Hood
         }
@@ -315,7 +416,14 @@ fn draw_top(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, kind: GarmentTyp
             if v { Neckline::V } else { Neckline::Crew }
         }
     };
-    (if long { SleeveLength::Long } else { SleeveLength::Short }, neckline)
+    (
+        if long {
+            SleeveLength::Long
+        } else {
+            SleeveLength::Short
+        },
+        neckline,
+    )
 }
 
 /// The neck opening: a half ellipse (or a V) hanging from the neck points.
@@ -335,7 +443,12 @@ fn neck_curve(cx: f32, ys: f32, half_width: f32, depth: f32, v: bool) -> Vec<[f3
     pts
 }
 
-fn draw_dress(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, d: &mut Details) -> (SleeveLength, Neckline) {
+fn draw_dress(
+    mask: &mut GrayImage,
+    rng: &mut SplitMix64,
+    s: f32,
+    d: &mut Details,
+) -> (SleeveLength, Neckline) {
     let cx = s * 0.5;
     let ys = s * rng.range(0.1, 0.13);
     let yw = ys + s * rng.range(0.22, 0.26);
@@ -347,18 +460,42 @@ fn draw_dress(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, d: &mut Detail
     let pit_y = ys + 0.13 * s;
     let mut pts = vec![[cx - nw, ys], [cx - bw - 0.01 * s, ys + 0.02 * s]];
     if short_sleeves {
-        pts.extend([[cx - bw - 0.09 * s, ys + 0.08 * s], [cx - bw - 0.05 * s, pit_y + 0.03 * s]]);
+        pts.extend([
+            [cx - bw - 0.09 * s, ys + 0.08 * s],
+            [cx - bw - 0.05 * s, pit_y + 0.03 * s],
+        ]);
     }
-    pts.extend([[cx - bw, pit_y], [cx - bw * 0.85, yw], [cx - hem, yh], [cx + hem, yh], [cx + bw * 0.85, yw], [cx + bw, pit_y]]);
+    pts.extend([
+        [cx - bw, pit_y],
+        [cx - bw * 0.85, yw],
+        [cx - hem, yh],
+        [cx + hem, yh],
+        [cx + bw * 0.85, yw],
+        [cx + bw, pit_y],
+    ]);
     if short_sleeves {
-        pts.extend([[cx + bw + 0.05 * s, pit_y + 0.03 * s], [cx + bw + 0.09 * s, ys + 0.08 * s]]);
+        pts.extend([
+            [cx + bw + 0.05 * s, pit_y + 0.03 * s],
+            [cx + bw + 0.09 * s, ys + 0.08 * s],
+        ]);
     }
     pts.extend([[cx + bw + 0.01 * s, ys + 0.02 * s], [cx + nw, ys]]);
     fill(mask, &pts);
     let v = rng.chance(0.4);
-    cut(mask, &neck_curve(cx, ys, nw, if v { 0.1 * s } else { 0.05 * s }, v));
-    d.lines.push(([cx - bw * 0.85, yw, cx + bw * 0.85, yw], 0.005 * s, 0.8));
-    (if short_sleeves { SleeveLength::Short } else { SleeveLength::Sleeveless }, if v { Neckline::V } else { Neckline::Crew })
+    cut(
+        mask,
+        &neck_curve(cx, ys, nw, if v { 0.1 * s } else { 0.05 * s }, v),
+    );
+    d.lines
+        .push(([cx - bw * 0.85, yw, cx + bw * 0.85, yw], 0.005 * s, 0.8));
+    (
+        if short_sleeves {
+            SleeveLength::Short
+        } else {
+            SleeveLength::Sleeveless
+        },
+        if v { Neckline::V } else { Neckline::Crew },
+    )
 }
 
 fn draw_skirt(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32) {
@@ -367,18 +504,42 @@ fn draw_skirt(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32) {
     let yh = yw + s * rng.range(0.45, 0.58);
     let waist = s * rng.range(0.15, 0.19);
     let hem = s * rng.range(0.26, 0.33);
-    fill(mask, &[[cx - waist, yw], [cx + waist, yw], [cx + hem, yh], [cx - hem, yh]]);
+    fill(
+        mask,
+        &[
+            [cx - waist, yw],
+            [cx + waist, yw],
+            [cx + hem, yh],
+            [cx - hem, yh],
+        ],
+    );
 }
 
 fn draw_bottoms(mask: &mut GrayImage, rng: &mut SplitMix64, s: f32, long: bool) {
     let cx = s * 0.5;
-    let yw = s * if long { rng.range(0.06, 0.09) } else { rng.range(0.25, 0.3) };
-    let length = s * if long { rng.range(0.8, 0.86) } else { rng.range(0.36, 0.42) };
+    let yw = s * if long {
+        rng.range(0.06, 0.09)
+    } else {
+        rng.range(0.25, 0.3)
+    };
+    let length = s * if long {
+        rng.range(0.8, 0.86)
+    } else {
+        rng.range(0.36, 0.42)
+    };
     let yh = yw + length;
     let waist = s * rng.range(0.17, 0.21);
-    let rise = if long { length * rng.range(0.26, 0.31) } else { length * rng.range(0.6, 0.66) };
+    let rise = if long {
+        length * rng.range(0.26, 0.31)
+    } else {
+        length * rng.range(0.6, 0.66)
+    };
     let yc = yw + rise;
-    let flare = if long { s * rng.range(-0.01, 0.03) } else { s * rng.range(0.02, 0.05) };
+    let flare = if long {
+        s * rng.range(-0.01, 0.03)
+    } else {
+        s * rng.range(0.02, 0.05)
+    };
     let leg_gap = s * 0.012;
     let inner = if long { s * 0.025 } else { s * 0.035 };
     fill(
@@ -424,37 +585,65 @@ fn draw_logo(
     let (lw, lh) = (gw * rng.range(0.2, 0.36), gh * rng.range(0.07, 0.16));
     let cx = (bbox[0] + bbox[2]) as f32 / 2.0 + gw * rng.range(-0.06, 0.06);
     let cy = match kind {
-        GarmentType::Pants | GarmentType::Shorts | GarmentType::Skirt => bbox[1] as f32 + gh * rng.range(0.25, 0.35),
+        GarmentType::Pants | GarmentType::Shorts | GarmentType::Skirt => {
+            bbox[1] as f32 + gh * rng.range(0.25, 0.35)
+        }
         GarmentType::Hoodie => bbox[1] as f32 + gh * rng.range(0.38, 0.45),
         _ => bbox[1] as f32 + gh * rng.range(0.3, 0.4),
     };
     // Pick an ink that clearly differs from the fabric.
     let base_lab = srgb_to_lab(base);
-    let inks: [[u8; 3]; 6] = [[245, 245, 240], [20, 20, 24], [250, 200, 30], [200, 30, 40], [30, 80, 200], [30, 150, 80]];
+    let inks: [[u8; 3]; 6] = [
+        [245, 245, 240],
+        [20, 20, 24],
+        [250, 200, 30],
+        [200, 30, 40],
+        [30, 80, 200],
+        [30, 150, 80],
+    ];
     let start = rng.below(inks.len());
     let ink = (0..inks.len())
         .map(|i| inks[(start + i) % inks.len()])
         .find(|c| delta_e2000(srgb_to_lab(*c), base_lab) > 30.0)?;
     let ink_lab = srgb_to_lab(ink);
-    let logo_kind = [BrandingKind::Print, BrandingKind::Embroidery, BrandingKind::HeatTransfer][rng.below(3)];
+    let logo_kind = [
+        BrandingKind::Print,
+        BrandingKind::Embroidery,
+        BrandingKind::HeatTransfer,
+    ][rng.below(3)];
 
     // The motif: a solid emblem, a word-like row of bars, or a ring.
     let mut motif = GrayImage::new(image.width(), image.height());
     let (x0, y0) = (cx - lw / 2.0, cy - lh / 2.0);
     match rng.below(3) {
-        0 => draw_filled_rect_mut(&mut motif, Rect::at(x0 as i32, y0 as i32).of_size(lw as u32, lh as u32), Luma([ON])),
+        0 => draw_filled_rect_mut(
+            &mut motif,
+            Rect::at(x0 as i32, y0 as i32).of_size(lw as u32, lh as u32),
+            Luma([ON]),
+        ),
         1 => {
             let letters = 3 + rng.below(4);
             let step = lw / letters as f32;
             for i in 0..letters {
                 let lx = x0 + i as f32 * step;
                 let tall = if i % 2 == 0 { lh } else { lh * 0.75 };
-                draw_filled_rect_mut(&mut motif, Rect::at(lx as i32, (y0 + lh - tall) as i32).of_size((step * 0.72).max(2.0) as u32, tall as u32), Luma([ON]));
+                draw_filled_rect_mut(
+                    &mut motif,
+                    Rect::at(lx as i32, (y0 + lh - tall) as i32)
+                        .of_size((step * 0.72).max(2.0) as u32, tall as u32),
+                    Luma([ON]),
+                );
             }
         }
         _ => {
             let r = lw.min(lh * 1.6) / 2.0;
-            draw_filled_ellipse_mut(&mut motif, (cx as i32, cy as i32), r as i32, (lh / 2.0) as i32, Luma([ON]));
+            draw_filled_ellipse_mut(
+                &mut motif,
+                (cx as i32, cy as i32),
+                r as i32,
+                (lh / 2.0) as i32,
+                Luma([ON]),
+            );
         }
     }
     let mut truth_box: Option<[u32; 4]> = None;
@@ -465,13 +654,21 @@ fn draw_logo(
         let colour = match logo_kind {
             BrandingKind::Print => {
                 let k = shading(x as f32, y as f32);
-                lab_to_srgb(Lab::new((ink_lab.l * k).clamp(0.0, 100.0), ink_lab.a, ink_lab.b))
+                lab_to_srgb(Lab::new(
+                    (ink_lab.l * k).clamp(0.0, 100.0),
+                    ink_lab.a,
+                    ink_lab.b,
+                ))
             }
             BrandingKind::HeatTransfer => ink,
             BrandingKind::Embroidery => {
                 // Satin stitches: diagonal threads catching light alternately.
                 let stitch = if ((x + y) / 2) % 2 == 0 { 1.18 } else { 0.82 };
-                lab_to_srgb(Lab::new((ink_lab.l * stitch).clamp(0.0, 100.0), ink_lab.a, ink_lab.b))
+                lab_to_srgb(Lab::new(
+                    (ink_lab.l * stitch).clamp(0.0, 100.0),
+                    ink_lab.a,
+                    ink_lab.b,
+                ))
             }
         };
         image.put_pixel(x, y, Rgba([colour[0], colour[1], colour[2], 255]));

@@ -59,7 +59,9 @@ fn decompression_bomb_is_refused_from_its_header() {
 
 #[test]
 fn truncated_jpeg_is_invalid() {
-    let img = DynamicImage::ImageRgb8(ImageBuffer::from_fn(300, 200, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 80])));
+    let img = DynamicImage::ImageRgb8(ImageBuffer::from_fn(300, 200, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, 80])
+    }));
     let jpeg = encode(&img, ImageFormat::Jpeg);
     let err = decode_image(&jpeg[..jpeg.len() * 2 / 3], &ImageLimits::default()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidImage, "{err}");
@@ -70,7 +72,11 @@ fn sixteen_bit_and_grayscale_photos_are_analysed() {
     // A 16-bit cut-out garment: decoded to 8 bits, then analysed normally.
     let img = DynamicImage::ImageRgba16(ImageBuffer::from_fn(200, 200, |x, y| {
         let inside = (50..150).contains(&x) && (40..170).contains(&y);
-        if inside { Rgba([50_000u16, 10_000, 10_000, 65_535]) } else { Rgba([0, 0, 0, 0]) }
+        if inside {
+            Rgba([50_000u16, 10_000, 10_000, 65_535])
+        } else {
+            Rgba([0, 0, 0, 0])
+        }
     }));
     let decoded = decode_image(&encode(&img, ImageFormat::Png), &ImageLimits::default()).unwrap();
     assert_eq!(decoded.source_layout, "Rgba16");
@@ -99,11 +105,15 @@ fn cmyk_jpeg_is_converted() {
         // C, M, Y, K for a mid red.
         data.extend_from_slice(&[0u8, 200, 200, 40]);
     }
-    enc.encode(&data, w, h, jpeg_encoder::ColorType::Cmyk).unwrap();
+    enc.encode(&data, w, h, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
     let decoded = decode_image(&jpeg, &ImageLimits::default()).unwrap();
     assert_eq!(decoded.rgba.dimensions(), (64, 48));
     let p = decoded.rgba.get_pixel(10, 10).0;
-    assert!(p[0] > p[1] + 60 && p[0] > p[2] + 60, "CMYK red decoded as {p:?}");
+    assert!(
+        p[0] > p[1] + 60 && p[0] > p[2] + 60,
+        "CMYK red decoded as {p:?}"
+    );
 }
 
 #[test]
@@ -123,7 +133,9 @@ fn animated_webp_and_apng_are_refused() {
 fn uniform_image_has_no_garment() {
     let img = DynamicImage::ImageRgb8(ImageBuffer::from_pixel(300, 300, Rgb([120, 140, 200])));
     let decoded = decode_image(&encode(&img, ImageFormat::Png), &ImageLimits::default()).unwrap();
-    let err = analyze_garment(&decoded, &AnalysisOptions::default()).err().expect("no garment");
+    let err = analyze_garment(&decoded, &AnalysisOptions::default())
+        .err()
+        .expect("no garment");
     assert_eq!(err.code(), ErrorCode::NoGarmentFound);
 }
 
@@ -131,7 +143,11 @@ fn uniform_image_has_no_garment() {
 fn random_bytes_never_panic() {
     let mut state = 0x1234_5678_u64;
     for len in [1usize, 7, 64, 513, 4096] {
-        for prefix in [&b"\xFF\xD8\xFF"[..], b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBPVP8 "] {
+        for prefix in [
+            &b"\xFF\xD8\xFF"[..],
+            b"\x89PNG\r\n\x1a\n",
+            b"RIFF\0\0\0\0WEBPVP8 ",
+        ] {
             let mut bytes = prefix.to_vec();
             for _ in 0..len {
                 state ^= state << 13;

@@ -19,10 +19,26 @@ struct Photo {
 }
 
 const PHOTOS: [Photo; 4] = [
-    Photo { file: "saleordemoproduct_cl_boot01_1.png", patch: [250, 560, 310, 620], printed: true },
-    Photo { file: "saleordemoproduct_cl_boot03_1.png", patch: [250, 560, 310, 620], printed: true },
-    Photo { file: "saleordemoproduct_cl_boot06_1.png", patch: [250, 560, 310, 620], printed: true },
-    Photo { file: "saleordemoproduct_cl_boot07_1.png", patch: [250, 560, 310, 620], printed: true },
+    Photo {
+        file: "saleordemoproduct_cl_boot01_1.png",
+        patch: [250, 560, 310, 620],
+        printed: true,
+    },
+    Photo {
+        file: "saleordemoproduct_cl_boot03_1.png",
+        patch: [250, 560, 310, 620],
+        printed: true,
+    },
+    Photo {
+        file: "saleordemoproduct_cl_boot06_1.png",
+        patch: [250, 560, 310, 620],
+        printed: true,
+    },
+    Photo {
+        file: "saleordemoproduct_cl_boot07_1.png",
+        patch: [250, 560, 310, 620],
+        printed: true,
+    },
 ];
 
 fn load(file: &str) -> garmax_vision::DecodedImage {
@@ -54,7 +70,11 @@ fn patch_mean(img: &image::RgbaImage, [x0, y0, x1, y1]: [u32; 4]) -> Lab {
 fn saleor_tees_are_tees_with_true_colour_and_found_prints() {
     for photo in &PHOTOS {
         let decoded = load(photo.file);
-        assert!(decoded.has_alpha, "{}: the Saleor photos are cut-outs", photo.file);
+        assert!(
+            decoded.has_alpha,
+            "{}: the Saleor photos are cut-outs",
+            photo.file
+        );
         let out = analyze_garment(&decoded, &AnalysisOptions::default()).expect("analysis");
         let a = &out.analysis;
         let reference = patch_mean(&decoded.rgba, photo.patch);
@@ -73,14 +93,35 @@ fn saleor_tees_are_tees_with_true_colour_and_found_prints() {
         assert_eq!(a.garment_type, GarmentType::Tshirt, "{}", photo.file);
         assert!(de <= 5.0, "{}: ΔE2000 {de}", photo.file);
         assert_eq!(a.branding.has_logo, photo.printed, "{}", photo.file);
-        assert!(a.colors.palette.len() >= 5, "{}: palette {:?}", photo.file, a.colors.palette);
-        for key in ["collar_centre", "shoulder_left", "shoulder_right", "sleeve_end_left", "sleeve_end_right", "armpit_left", "armpit_right", "hem_left", "hem_right"] {
+        assert!(
+            a.colors.palette.len() >= 5,
+            "{}: palette {:?}",
+            photo.file,
+            a.colors.palette
+        );
+        for key in [
+            "collar_centre",
+            "shoulder_left",
+            "shoulder_right",
+            "sleeve_end_left",
+            "sleeve_end_right",
+            "armpit_left",
+            "armpit_right",
+            "hem_left",
+            "hem_right",
+        ] {
             assert!(a.landmarks.contains_key(key), "{}: no {key}", photo.file);
         }
         // Shoulders sit above armpits, armpits above the hem, left of right.
         let lm = &a.landmarks;
-        assert!(lm["shoulder_left"][1] < lm["armpit_left"][1] && lm["armpit_left"][1] < lm["hem_left"][1]);
+        assert!(
+            lm["shoulder_left"][1] < lm["armpit_left"][1]
+                && lm["armpit_left"][1] < lm["hem_left"][1]
+        );
         assert!(lm["shoulder_left"][0] < lm["shoulder_right"][0]);
-        assert!(lm["sleeve_end_left"][0] < lm["armpit_left"][0] && lm["sleeve_end_right"][0] > lm["armpit_right"][0]);
+        assert!(
+            lm["sleeve_end_left"][0] < lm["armpit_left"][0]
+                && lm["sleeve_end_right"][0] > lm["armpit_right"][0]
+        );
     }
 }

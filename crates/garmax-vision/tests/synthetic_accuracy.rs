@@ -27,7 +27,8 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
     let mut ious = Vec::new();
     let mut logo_missed = 0;
     let mut false_logos = 0;
-    let mut confusion: std::collections::BTreeMap<(GarmentType, GarmentType), usize> = Default::default();
+    let mut confusion: std::collections::BTreeMap<(GarmentType, GarmentType), usize> =
+        Default::default();
     for i in 0..COUNT {
         let g = generate_indexed(i, 2026, SIZE);
         let input = DecodedImage {
@@ -40,7 +41,9 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
         let out = analyze_garment(&input, &AnalysisOptions::default())
             .unwrap_or_else(|e| panic!("garment {i} ({:?}): {e}", g.truth.garment_type));
         let a = &out.analysis;
-        *confusion.entry((g.truth.garment_type, a.garment_type)).or_default() += 1;
+        *confusion
+            .entry((g.truth.garment_type, a.garment_type))
+            .or_default() += 1;
         if a.garment_type == g.truth.garment_type {
             type_hits += 1;
         }
@@ -49,7 +52,12 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
         delta_es.push(de);
         match (&g.truth.logo, a.branding.regions.is_empty()) {
             (Some(truth), false) => {
-                let best = a.branding.regions.iter().map(|r| box_iou(r.bbox, truth.bbox)).fold(0.0, f32::max);
+                let best = a
+                    .branding
+                    .regions
+                    .iter()
+                    .map(|r| box_iou(r.bbox, truth.bbox))
+                    .fold(0.0, f32::max);
                 ious.push(best);
             }
             (Some(_), true) => {
@@ -58,7 +66,15 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
             }
             (None, false) => {
                 false_logos += 1;
-                println!("  false logo on {i} ({:?}): {:?}", g.truth.garment_type, a.branding.regions.iter().map(|r| r.bbox).collect::<Vec<_>>());
+                println!(
+                    "  false logo on {i} ({:?}): {:?}",
+                    g.truth.garment_type,
+                    a.branding
+                        .regions
+                        .iter()
+                        .map(|r| r.bbox)
+                        .collect::<Vec<_>>()
+                );
             }
             (None, true) => {}
         }
@@ -67,10 +83,14 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
     let mean_de = delta_es.iter().sum::<f32>() / delta_es.len() as f32;
     let max_de = delta_es.iter().copied().fold(0.0, f32::max);
     let mean_iou = ious.iter().sum::<f32>() / ious.len().max(1) as f32;
-    let iou_over_half = ious.iter().filter(|v| **v >= 0.5).count() as f32 / ious.len().max(1) as f32;
+    let iou_over_half =
+        ious.iter().filter(|v| **v >= 0.5).count() as f32 / ious.len().max(1) as f32;
     println!("garments: {COUNT}, type accuracy {type_accuracy:.3}");
     println!("dominant colour ΔE2000: mean {mean_de:.2}, max {max_de:.2}");
-    println!("logo IoU: mean {mean_iou:.3}, ≥0.5 for {iou_over_half:.3} of {} logos; missed {logo_missed}, false {false_logos}", ious.len());
+    println!(
+        "logo IoU: mean {mean_iou:.3}, ≥0.5 for {iou_over_half:.3} of {} logos; missed {logo_missed}, false {false_logos}",
+        ious.len()
+    );
     for ((t, p), n) in &confusion {
         if t != p {
             println!("  confused {t:?} -> {p:?}: {n}");

@@ -23,6 +23,8 @@ enum Command {
     Models(cmd::models::Command),
     /// Score a generated try-on image: face, pose, colour, style, branding, against a quality tier.
     Validate(cmd::validate::Args),
+    /// Analyse a person photo: landmarks, person mask, face (and, with the body model, guidance maps).
+    Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
     /// Time the pipeline's stages on fixed inputs.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
+        Command::Body(args) => cmd::body::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Bench(command) => cmd::bench::run(command),

@@ -24,8 +24,9 @@ pub fn fixtures_dir() -> PathBuf {
 
 /// The ONNX models the tests use: converted from the cached TFLite files by
 /// `garmax-tflite` (the product's own importer) into this test build's
-/// temporary directory, once per test binary. `None` when the TFLite assets
-/// are missing.
+/// temporary directory, once per test binary. Missing assets fail the test:
+/// `scripts/test` fetches them first, so absence is a broken setup, not a
+/// reason to pass.
 pub fn models_dir() -> Option<PathBuf> {
     static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
@@ -33,19 +34,15 @@ pub fn models_dir() -> Option<PathBuf> {
         match garmax_person::convert_models(&cache_root().join("assets"), &dir, true) {
             Ok(_) => Some(dir),
             Err(e) => {
-                eprintln!(
-                    "SKIP: cannot convert the MediaPipe models: {e} (run `garmax models fetch`)"
-                );
-                None
+                panic!("cannot convert the MediaPipe models: {e} (run `garmax models fetch`)")
             }
         }
     })
     .clone()
 }
 
-/// An analyzer on the converted models, or `None` (with a note on stderr)
-/// when the assets or ONNX Runtime are not there, so the suite still runs on
-/// a machine without them.
+/// An analyzer on the converted models; panics with the fix when the assets
+/// or ONNX Runtime are not there.
 pub fn analyzer(options: AnalyzerOptions) -> Option<PersonAnalyzer> {
     let models = models_dir()?;
     let options = AnalyzerOptions {
@@ -56,10 +53,7 @@ pub fn analyzer(options: AnalyzerOptions) -> Option<PersonAnalyzer> {
     };
     match PersonAnalyzer::new(&models, options) {
         Ok(a) => Some(a),
-        Err(e) => {
-            eprintln!("SKIP: cannot load the person models: {e}");
-            None
-        }
+        Err(e) => panic!("cannot load the person models: {e} (run `garmax models fetch`)"),
     }
 }
 

@@ -82,6 +82,9 @@ pub fn print_summary(a: &GarmentAnalysis) {
             );
         }
     }
-    println!("landmarks   {}", a.landmarks.keys().copied().collect::<Vec<_>>().join(", "));
+    println!(
+        "landmarks   {}",
+        a.landmarks.keys().copied().collect::<Vec<_>>().join(", ")
+    );
     println!("confidence  {:.0}%", a.confidence * 100.0);
 }

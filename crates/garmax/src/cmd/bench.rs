@@ -12,6 +12,11 @@ use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 pub enum Command {
     /// Garment analysis per 1024×1024 product photo, on one thread.
     Analyze(AnalyzeArgs),
+    /// Person analysis (BlazePose detector + landmarks + mask, as MediaPipe's
+    /// static-image mode: no refine pass, no face) per photo, on one thread.
+    /// `tools/reference/pose_reference.py bench` times MediaPipe on the same
+    /// photos for the side-by-side ratio.
+    Pose(AnalyzeArgs),
     /// All five validators per generated image (1024 px composites), on one thread.
     Validate(ValidateArgs),
 }
@@ -36,6 +41,7 @@ pub struct AnalyzeArgs {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Analyze(args) => bench_analyze(args),
+        Command::Pose(args) => bench_pose(args),
         Command::Validate(args) => bench_validate(args),
     }
 }
@@ -134,43 +140,76 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         ));
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    println!("garment analysis, 1 thread, {} runs per image", args.iterations);
-    println!("{:<45} {:>9} {:>9} {:>9}", "image", "p50 ms", "p95 ms", "target×");
+    println!(
+        "garment analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<45} {:>9} {:>9} {:>9} {:>9}",
+        "image", "p50 ms", "p95 ms", "cpu p50", "target×"
+    );
     let mut all = Vec::new();
+    let mut all_cpu = Vec::new();
     for (name, image) in &images {
-        let mut times = pool.install(|| -> anyhow::Result<Vec<Duration>> {
+        let samples = pool.install(|| -> anyhow::Result<Vec<(Duration, Duration)>> {
             analyze_garment(image, &AnalysisOptions::default())?;
             (0..args.iterations)
                 .map(|_| {
-                    let t = Instant::now();
+                    let (t, cpu) = (Instant::now(), thread_cpu_time());
                     analyze_garment(image, &AnalysisOptions::default())?;
-                    Ok(t.elapsed())
+                    Ok((t.elapsed(), thread_cpu_time().saturating_sub(cpu)))
                 })
                 .collect()
         })?;
+        let mut times: Vec<Duration> = samples.iter().map(|s| s.0).collect();
+        let mut cpu: Vec<Duration> = samples.iter().map(|s| s.1).collect();
         times.sort();
+        cpu.sort();
         let p50 = percentile(&times, 0.5);
         let p95 = percentile(&times, 0.95);
+        let cpu50 = percentile(&cpu, 0.5);
         all.extend(times);
+        all_cpu.extend(cpu);
         println!(
-            "{:<45} {:>9.1} {:>9.1} {:>9.2}",
+            "{:<45} {:>9.1} {:>9.1} {:>9.1} {:>9.2}",
             name,
             ms(p50),
             ms(p95),
-            p50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
+            ms(cpu50),
+            cpu50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
         );
     }
     all.sort();
-    let p50 = percentile(&all, 0.5);
+    all_cpu.sort();
+    let cpu50 = percentile(&all_cpu, 0.5);
     println!(
-        "{:<45} {:>9.1} {:>9.1} {:>9.2}",
+        "{:<45} {:>9.1} {:>9.1} {:>9.1} {:>9.2}",
         "all",
-        ms(p50),
+        ms(percentile(&all, 0.5)),
         ms(percentile(&all, 0.95)),
-        p50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
+        ms(cpu50),
+        cpu50.as_secs_f64() / ANALYZE_TARGET.as_secs_f64()
     );
-    println!("(target× = p50 / 150 ms target; below 1.00 meets it)");
+    println!(
+        "(cpu = the thread's CPU time, immune to other load; target× = cpu p50 / 150 ms, below 1.00 meets it)"
+    );
     Ok(())
+}
+
+/// CPU time consumed by the calling thread: on a shared machine wall time
+/// includes waiting for a core, CPU time does not.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a
+    // constant the kernel always supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -183,4 +222,43 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn bench_pose(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let cache = Cache::resolve()?;
+    garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)?;
+    let analyzer = garmax_person::PersonAnalyzer::new(
+        cache.models_dir(),
+        garmax_person::AnalyzerOptions {
+            threads: 1,
+            refine_passes: 0,
+            face: false,
+            onnxruntime_library: Some(cache.onnxruntime_library()?),
+            ..Default::default()
+        },
+    )?;
+    let mut images = Vec::new();
+    for name in ["skimage/data/astronaut.png", "skimage/data/camera.png"] {
+        let decoded = super::read_image(&cache.require(name)?, &ImageLimits::default())?;
+        images.push((
+            name.to_string(),
+            image::DynamicImage::ImageRgba8(decoded.rgba).into_rgb8(),
+        ));
+    }
+    let results = garmax_person::bench::bench_pose(&analyzer, &images, args.iterations)?;
+    println!(
+        "person analysis, 1 thread, {} runs per image",
+        args.iterations
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>9}",
+        "image", "median ms", "min ms", "mean ms"
+    );
+    for r in results {
+        println!(
+            "{:<32} {:>9.1} {:>9.1} {:>9.1}",
+            r.name, r.median_ms, r.min_ms, r.mean_ms
+        );
+    }
+    Ok(())
 }

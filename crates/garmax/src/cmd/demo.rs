@@ -24,7 +24,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         super::models::fetch()?;
     }
     let garment = cache.require(SAMPLE_GARMENT)?;
-    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("creating {}", args.out_dir.display()))?;
     let overlay = args.out_dir.join("garment_overlay.png");
     let analysis = super::analyze::analyze_file(&garment, Some(&overlay))?;
     let json_path = args.out_dir.join("garment_analysis.json");

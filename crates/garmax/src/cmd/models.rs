@@ -147,51 +147,18 @@ pub fn fetch() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The MediaPipe models the person analysis runs, converted from TFLite.
-pub const MEDIAPIPE_MODELS: [&str; 5] = [
-    "mediapipe/modules/pose_detection/pose_detection.tflite",
-    "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-    "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
-    "mediapipe/modules/face_detection/face_detection_short_range.tflite",
-    "mediapipe/modules/face_landmark/face_landmark.tflite",
-];
-
-/// Converts each MediaPipe model to `<models>/<name>.onnx` once. A stamp
-/// beside each file records the SHA-256 of the TFLite source and the
-/// converter version it was made from, so a changed source or converter
-/// redoes the conversion and an unchanged one is skipped.
+/// Converts the MediaPipe models the person analysis runs to ONNX, once
+/// (see `garmax_person::convert_models` for the staleness stamp).
 pub fn convert_models(cache: &Cache) -> anyhow::Result<()> {
-    let dir = cache.models_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut converted = 0;
-    for asset in MEDIAPIPE_MODELS {
-        let source = cache.require(asset)?;
-        let (_, source_hash) = garmax_assets::hash_file(&source)
-            .with_context(|| format!("hashing {}", source.display()))?;
-        let stamp = format!("{source_hash} garmax-tflite {}\n", env!("CARGO_PKG_VERSION"));
-        let name = source
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .context("model file name")?;
-        let onnx = dir.join(format!("{name}.onnx"));
-        let stamp_path = dir.join(format!("{name}.onnx.source"));
-        let fresh = onnx.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp);
-        if fresh {
-            continue;
-        }
-        let bytes = std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
-        let model = garmax_tflite::convert(&bytes).with_context(|| format!("converting {asset} to ONNX"))?;
-        let partial = dir.join(format!(".{name}.onnx.{}.partial", std::process::id()));
-        std::fs::write(&partial, &model).with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&partial, &onnx).with_context(|| format!("writing {}", onnx.display()))?;
-        std::fs::write(&stamp_path, stamp).with_context(|| format!("writing {}", stamp_path.display()))?;
-        converted += 1;
-    }
-    if converted > 0 {
-        println!("converted {converted} MediaPipe model(s) to ONNX in {}", dir.display());
-    } else {
-        println!("ONNX models up to date in {}", dir.display());
-    }
+    let started = Instant::now();
+    let models = garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)
+        .context("converting the MediaPipe models to ONNX")?;
+    println!(
+        "{} ONNX models ready in {} ({:.1} s)",
+        models.len(),
+        cache.models_dir().display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
