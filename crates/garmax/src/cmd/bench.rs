@@ -17,6 +17,12 @@ pub enum Command {
     /// `tools/reference/pose_reference.py bench` times MediaPipe on the same
     /// photos for the side-by-side ratio.
     Pose(AnalyzeArgs),
+    /// End-to-end `garmax tryon` (product analysis → person analysis → body
+    /// fit + maps → local render, no retry) on a 1024-px photo.
+    Tryon(TryonArgs),
+    /// Render the try-on gallery (packaged people × Saleor tees) with the
+    /// measurements, into a directory (e.g. docs/gallery).
+    Gallery(GalleryArgs),
     /// All five validators per generated image (1024 px composites), on one thread.
     Validate(ValidateArgs),
 }
@@ -32,6 +38,26 @@ pub struct ValidateArgs {
 }
 
 #[derive(clap::Args)]
+pub struct TryonArgs {
+    /// Timed runs (after one warm-up run).
+    #[arg(long, default_value_t = 7)]
+    iterations: usize,
+    /// Longest side of the person photo.
+    #[arg(long, default_value_t = 1024)]
+    size: u32,
+    /// Skip the body fit.
+    #[arg(long)]
+    no_body: bool,
+}
+
+#[derive(clap::Args)]
+pub struct GalleryArgs {
+    /// Output directory.
+    #[arg(short = 'o', long, default_value = "docs/gallery")]
+    out_dir: std::path::PathBuf,
+}
+
+#[derive(clap::Args)]
 pub struct AnalyzeArgs {
     /// Timed runs per image (after one warm-up run).
     #[arg(long, default_value_t = 15)]
@@ -41,6 +67,8 @@ pub struct AnalyzeArgs {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Analyze(args) => bench_analyze(args),
+        Command::Tryon(args) => bench_tryon(args),
+        Command::Gallery(args) => super::gallery::run(&args.out_dir),
         Command::Pose(args) => bench_pose(args),
         Command::Validate(args) => bench_validate(args),
     }
@@ -194,6 +222,120 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         "(cpu = the thread's CPU time, immune to other load; target× = cpu p50 / 150 ms, below 1.00 meets it)"
     );
     Ok(())
+}
+
+/// The goal for one end-to-end try-on at 1024 px on two cores.
+const TRYON_TARGET: Duration = Duration::from_millis(1000);
+
+fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
+    use garmax_render::{QualityTier, RenderQuality};
+    let cache = Cache::resolve()?;
+    // One standing person from the packaged group photo, scaled so the
+    // longest side is `size`.
+    let group = super::read_image(
+        &cache.require("face-api/package/demo/sample6.jpg")?,
+        &ImageLimits::default(),
+    )?;
+    let crop = garmax_render::fixtures::crop(&group.rgba, Some([100, 320, 660, 1217]))?;
+    let k = args.size as f32 / crop.width().max(crop.height()) as f32;
+    let (w, h) = (
+        ((crop.width() as f32 * k).round() as u32).max(1),
+        ((crop.height() as f32 * k).round() as u32).max(1),
+    );
+    let person = DecodedImage {
+        rgba: image::imageops::resize(&crop, w, h, image::imageops::FilterType::Triangle),
+        format: SourceFormat::Png,
+        has_alpha: false,
+        source_layout: "Rgba8".into(),
+        reoriented: false,
+    };
+    let garment = super::read_image(
+        &cache.require("saleor/static/placeholders/saleordemoproduct_cl_boot03_1.png")?,
+        &ImageLimits::default(),
+    )?;
+    let pipeline = super::tryon::Pipeline::load(&cache, !args.no_body)?;
+    let provider = garmax_render::provider("local")?;
+    println!(
+        "end-to-end try-on, person {w}×{h}, garment 1024×1024, {} rayon threads, models loaded once in {:.0} ms",
+        rayon::current_num_threads(),
+        pipeline.load_ms
+    );
+    let mut runs: Vec<(Duration, Vec<(String, f64)>)> = Vec::new();
+    for i in 0..=args.iterations {
+        let t = Instant::now();
+        let out = pipeline.run(
+            &garment,
+            &person,
+            QualityTier::Standard,
+            RenderQuality::Hd,
+            provider.as_ref(),
+            &mut |_, _| {},
+        )?;
+        if i > 0 {
+            let mut timings = out.timings;
+            // The renderer's own steps, indented under "product application".
+            timings.extend(
+                out.render
+                    .detail
+                    .stats
+                    .timings_ms
+                    .iter()
+                    .map(|(k, v)| (format!("  render: {k}"), *v)),
+            );
+            runs.push((t.elapsed(), timings));
+        }
+    }
+    let mut totals: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    totals.sort();
+    let p50 = percentile(&totals, 0.5);
+    println!("{:<24} {:>9} {:>9}", "stage", "p50 ms", "p95 ms");
+    if let Some((_, first)) = runs.first() {
+        for (si, (name, _)) in first.iter().enumerate() {
+            let mut v: Vec<Duration> = runs
+                .iter()
+                .filter_map(|r| r.1.get(si))
+                .map(|(_, ms)| Duration::from_secs_f64(ms / 1000.0))
+                .collect();
+            v.sort();
+            println!(
+                "{:<24} {:>9.1} {:>9.1}",
+                name,
+                ms(percentile(&v, 0.5)),
+                ms(percentile(&v, 0.95))
+            );
+        }
+    }
+    println!(
+        "{:<24} {:>9.1} {:>9.1}",
+        "total",
+        ms(p50),
+        ms(percentile(&totals, 0.95))
+    );
+    println!(
+        "goal ≤ {:.0} ms p50: {}",
+        ms(TRYON_TARGET),
+        if p50 <= TRYON_TARGET {
+            "met"
+        } else {
+            "not met"
+        }
+    );
+    if let Some(rss) = peak_rss_kib() {
+        println!("peak RSS {:.0} MiB", rss as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+/// Peak resident set size from /proc (Linux), KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// CPU time consumed by the calling thread: on a shared machine wall time

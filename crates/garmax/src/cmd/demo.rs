@@ -1,10 +1,14 @@
 //! `garmax demo`: the README's first command. Fetches the packaged assets if
-//! they are missing, then runs the main job on the bundled sample.
+//! they are missing, then runs the main job on the bundled sample: the
+//! garment analysis and a full try-on of the sample person.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use garmax_assets::{Cache, Manifest};
+
+/// The bundled sample person: scikit-image's astronaut portrait (public domain).
+pub const SAMPLE_PERSON: &str = "skimage/data/astronaut.png";
 
 /// The bundled sample garment: a printed Saleor demo tee (CC BY 4.0).
 pub const SAMPLE_GARMENT: &str = "saleor/static/placeholders/saleordemoproduct_cl_boot01_1.png";
@@ -36,5 +40,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!();
     println!("analysis: {}", json_path.display());
     println!("overlay:  {}", overlay.display());
+
+    // The main job: dress the sample person in the sample garment.
+    let person = super::read_image(
+        &cache.require(SAMPLE_PERSON)?,
+        &garmax_vision::ImageLimits::default(),
+    )?;
+    let garment_img = super::read_image(&garment, &garmax_vision::ImageLimits::default())?;
+    let pipeline = super::tryon::Pipeline::load(&cache, true)?;
+    let provider = garmax_render::provider("local")?;
+    let (tier, quality) = (
+        garmax_render::QualityTier::Standard,
+        garmax_render::RenderQuality::Hd,
+    );
+    let result = pipeline.run(
+        &garment_img,
+        &person,
+        tier,
+        quality,
+        provider.as_ref(),
+        &mut |_, _| {},
+    )?;
+    let dir = args.out_dir.join("tryon");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stage1 = garmax_render::Stage1Source::Photo {
+        path: SAMPLE_PERSON.to_string(),
+    };
+    result.write(&dir, &stage1, provider.name(), tier, quality)?;
+    println!();
+    println!(
+        "try-on:   {} (report: {})",
+        dir.join("tryon.png").display(),
+        dir.join("report.json").display()
+    );
     Ok(())
 }

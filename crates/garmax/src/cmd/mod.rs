@@ -4,7 +4,9 @@ pub mod analyze;
 pub mod bench;
 pub mod body;
 pub mod demo;
+pub mod gallery;
 pub mod models;
+pub mod tryon;
 pub mod validate;
 
 use std::io::Read as _;
@@ -32,7 +34,13 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
         if let Some(e) = cause.downcast_ref::<garmax_vision::AnalysisError>() {
             return Some(e.code());
         }
+        if let Some(e) = cause.downcast_ref::<garmax_render::RenderError>() {
+            return Some(e.code());
+        }
         if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_quality::QualityError>() {

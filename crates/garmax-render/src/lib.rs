@@ -1,0 +1,48 @@
+//! Try-on rendering for garmax: the [`RenderProvider`] interface and the
+//! offline [`LocalRenderer`] (provider name `local`), the embedded default
+//! and the last fallback of the failover chain.
+//!
+//! The local renderer places an analysed upper-body garment (tee, polo,
+//! shirt, hoodie, sweater) on a person photo:
+//!
+//! 1. **Correspondences** from the garment's landmarks (collar, neck,
+//!    shoulders, armpits, sleeve ends, hem) to body points derived from the
+//!    BlazePose landmarks ([`warp::GarmentWarp`]).
+//! 2. **Warp**: a thin-plate spline for the torso, a rotation about each
+//!    shoulder for the sleeves (blended into the spline near the seam), as a
+//!    forward mesh rasterised at the photo's resolution.
+//! 3. **Occlusion**: face, hair and hands stay in front, arms stay in front
+//!    of the torso, everything is clipped to the silhouette plus a small
+//!    fabric margin.
+//! 4. **Old clothing** the new garment no longer covers is replaced: skin
+//!    (sampled from the face) on arms and neck, background inpainting beside
+//!    the torso.
+//! 5. **Shading** from the original clothing's luminance (ratio to its
+//!    local mean, plus the large-scale light fall-off), then **colour
+//!    matching** back toward the product's dominant colour; logos are
+//!    sharpened and shaded less.
+//!
+//! The inputs are plain data ([`PersonInput`], [`GarmentInput`]) so any
+//! person analysis can feed the renderer; it does no I/O. The five knobs of
+//! the seed's adaptive retry are [`RenderParams`]; personas and stage 1 of
+//! the two-stage generation are in [`persona`].
+
+pub mod error;
+pub mod fixtures;
+pub mod garment;
+pub mod geometry;
+pub mod params;
+pub mod person;
+pub mod persona;
+pub mod plane;
+pub mod provider;
+pub mod render;
+pub mod warp;
+
+pub use error::RenderError;
+pub use garment::{GarmentInput, GarmentLandmarks};
+pub use params::{QualitySettings, QualityTier, RenderParams, RenderQuality, TierThresholds};
+pub use person::{BodyFrame, ClothingRegions, PersonInput};
+pub use persona::{Persona, PersonaCatalog, Stage1Source};
+pub use provider::{RenderOutput, RenderProvider, RenderRequest, provider};
+pub use render::{LocalRenderer, RenderDetail, RenderStats, render_local};

@@ -1,0 +1,323 @@
+//! The garment warp: landmark correspondences garment → body, a
+//! thin-plate spline for the torso, a rotation about the shoulder for each
+//! sleeve (blended into the spline near the seam), applied as a forward
+//! mesh that is rasterised into source-coordinate buffers.
+
+use serde::Serialize;
+
+use crate::garment::{GarmentLandmarks, sleeve_side};
+use crate::geometry::{P2, Similarity, Tps, angle_diff, smoothstep};
+use crate::person::BodyFrame;
+
+/// One garment → body landmark pair, reported for inspection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Correspondence {
+    pub name: &'static str,
+    /// Garment pixels: of the pre-scaled texture inside the warp, of the
+    /// product photo in `RenderDetail`.
+    pub garment: P2,
+    /// Where the garment's own shape would put it (similarity on the
+    /// shoulders), in photo pixels.
+    pub own_shape: P2,
+    /// Where the body says it belongs.
+    pub body: P2,
+    /// The target used: own shape + pose guidance × (body − own shape).
+    pub target: P2,
+}
+
+/// The complete garment → photo mapping.
+pub struct GarmentWarp {
+    pub tps: Tps,
+    pub similarity: Similarity,
+    pub garment: GarmentLandmarks,
+    /// Per sleeve: rotation (radians) applied about the body shoulder point.
+    pub sleeve_rotation: [f32; 2],
+    pub body_shoulder: [P2; 2],
+    /// Length of each sleeve in garment pixels (for the blend zone).
+    pub sleeve_len: [f32; 2],
+    pub correspondences: Vec<Correspondence>,
+}
+
+impl GarmentWarp {
+    /// Builds the warp. `sleeve_axis[s]` is the direction of sleeve `s` in
+    /// the garment texture (from its shoulder to the sleeve's centroid) and
+    /// `sleeve_len[s]` its length.
+    pub fn build(
+        g: &GarmentLandmarks,
+        body: &BodyFrame,
+        sleeve_axis: [P2; 2],
+        sleeve_len: [f32; 2],
+        pose_guidance: f32,
+    ) -> Option<GarmentWarp> {
+        let sw = body.sw;
+        let up = body.down.scale(-1.0);
+        // Shoulder seams sit outside and above the shoulder joints.
+        let b_sh = [
+            body.shoulder_l
+                .plus(body.outward(0).scale(0.13 * sw))
+                .plus(up.scale(0.07 * sw)),
+            body.shoulder_r
+                .plus(body.outward(1).scale(0.13 * sw))
+                .plus(up.scale(0.07 * sw)),
+        ];
+        // Below the shoulders the garment hangs along the torso axis, which
+        // a tilted head or shrug does not move.
+        let level = P2::new(body.down.y, -body.down.x);
+        let sim = Similarity::from_pairs(g.shoulder_left, g.shoulder_right, b_sh[0], b_sh[1])?;
+        let hip_w = body.hip_l.dist(body.hip_r);
+        let hip_mid = body.hip_l.mid(body.hip_r);
+        let hem_half = (0.5 * hip_w + 0.25 * sw).max(0.6 * sw);
+        let hem_centre = hip_mid.plus(body.down.scale(0.1 * body.torso_len));
+        let b_hem = [
+            hem_centre.minus(level.scale(hem_half)),
+            hem_centre.plus(level.scale(hem_half)),
+        ];
+        // Armpits: a loose tee's armpit seam sits just outside the body's
+        // armpit, about 40 % of a shoulder width below the shoulder joints.
+        let b_ap = [
+            body.shoulder_l
+                .minus(level.scale(0.08 * sw))
+                .plus(body.down.scale(0.42 * sw)),
+            body.shoulder_r
+                .plus(level.scale(0.08 * sw))
+                .plus(body.down.scale(0.42 * sw)),
+        ];
+        let p = pose_guidance;
+        let mut corr = Vec::new();
+        let mut add = |name: &'static str, gp: P2, body_p: Option<P2>| {
+            let own = sim.apply(gp);
+            let bp = body_p.unwrap_or(own);
+            let target = own.plus(bp.minus(own).scale(p));
+            corr.push(Correspondence {
+                name,
+                garment: gp,
+                own_shape: own,
+                body: bp,
+                target,
+            });
+        };
+        add("shoulder_left", g.shoulder_left, Some(b_sh[0]));
+        add("shoulder_right", g.shoulder_right, Some(b_sh[1]));
+        add("neck_left", g.neck_left, None);
+        add("neck_right", g.neck_right, None);
+        add("collar_centre", g.collar_centre, None);
+        add("armpit_left", g.armpit_left, Some(b_ap[0]));
+        add("armpit_right", g.armpit_right, Some(b_ap[1]));
+        add("hem_left", g.hem_left, Some(b_hem[0]));
+        add("hem_right", g.hem_right, Some(b_hem[1]));
+        let g_hem_mid = g.hem_left.mid(g.hem_right);
+        add("hem_centre", g_hem_mid, Some(b_hem[0].mid(b_hem[1])));
+        // Mid-flank points keep the sides straight between armpit and hem.
+        add(
+            "flank_left",
+            g.armpit_left.mid(g.hem_left),
+            Some(b_ap[0].mid(b_hem[0])),
+        );
+        add(
+            "flank_right",
+            g.armpit_right.mid(g.hem_right),
+            Some(b_ap[1].mid(b_hem[1])),
+        );
+        let src: Vec<P2> = corr.iter().map(|c| c.garment).collect();
+        let dst: Vec<P2> = corr.iter().map(|c| c.target).collect();
+        let tps = Tps::fit(&src, &dst, 1e-3)?;
+
+        // Sleeves rotate from their flat-lay angle (carried by the
+        // similarity) toward the upper arm.
+        let mut rot = [0.0f32; 2];
+        let sh = body.shoulders();
+        let el = body.elbows();
+        for s in 0..2 {
+            let own = sleeve_axis[s].angle() + sim.rotation();
+            let arm = el[s].minus(sh[s]);
+            let target = if body.arm_seen[s] { arm.angle() } else { own };
+            // Rotating a sleeve past the torso would fold it inside out.
+            rot[s] = (angle_diff(own, target) * p.min(1.0)).clamp(-2.0, 2.0);
+        }
+        Some(GarmentWarp {
+            tps,
+            similarity: sim,
+            garment: *g,
+            sleeve_rotation: rot,
+            body_shoulder: [sim.apply(g.shoulder_left), sim.apply(g.shoulder_right)],
+            sleeve_len,
+            correspondences: corr,
+        })
+    }
+
+    /// Which part a garment texel belongs to: `None` = torso, `Some(s)` =
+    /// sleeve `s`, plus the blend weight toward the sleeve's rigid motion.
+    pub fn part(&self, q: P2) -> (Option<usize>, f32) {
+        let g = &self.garment;
+        for s in 0..2 {
+            let d = sleeve_side(q, g.shoulders()[s], g.armpits()[s], s);
+            if d > 0.0 {
+                let w = smoothstep(0.0, 0.45 * self.sleeve_len[s].max(1.0), d);
+                return (Some(s), w);
+            }
+        }
+        (None, 0.0)
+    }
+
+    /// Forward map of a garment texel into the photo.
+    pub fn map(&self, q: P2) -> P2 {
+        let base = self.tps.apply(q);
+        match self.part(q) {
+            (Some(s), w) if w > 0.0 => {
+                let pivot = self.body_shoulder[s];
+                let rigid = pivot.plus(
+                    self.similarity
+                        .apply(q)
+                        .minus(pivot)
+                        .rotate(self.sleeve_rotation[s]),
+                );
+                base.lerp(rigid, w)
+            }
+            _ => base,
+        }
+    }
+}
+
+/// Per-pixel source coordinates (garment texture pixels) of one layer;
+/// NaN where the layer does not reach.
+pub struct UvBuffer {
+    pub w: u32,
+    pub h: u32,
+    pub u: Vec<f32>,
+    pub v: Vec<f32>,
+}
+
+impl UvBuffer {
+    pub fn new(w: u32, h: u32) -> UvBuffer {
+        let n = (w as usize) * (h as usize);
+        UvBuffer {
+            w,
+            h,
+            u: vec![f32::NAN; n],
+            v: vec![f32::NAN; n],
+        }
+    }
+
+    /// Rasterises one triangle: output corners `p`, source corners `q`.
+    /// Pixel centres inside (with a small epsilon so shared edges leave no
+    /// cracks) get the barycentric interpolation of `q`.
+    pub fn triangle(&mut self, p: [P2; 3], q: [P2; 3]) {
+        let area = p[1].minus(p[0]).cross(p[2].minus(p[0]));
+        if area.abs() < 1e-6 || !p.iter().all(|x| x.is_finite()) {
+            return;
+        }
+        let minx = p
+            .iter()
+            .map(|a| a.x)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as i64;
+        let maxx = p
+            .iter()
+            .map(|a| a.x)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(self.w as f32 - 1.0) as i64;
+        let miny = p
+            .iter()
+            .map(|a| a.y)
+            .fold(f32::MAX, f32::min)
+            .floor()
+            .max(0.0) as i64;
+        let maxy = p
+            .iter()
+            .map(|a| a.y)
+            .fold(f32::MIN, f32::max)
+            .ceil()
+            .min(self.h as f32 - 1.0) as i64;
+        let eps = -1e-4 * area.abs();
+        for y in miny..=maxy {
+            for x in minx..=maxx {
+                let c = P2::new(x as f32 + 0.5, y as f32 + 0.5);
+                let w0 = p[2].minus(p[1]).cross(c.minus(p[1])) / area * area.signum();
+                let w1 = p[0].minus(p[2]).cross(c.minus(p[2])) / area * area.signum();
+                let w2 = p[1].minus(p[0]).cross(c.minus(p[0])) / area * area.signum();
+                if w0 * area.abs() < eps || w1 * area.abs() < eps || w2 * area.abs() < eps {
+                    continue;
+                }
+                let s = w0 + w1 + w2;
+                let (b0, b1, b2) = (w0 / s, w1 / s, w2 / s);
+                let i = (y as usize) * (self.w as usize) + x as usize;
+                self.u[i] = b0 * q[0].x + b1 * q[1].x + b2 * q[2].x;
+                self.v[i] = b0 * q[0].y + b1 * q[1].y + b2 * q[2].y;
+            }
+        }
+    }
+}
+
+/// Rasterises the garment's bounding box `[x0, y0, x1, y1]` (texture
+/// pixels) as a mesh of `cells` cells along its longer side into a torso and
+/// a sleeve buffer. `occupied(q)` says whether a texel region around `q`
+/// holds any garment (empty cells are skipped).
+pub fn rasterise(
+    warp: &GarmentWarp,
+    bbox: [f32; 4],
+    cells: u32,
+    out_w: u32,
+    out_h: u32,
+    occupied: impl Fn(P2, P2) -> bool,
+) -> (UvBuffer, UvBuffer) {
+    let [x0, y0, x1, y1] = bbox;
+    let (bw, bh) = ((x1 - x0).max(1.0), (y1 - y0).max(1.0));
+    let step = bw.max(bh) / cells.max(4) as f32;
+    let nx = (bw / step).ceil() as usize + 1;
+    let ny = (bh / step).ceil() as usize + 1;
+    let src = |i: usize, j: usize| P2::new(x0 + i as f32 * step, y0 + j as f32 * step);
+    let mut dst = vec![P2::default(); nx * ny];
+    for j in 0..ny {
+        for i in 0..nx {
+            dst[j * nx + i] = warp.map(src(i, j));
+        }
+    }
+    let mut torso = UvBuffer::new(out_w, out_h);
+    let mut sleeves = UvBuffer::new(out_w, out_h);
+    for j in 0..ny - 1 {
+        for i in 0..nx - 1 {
+            let (a, b, c, d) = (src(i, j), src(i + 1, j), src(i, j + 1), src(i + 1, j + 1));
+            if !occupied(a, d) {
+                continue;
+            }
+            let (pa, pb, pc, pd) = (
+                dst[j * nx + i],
+                dst[j * nx + i + 1],
+                dst[(j + 1) * nx + i],
+                dst[(j + 1) * nx + i + 1],
+            );
+            let buf = match warp.part(a.mid(d)).0 {
+                Some(_) => &mut sleeves,
+                None => &mut torso,
+            };
+            buf.triangle([pa, pb, pd], [a, b, d]);
+            buf.triangle([pa, pd, pc], [a, d, c]);
+        }
+    }
+    (torso, sleeves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triangle_rasterisation_interpolates_and_covers_without_cracks() {
+        let mut buf = UvBuffer::new(20, 20);
+        let p = [P2::new(0.0, 0.0), P2::new(20.0, 0.0), P2::new(20.0, 20.0)];
+        let q = [P2::new(0.0, 0.0), P2::new(40.0, 0.0), P2::new(40.0, 40.0)];
+        buf.triangle(p, q);
+        buf.triangle(
+            [p[0], p[2], P2::new(0.0, 20.0)],
+            [q[0], q[2], P2::new(0.0, 40.0)],
+        );
+        assert!(
+            buf.u.iter().all(|u| u.is_finite()),
+            "the two halves tile the square"
+        );
+        let i = 5 * 20 + 10;
+        assert!((buf.u[i] - 21.0).abs() < 1e-3 && (buf.v[i] - 11.0).abs() < 1e-3);
+    }
+}
