@@ -19,7 +19,7 @@
 use serde_json::json;
 
 use crate::config::{Metric, Thresholds};
-use crate::imgops::{Gray, laplacian_variance, match_template_where};
+use crate::imgops::{Gray, laplacian_variance, match_template, match_template_where};
 use crate::region::GarmentRegion;
 use crate::validator::{ValidationInput, Validator, ValidatorResult};
 
@@ -34,9 +34,18 @@ const COARSE_WINDOW: f32 = 160.0;
 /// Scales tried around the expected one.
 const SCALES: [f32; 3] = [0.88, 1.0, 1.14];
 
-/// Half-width of the search window, in garment widths (covers a logo moved
-/// far enough to be wrong, so placement can say so).
+/// Half-width of the search window, in garment widths, when the logo's
+/// place is only estimated from the garment's bounding box: wide, so a
+/// misplaced logo is still found and placement can say so.
 const SEARCH_REACH: f32 = 0.45;
+
+/// The same when the renderer mapped the box: its place is known, and a
+/// wide search only invites look-alikes (folds, sleeves) to win.
+const SEARCH_REACH_MAPPED: f32 = 0.2;
+
+/// How much lower the correlation at the mapped place may be than the best
+/// one elsewhere and still be preferred.
+const MAPPED_PRIOR: f32 = 0.15;
 
 fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
     ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
@@ -111,7 +120,8 @@ impl Validator for BrandingValidator {
                 out_of_frame.push(index);
                 continue;
             }
-            if let Some(m) = match_region(&product_gray, gray, region, bbox, expected, garment_w_render, index, weight) {
+            let mapped = mapped_box(input, index).is_some();
+            if let Some(m) = match_region(&product_gray, gray, region, bbox, expected, garment_w_render, mapped, index, weight) {
                 matches.push(m);
             } else {
                 matches.push(RegionMatch {
@@ -179,7 +189,12 @@ fn flatten_shading(g: &Gray) -> Gray {
     // A light blur first: thin lines of a print alias differently in the
     // render and the product photo; their layout is what identifies it.
     let g = g.box_blur(2);
-    let r = (MATCH_SIZE * 0.6) as usize;
+    // A radius of a fifth of the template: wide enough to keep the print's
+    // strokes, narrow enough to take out the folds a renderer transfers from
+    // the person's own clothes (measured on the local renderer: a line-art
+    // print under spacesuit folds correlates 0.46 at the wrong place with
+    // 0.6 × MATCH_SIZE, 0.62 at the right one with 0.2 ×).
+    let r = (MATCH_SIZE * 0.2) as usize;
     let light = g.box_blur(r).box_blur(r);
     Gray {
         width: g.width,
@@ -193,12 +208,7 @@ fn flatten_shading(g: &Gray) -> Gray {
 /// position and size inside the garment's bounding box (`rb` in the render,
 /// `pb` in the product photo).
 pub fn expected_box(input: &ValidationInput<'_>, index: usize, bbox: [u32; 4], rb: [u32; 4], pb: [u32; 4]) -> [f32; 4] {
-    // A mapped box must be finite and non-empty to be trusted.
-    let mapped = input
-        .logo_boxes
-        .and_then(|b| b.get(index).copied().flatten())
-        .filter(|b| b.iter().all(|v| v.is_finite()) && b[2] > 0.0 && b[3] > 0.0);
-    mapped.unwrap_or_else(|| {
+    mapped_box(input, index).unwrap_or_else(|| {
         let f = (rb[2] - rb[0] + 1) as f32 / (pb[2] - pb[0] + 1).max(1) as f32;
         [
             rb[0] as f32 + (bbox[0] as f32 - pb[0] as f32) * f,
@@ -207,6 +217,15 @@ pub fn expected_box(input: &ValidationInput<'_>, index: usize, bbox: [u32; 4], r
             bbox[3] as f32 * f,
         ]
     })
+}
+
+/// The renderer's mapped box for region `index`, if it gave a usable one
+/// (finite, non-empty).
+fn mapped_box(input: &ValidationInput<'_>, index: usize) -> Option<[f32; 4]> {
+    input
+        .logo_boxes
+        .and_then(|b| b.get(index).copied().flatten())
+        .filter(|b| b.iter().all(|v| v.is_finite()) && b[2] > 0.0 && b[3] > 0.0)
 }
 
 /// Every product branding region's expected box in the render.
@@ -234,6 +253,7 @@ fn match_region(
     bbox: [u32; 4],
     expected: [f32; 4],
     garment_w: f32,
+    mapped: bool,
     index: usize,
     weight: f32,
 ) -> Option<RegionMatch> {
@@ -263,7 +283,7 @@ fn match_region(
     let expected = [vis[0], vis[1], vis[2] - vis[0], vis[3] - vis[1]];
     // Reduction so the expected template is ≈ MATCH_SIZE on its long side.
     let d = (expected[2].max(expected[3]) / MATCH_SIZE).max(1.0);
-    let reach = SEARCH_REACH * garment_w;
+    let reach = if mapped { SEARCH_REACH_MAPPED } else { SEARCH_REACH } * garment_w;
     let cx = expected[0] + expected[2] / 2.0;
     let cy = expected[1] + expected[3] / 2.0;
     let (w, h) = (render.width as f32, render.height as f32);
@@ -329,7 +349,23 @@ fn match_region(
             best = Some((ncc, x as f32, y as f32, s));
         }
     }
-    let (ncc, bx, by, s) = best?;
+    let (mut ncc, mut bx, mut by, mut s) = best?;
+    // With a mapped box the expected place is the prior: a look-alike
+    // elsewhere (a fold, a sleeve edge) must beat it clearly to win.
+    if mapped {
+        let (tw, th) = ((expected[2] / d).round() as usize, (expected[3] / d).round() as usize);
+        let (ex, ey) = (((expected[0] - sx0) / d).round().max(0.0) as usize, ((expected[1] - sy0) / d).round().max(0.0) as usize);
+        let margin = 2usize;
+        let sub = small.crop(ex.saturating_sub(margin), ey.saturating_sub(margin), tw + 2 * margin, th + 2 * margin);
+        if tw >= 4 && th >= 4 {
+            let t = flatten_shading(&template_full.resize(tw, th));
+            if let Some((x, y, v)) = match_template(&sub, &t, 1)
+                && v >= ncc - MAPPED_PRIOR
+            {
+                (ncc, bx, by, s) = (v, (ex.saturating_sub(margin) + x) as f32, (ey.saturating_sub(margin) + y) as f32, 1.0);
+            }
+        }
+    }
     let found = [sx0 + bx * d, sy0 + by * d, expected[2] * s, expected[3] * s];
     // Sharpness at full resolution: the found patch against the template
     // resampled to the same size.
