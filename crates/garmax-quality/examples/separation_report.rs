@@ -20,20 +20,32 @@ fn main() {
             for _ in 0..5 {
                 let input = case.input(product);
                 let t = std::time::Instant::now();
-                let r = engine.validate(&input, config.tier(Tier::Standard)).unwrap();
+                let r = engine
+                    .validate(&input, config.tier(Tier::Standard))
+                    .unwrap();
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
                 if times.len() == 1 {
-                    println!("{}", r.results.iter().map(|x| format!("{}={:?}", x.key, x.score)).collect::<Vec<_>>().join(" "));
+                    println!(
+                        "{}",
+                        r.results
+                            .iter()
+                            .map(|x| format!("{}={:?}", x.key, x.score))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
                 }
             }
-            let per: Vec<String> = engine.validators().map(|v| {
-                let input = case.input(product);
-                let _ = input.generated_gray();
-                let _ = input.garment_region();
-                let t = std::time::Instant::now();
-                v.validate(&input, &config.tier(Tier::Standard).thresholds);
-                format!("{}={:.1}", v.key(), t.elapsed().as_secs_f64() * 1000.0)
-            }).collect();
+            let per: Vec<String> = engine
+                .validators()
+                .map(|v| {
+                    let input = case.input(product);
+                    let _ = input.generated_gray();
+                    let _ = input.garment_region();
+                    let t = std::time::Instant::now();
+                    v.validate(&input, &config.tier(Tier::Standard).thresholds);
+                    format!("{}={:.1}", v.key(), t.elapsed().as_secs_f64() * 1000.0)
+                })
+                .collect();
             println!("{} {:?} {}", product.name, times, per.join(" "));
         }
         return;
@@ -47,14 +59,20 @@ fn main() {
     for case in &cases {
         let input = case_input(&inputs, case, &rp, &rf);
         let r = engine.validate(&input, tier).expect("validate");
-        let row: Vec<(Metric, Option<f32>)> = Metric::ALL.iter().map(|m| (*m, r.score(m.as_str()))).collect();
+        let row: Vec<(Metric, Option<f32>)> = Metric::ALL
+            .iter()
+            .map(|m| (*m, r.score(m.as_str())))
+            .collect();
         if std::env::var("VERBOSE").is_ok() {
             println!(
                 "{:<3} {:<18} {:<34} {}",
                 case.product,
                 case.damage.name(),
                 case.label,
-                row.iter().map(|(m, s)| format!("{}={}", m, s.map_or("-".into(), |v| format!("{v:.2}")))).collect::<Vec<_>>().join(" ")
+                row.iter()
+                    .map(|(m, s)| format!("{}={}", m, s.map_or("-".into(), |v| format!("{v:.2}"))))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
             if std::env::var("DETAILS").is_ok() {
                 for res in &r.results {
@@ -63,12 +81,20 @@ fn main() {
             }
         }
         if let Ok(dir) = std::env::var("SAVE") {
-            let _ = case.image.save(format!("{dir}/{}_{}_{}.png", case.product, case.damage.name().replace(' ', "_"), case.label.replace([' ', ',', '/'], "_")));
+            let _ = case.image.save(format!(
+                "{dir}/{}_{}_{}.png",
+                case.product,
+                case.damage.name().replace(' ', "_"),
+                case.label.replace([' ', ',', '/'], "_")
+            ));
         }
         scores.push(row);
     }
     let rows = separation_table(&cases, &scores);
-    println!("{:<9} {:<18} {:>6} {:>7} {:>7}", "validator", "damage", "AUC", "good", "damaged");
+    println!(
+        "{:<9} {:<18} {:>6} {:>7} {:>7}",
+        "validator", "damage", "AUC", "good", "damaged"
+    );
     for r in rows {
         println!(
             "{:<9} {:<18} {:>6.3} {:>7.3} {:>7.3} {}",

@@ -100,7 +100,11 @@ impl Validator for BrandingValidator {
         }
         let region = input.garment_region();
         let Some(rb) = region.bbox.filter(|_| region.area >= 100) else {
-            return ValidatorResult::skipped(key, name, "no garment region found in the generated image");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "no garment region found in the generated image",
+            );
         };
         let Some(pb) = garmax_vision::mask::bounding_box(input.product.mask) else {
             return ValidatorResult::skipped(key, name, "the product mask is empty");
@@ -121,7 +125,17 @@ impl Validator for BrandingValidator {
                 continue;
             }
             let mapped = mapped_box(input, index).is_some();
-            if let Some(m) = match_region(&product_gray, gray, region, bbox, expected, garment_w_render, mapped, index, weight) {
+            if let Some(m) = match_region(
+                &product_gray,
+                gray,
+                region,
+                bbox,
+                expected,
+                garment_w_render,
+                mapped,
+                index,
+                weight,
+            ) {
                 matches.push(m);
             } else {
                 matches.push(RegionMatch {
@@ -140,7 +154,11 @@ impl Validator for BrandingValidator {
             }
         }
         if matches.is_empty() {
-            return ValidatorResult::skipped(key, name, "the product's branding lies outside the generated frame");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "the product's branding lies outside the generated frame",
+            );
         }
         let wsum: f32 = matches.iter().map(|m| m.weight).sum();
         let score = matches.iter().map(|m| m.weight * m.score).sum::<f32>() / wsum.max(1e-9);
@@ -150,7 +168,10 @@ impl Validator for BrandingValidator {
         }
         for m in &matches {
             if m.presence < 0.5 {
-                feedback.push(format!("Logo/print {} not found in the render; raise branding enhancement", m.index + 1));
+                feedback.push(format!(
+                    "Logo/print {} not found in the render; raise branding enhancement",
+                    m.index + 1
+                ));
             } else {
                 if m.sharpness < 0.5 {
                     feedback.push(format!(
@@ -169,7 +190,10 @@ impl Validator for BrandingValidator {
             }
         }
         if !out_of_frame.is_empty() {
-            feedback.push(format!("{} branding region(s) outside the frame, not checked", out_of_frame.len()));
+            feedback.push(format!(
+                "{} branding region(s) outside the frame, not checked",
+                out_of_frame.len()
+            ));
         }
         ValidatorResult::scored(
             key,
@@ -199,7 +223,12 @@ fn flatten_shading(g: &Gray) -> Gray {
     Gray {
         width: g.width,
         height: g.height,
-        data: g.data.iter().zip(&light.data).map(|(v, l)| v / (l + 0.02)).collect(),
+        data: g
+            .data
+            .iter()
+            .zip(&light.data)
+            .map(|(v, l)| v / (l + 0.02))
+            .collect(),
     }
 }
 
@@ -207,7 +236,13 @@ fn flatten_shading(g: &Gray) -> Gray {
 /// render: the renderer's mapped box when given, else the same relative
 /// position and size inside the garment's bounding box (`rb` in the render,
 /// `pb` in the product photo).
-pub fn expected_box(input: &ValidationInput<'_>, index: usize, bbox: [u32; 4], rb: [u32; 4], pb: [u32; 4]) -> [f32; 4] {
+pub fn expected_box(
+    input: &ValidationInput<'_>,
+    index: usize,
+    bbox: [u32; 4],
+    rb: [u32; 4],
+    pb: [u32; 4],
+) -> [f32; 4] {
     mapped_box(input, index).unwrap_or_else(|| {
         let f = (rb[2] - rb[0] + 1) as f32 / (pb[2] - pb[0] + 1).max(1) as f32;
         [
@@ -231,7 +266,10 @@ fn mapped_box(input: &ValidationInput<'_>, index: usize) -> Option<[f32; 4]> {
 /// Every product branding region's expected box in the render.
 pub fn expected_boxes(input: &ValidationInput<'_>) -> Vec<[f32; 4]> {
     let region = input.garment_region();
-    let (Some(rb), Some(pb)) = (region.bbox, garmax_vision::mask::bounding_box(input.product.mask)) else {
+    let (Some(rb), Some(pb)) = (
+        region.bbox,
+        garmax_vision::mask::bounding_box(input.product.mask),
+    ) else {
         return Vec::new();
     };
     input
@@ -263,14 +301,30 @@ fn match_region(
     // Only the part of the logo inside the frame can be found: crop the
     // expected box to the image and the template in proportion.
     let (iw, ih) = (render.width as f32, render.height as f32);
-    let vis = [expected[0].max(0.0), expected[1].max(0.0), (expected[0] + expected[2]).min(iw), (expected[1] + expected[3]).min(ih)];
+    let vis = [
+        expected[0].max(0.0),
+        expected[1].max(0.0),
+        (expected[0] + expected[2]).min(iw),
+        (expected[1] + expected[3]).min(ih),
+    ];
     if vis[2] - vis[0] < 0.5 * expected[2] || vis[3] - vis[1] < 0.5 * expected[3] {
         return None;
     }
     let frac = |v: f32, o: f32, len: f32| ((v - o) / len).clamp(0.0, 1.0);
-    let (u0, u1) = (frac(vis[0], expected[0], expected[2]), frac(vis[2], expected[0], expected[2]));
-    let (v0, v1) = (frac(vis[1], expected[1], expected[3]), frac(vis[3], expected[1], expected[3]));
-    let (bx, by, bw, bh) = (bbox[0] as f32, bbox[1] as f32, bbox[2] as f32, bbox[3] as f32);
+    let (u0, u1) = (
+        frac(vis[0], expected[0], expected[2]),
+        frac(vis[2], expected[0], expected[2]),
+    );
+    let (v0, v1) = (
+        frac(vis[1], expected[1], expected[3]),
+        frac(vis[3], expected[1], expected[3]),
+    );
+    let (bx, by, bw, bh) = (
+        bbox[0] as f32,
+        bbox[1] as f32,
+        bbox[2] as f32,
+        bbox[3] as f32,
+    );
     let template_full = product.crop(
         (bx + u0 * bw) as usize,
         (by + v0 * bh) as usize,
@@ -283,7 +337,11 @@ fn match_region(
     let expected = [vis[0], vis[1], vis[2] - vis[0], vis[3] - vis[1]];
     // Reduction so the expected template is ≈ MATCH_SIZE on its long side.
     let d = (expected[2].max(expected[3]) / MATCH_SIZE).max(1.0);
-    let reach = if mapped { SEARCH_REACH_MAPPED } else { SEARCH_REACH } * garment_w;
+    let reach = if mapped {
+        SEARCH_REACH_MAPPED
+    } else {
+        SEARCH_REACH
+    } * garment_w;
     let cx = expected[0] + expected[2] / 2.0;
     let cy = expected[1] + expected[3] / 2.0;
     let (w, h) = (render.width as f32, render.height as f32);
@@ -294,7 +352,12 @@ fn match_region(
     if sx1 - sx0 < 4.0 || sy1 - sy0 < 4.0 {
         return None;
     }
-    let window = render.crop(sx0 as usize, sy0 as usize, (sx1 - sx0) as usize, (sy1 - sy0) as usize);
+    let window = render.crop(
+        sx0 as usize,
+        sy0 as usize,
+        (sx1 - sx0) as usize,
+        (sy1 - sy0) as usize,
+    );
     let reduce = |k: f32| {
         flatten_shading(&window.resize(
             ((window.width as f32 / k).round() as usize).max(1),
@@ -309,7 +372,10 @@ fn match_region(
     let coarse = (dc > 1.25 * d).then(|| reduce(dc));
     let mut best: Option<(f32, f32, f32, f32)> = None; // (ncc, x, y, scale)
     for s in SCALES {
-        let (tw, th) = ((expected[2] * s / d).round() as usize, (expected[3] * s / d).round() as usize);
+        let (tw, th) = (
+            (expected[2] * s / d).round() as usize,
+            (expected[3] * s / d).round() as usize,
+        );
         if tw < 4 || th < 4 {
             continue;
         }
@@ -327,19 +393,25 @@ fn match_region(
             None => match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th)),
             Some(c) => {
                 let k = d / dc;
-                let (cw, ch) = (((tw as f32) * k).round() as usize, ((th as f32) * k).round() as usize);
+                let (cw, ch) = (
+                    ((tw as f32) * k).round() as usize,
+                    ((th as f32) * k).round() as usize,
+                );
                 if cw < 4 || ch < 4 {
                     match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th))
                 } else {
                     let ct = flatten_shading(&template_full.resize(cw, ch));
-                    match_template_where(c, &ct, 1, on_garment(dc, 0, 0, cw, ch)).and_then(|(cx, cy, _)| {
-                        let margin = (dc / d).ceil() as usize + 2;
-                        let fx = ((cx as f32) * dc / d) as usize;
-                        let fy = ((cy as f32) * dc / d) as usize;
-                        let (x0, y0) = (fx.saturating_sub(margin), fy.saturating_sub(margin));
-                        let sub = small.crop(x0, y0, tw + 2 * margin, th + 2 * margin);
-                        match_template_where(&sub, &t, 1, on_garment(d, x0, y0, tw, th)).map(|(x, y, v)| (x0 + x, y0 + y, v))
-                    })
+                    match_template_where(c, &ct, 1, on_garment(dc, 0, 0, cw, ch)).and_then(
+                        |(cx, cy, _)| {
+                            let margin = (dc / d).ceil() as usize + 2;
+                            let fx = ((cx as f32) * dc / d) as usize;
+                            let fy = ((cy as f32) * dc / d) as usize;
+                            let (x0, y0) = (fx.saturating_sub(margin), fy.saturating_sub(margin));
+                            let sub = small.crop(x0, y0, tw + 2 * margin, th + 2 * margin);
+                            match_template_where(&sub, &t, 1, on_garment(d, x0, y0, tw, th))
+                                .map(|(x, y, v)| (x0 + x, y0 + y, v))
+                        },
+                    )
                 }
             }
         };
@@ -353,16 +425,32 @@ fn match_region(
     // With a mapped box the expected place is the prior: a look-alike
     // elsewhere (a fold, a sleeve edge) must beat it clearly to win.
     if mapped {
-        let (tw, th) = ((expected[2] / d).round() as usize, (expected[3] / d).round() as usize);
-        let (ex, ey) = (((expected[0] - sx0) / d).round().max(0.0) as usize, ((expected[1] - sy0) / d).round().max(0.0) as usize);
+        let (tw, th) = (
+            (expected[2] / d).round() as usize,
+            (expected[3] / d).round() as usize,
+        );
+        let (ex, ey) = (
+            ((expected[0] - sx0) / d).round().max(0.0) as usize,
+            ((expected[1] - sy0) / d).round().max(0.0) as usize,
+        );
         let margin = 2usize;
-        let sub = small.crop(ex.saturating_sub(margin), ey.saturating_sub(margin), tw + 2 * margin, th + 2 * margin);
+        let sub = small.crop(
+            ex.saturating_sub(margin),
+            ey.saturating_sub(margin),
+            tw + 2 * margin,
+            th + 2 * margin,
+        );
         if tw >= 4 && th >= 4 {
             let t = flatten_shading(&template_full.resize(tw, th));
             if let Some((x, y, v)) = match_template(&sub, &t, 1)
                 && v >= ncc - MAPPED_PRIOR
             {
-                (ncc, bx, by, s) = (v, (ex.saturating_sub(margin) + x) as f32, (ey.saturating_sub(margin) + y) as f32, 1.0);
+                (ncc, bx, by, s) = (
+                    v,
+                    (ex.saturating_sub(margin) + x) as f32,
+                    (ey.saturating_sub(margin) + y) as f32,
+                    1.0,
+                );
             }
         }
     }
@@ -370,7 +458,12 @@ fn match_region(
     // Sharpness at full resolution: the found patch against the template
     // resampled to the same size.
     let (fw, fh) = (found[2].round() as usize, found[3].round() as usize);
-    let patch = render.crop(found[0].max(0.0) as usize, found[1].max(0.0) as usize, fw, fh);
+    let patch = render.crop(
+        found[0].max(0.0) as usize,
+        found[1].max(0.0) as usize,
+        fw,
+        fh,
+    );
     let reference = template_full.resize(patch.width, patch.height);
     let (lp, lr) = (laplacian_variance(&patch), laplacian_variance(&reference));
     let sharpness_ratio = if lr > 1e-7 { lp / lr } else { 1.0 };

@@ -29,7 +29,9 @@ pub struct SystemClock {
 
 impl SystemClock {
     pub fn new() -> SystemClock {
-        SystemClock { origin: Instant::now() }
+        SystemClock {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -53,8 +55,10 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn advance(&self, by: Duration) {
-        self.now_us
-            .fetch_add(by.as_micros().min(u128::from(u64::MAX)) as u64, std::sync::atomic::Ordering::SeqCst);
+        self.now_us.fetch_add(
+            by.as_micros().min(u128::from(u64::MAX)) as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
     }
 }
 
@@ -83,7 +87,9 @@ pub struct KeyBuilder {
 impl KeyBuilder {
     /// `purpose` separates key spaces ("analysis", "validation").
     pub fn new(purpose: &str) -> KeyBuilder {
-        let mut b = KeyBuilder { hasher: Sha256::new() };
+        let mut b = KeyBuilder {
+            hasher: Sha256::new(),
+        };
         b.bytes("purpose", purpose.as_bytes());
         b
     }
@@ -206,7 +212,9 @@ impl<K: Eq + Hash + Clone, V> TtlLru<K, V> {
         self.remove(&key);
         self.purge_expired(now);
         while self.entries.len() >= self.capacity {
-            let Some((_, oldest)) = self.order.pop_first() else { break };
+            let Some((_, oldest)) = self.order.pop_first() else {
+                break;
+            };
             self.entries.remove(&oldest);
         }
         let tick = self.next_tick;
@@ -225,7 +233,11 @@ impl<K: Eq + Hash + Clone, V> TtlLru<K, V> {
     }
 
     /// The cached value, or computes, stores and returns it.
-    pub fn get_or_insert_with<E>(&mut self, key: K, compute: impl FnOnce() -> Result<V, E>) -> Result<Arc<V>, E> {
+    pub fn get_or_insert_with<E>(
+        &mut self,
+        key: K,
+        compute: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
         if let Some(v) = self.get(&key) {
             return Ok(v);
         }
@@ -288,7 +300,11 @@ mod tests {
 
     fn cache(cap: usize, ttl_s: u64) -> (Arc<ManualClock>, TtlLru<u32, String>) {
         let clock = Arc::new(ManualClock::default());
-        let c = TtlLru::new(cap, Duration::from_secs(ttl_s), clock.clone() as Arc<dyn Clock>);
+        let c = TtlLru::new(
+            cap,
+            Duration::from_secs(ttl_s),
+            clock.clone() as Arc<dyn Clock>,
+        );
         (clock, c)
     }
 
@@ -316,7 +332,10 @@ mod tests {
         assert!(c.get(&1).is_some(), "still fresh one second before the TTL");
         c.insert(2, "b".into());
         clock.advance(Duration::from_secs(1));
-        assert!(c.get(&1).is_none(), "expired at the TTL, even though it was just read");
+        assert!(
+            c.get(&1).is_none(),
+            "expired at the TTL, even though it was just read"
+        );
         assert!(c.get(&2).is_some());
         clock.advance(Duration::from_secs(3600));
         c.insert(3, "c".into());
@@ -357,11 +376,19 @@ mod tests {
         let img = RgbaImage::new(2, 3);
         let a = KeyBuilder::new("validation").image("g", &img).finish();
         let b = KeyBuilder::new("analysis").image("g", &img).finish();
-        let c = KeyBuilder::new("validation").image("g", &RgbaImage::new(3, 2)).finish();
+        let c = KeyBuilder::new("validation")
+            .image("g", &RgbaImage::new(3, 2))
+            .finish();
         assert_ne!(a, b);
         assert_ne!(a, c, "same bytes, other shape");
-        let d = KeyBuilder::new("x").bytes("t", b"ab").bytes("t", b"c").finish();
-        let e = KeyBuilder::new("x").bytes("t", b"a").bytes("t", b"bc").finish();
+        let d = KeyBuilder::new("x")
+            .bytes("t", b"ab")
+            .bytes("t", b"c")
+            .finish();
+        let e = KeyBuilder::new("x")
+            .bytes("t", b"a")
+            .bytes("t", b"bc")
+            .finish();
         assert_ne!(d, e);
         let mut cfg = QualityConfig::default();
         let k1 = KeyBuilder::new("v").config(&cfg).finish();

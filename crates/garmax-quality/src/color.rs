@@ -73,7 +73,11 @@ impl Validator for ColorValidator {
         let region = input.garment_region();
         let (key, name) = (self.key(), self.name());
         if region.area < 50 {
-            return ValidatorResult::skipped(key, name, "no garment region found in the generated image");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "no garment region found in the generated image",
+            );
         }
         let img = input.generated;
         // Edges blend with the body and background: use the interior.
@@ -81,7 +85,9 @@ impl Validator for ColorValidator {
         let logo_boxes = crate::branding::expected_boxes(input);
         let in_logo = |x: u32, y: u32| {
             let (x, y) = (x as f32, y as f32);
-            logo_boxes.iter().any(|b| x >= b[0] && y >= b[1] && x < b[0] + b[2] && y < b[1] + b[3])
+            logo_boxes
+                .iter()
+                .any(|b| x >= b[0] && y >= b[1] && x < b[0] + b[2] && y < b[1] + b[3])
         };
         let step = ((region.area as f32 / MAX_SAMPLES as f32).sqrt().ceil() as u32).max(1);
         let mut samples: Vec<Lab> = Vec::new();
@@ -95,7 +101,11 @@ impl Validator for ColorValidator {
             }
         }
         if samples.len() < 20 {
-            return ValidatorResult::skipped(key, name, "the garment region has too few fabric pixels");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "the garment region has too few fabric pixels",
+            );
         }
         let first = median_lab(samples.iter().copied());
         let fabric: Vec<Lab> = samples
@@ -103,7 +113,11 @@ impl Validator for ColorValidator {
             .copied()
             .filter(|&c| delta_e2000_weighted(c, first, WEIGHTS) < OUTLIER_DELTA_E)
             .collect();
-        let base = if fabric.len() >= samples.len() / 4 { median_lab(fabric.iter().copied()) } else { first };
+        let base = if fabric.len() >= samples.len() / 4 {
+            median_lab(fabric.iter().copied())
+        } else {
+            first
+        };
 
         let product = input.product.analysis.colors.dominant.lab;
         let de_weighted = delta_e2000_weighted(base, product, WEIGHTS);
@@ -117,7 +131,11 @@ impl Validator for ColorValidator {
             .collect();
         let on_palette = samples
             .iter()
-            .filter(|&&c| palette.iter().any(|&p| delta_e2000_weighted(c, p, WEIGHTS) < PALETTE_DELTA_E))
+            .filter(|&&c| {
+                palette
+                    .iter()
+                    .any(|&p| delta_e2000_weighted(c, p, WEIGHTS) < PALETTE_DELTA_E)
+            })
             .count() as f32
             / samples.len() as f32;
         // Coverage only lowers the score: shading at the fabric's edges
@@ -139,12 +157,20 @@ impl Validator for ColorValidator {
             ));
         }
         if dl.abs() > 12.0 {
-            feedback.push(format!("Fabric is {} than the product by {:.0} L*", if dl < 0.0 { "darker" } else { "lighter" }, dl.abs()));
+            feedback.push(format!(
+                "Fabric is {} than the product by {:.0} L*",
+                if dl < 0.0 { "darker" } else { "lighter" },
+                dl.abs()
+            ));
         }
         if region.estimated {
             feedback.push(format!(
                 "Garment region estimated ({}): no mask from the renderer",
-                if region.method == "changed-vs-reference" { "what changed against the reference" } else { "from the product colours" }
+                if region.method == "changed-vs-reference" {
+                    "what changed against the reference"
+                } else {
+                    "from the product colours"
+                }
             ));
         }
         ValidatorResult::scored(

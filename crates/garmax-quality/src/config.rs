@@ -66,7 +66,13 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [Metric::Face, Metric::Pose, Metric::Color, Metric::Style, Metric::Branding];
+    pub const ALL: [Metric; 5] = [
+        Metric::Face,
+        Metric::Pose,
+        Metric::Color,
+        Metric::Style,
+        Metric::Branding,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -325,7 +331,8 @@ impl Default for QualityConfig {
 impl QualityConfig {
     /// Parses and checks a TOML document.
     pub fn from_toml(text: &str) -> Result<QualityConfig, QualityError> {
-        let config: QualityConfig = toml::from_str(text).map_err(|e| QualityError::Config(e.to_string()))?;
+        let config: QualityConfig =
+            toml::from_str(text).map_err(|e| QualityError::Config(e.to_string()))?;
         config.check()?;
         Ok(config)
     }
@@ -345,7 +352,9 @@ impl QualityConfig {
         for metric in Metric::ALL {
             let w = self.weights.of(metric);
             if !(w.is_finite() && w >= 0.0) {
-                return bad(format!("weights.{metric} = {w} must be a finite number ≥ 0"));
+                return bad(format!(
+                    "weights.{metric} = {w} must be a finite number ≥ 0"
+                ));
             }
         }
         if Metric::ALL.iter().map(|&m| self.weights.of(m)).sum::<f32>() <= 0.0 {
@@ -370,23 +379,34 @@ impl QualityConfig {
         for knob in Knob::ALL {
             let [lo, hi] = r.bounds.get(knob);
             if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo < hi) {
-                return bad(format!("retry.bounds.{} = [{lo}, {hi}] must be finite with 0 ≤ min < max", knob.as_str()));
+                return bad(format!(
+                    "retry.bounds.{} = [{lo}, {hi}] must be finite with 0 ≤ min < max",
+                    knob.as_str()
+                ));
             }
             let step = r.steps.get(knob);
             if !(step.is_finite() && step > 0.0 && step <= hi - lo) {
-                return bad(format!("retry.steps.{} = {step} must be positive and no wider than its range", knob.as_str()));
+                return bad(format!(
+                    "retry.steps.{} = {step} must be positive and no wider than its range",
+                    knob.as_str()
+                ));
             }
         }
         for tier in Tier::ALL {
             let t = self.tier(tier);
             let th = &t.thresholds;
             if !fraction(th.overall) {
-                return bad(format!("tiers.{tier}.thresholds.overall = {} must lie in [0, 1]", th.overall));
+                return bad(format!(
+                    "tiers.{tier}.thresholds.overall = {} must lie in [0, 1]",
+                    th.overall
+                ));
             }
             for metric in Metric::ALL {
                 let v = th.of(metric);
                 if !fraction(v) {
-                    return bad(format!("tiers.{tier}.thresholds.{metric} = {v} must lie in [0, 1]"));
+                    return bad(format!(
+                        "tiers.{tier}.thresholds.{metric} = {v} must lie in [0, 1]"
+                    ));
                 }
             }
             for knob in Knob::ALL {
@@ -400,7 +420,10 @@ impl QualityConfig {
                 }
             }
             if t.max_retries > 10 {
-                return bad(format!("tiers.{tier}.maxRetries = {} is more than 10", t.max_retries));
+                return bad(format!(
+                    "tiers.{tier}.maxRetries = {} is more than 10",
+                    t.max_retries
+                ));
             }
             if t.timeout_ms == 0 {
                 return bad(format!("tiers.{tier}.timeoutMs must be positive"));
@@ -438,7 +461,14 @@ mod tests {
             let th = c.tier(tier).thresholds;
             assert_eq!(th.overall, overall, "{tier}");
             assert_eq!(
-                [Metric::Face, Metric::Pose, Metric::Color, Metric::Style, Metric::Branding].map(|m| th.of(m)),
+                [
+                    Metric::Face,
+                    Metric::Pose,
+                    Metric::Color,
+                    Metric::Style,
+                    Metric::Branding
+                ]
+                .map(|m| th.of(m)),
                 [face, pose, color, style, branding],
                 "{tier}"
             );
@@ -467,7 +497,14 @@ mod tests {
         assert!((std["thresholds"]["overall"].as_f64().unwrap() - 0.65).abs() < 1e-6);
         assert!((std["thresholds"]["consistency"]["pose"].as_f64().unwrap() - 0.55).abs() < 1e-6);
         assert!((std["thresholds"]["accuracy"]["branding"].as_f64().unwrap() - 0.75).abs() < 1e-6);
-        assert!((std["parameters"]["modelReferenceStrength"].as_f64().unwrap() - 0.8).abs() < 1e-6);
+        assert!(
+            (std["parameters"]["modelReferenceStrength"]
+                .as_f64()
+                .unwrap()
+                - 0.8)
+                .abs()
+                < 1e-6
+        );
         assert_eq!(std["maxRetries"], 3);
         assert!(v["qualityTiers"]["ultra"].is_object());
     }
@@ -478,12 +515,18 @@ mod tests {
         let cases = [
             ("overall = 0.65", "overall = 1.65"),
             ("maxCacheSize = 1000", "maxCacheSize = 0"),
-            ("modelReferenceStrength = 0.8", "modelReferenceStrength = 1.8"),
+            (
+                "modelReferenceStrength = 0.8",
+                "modelReferenceStrength = 1.8",
+            ),
             ("growth = 1.5", "growth = 0.5"),
             ("face = 0.20", "face = -1.0"),
             ("maxRetries = 3", "maxRetries = 30"),
             ("[weights]", "[weights]\nextra = 1.0"),
-            ("modelReferenceStrength = [0.5, 1.0]", "modelReferenceStrength = [1.0, 0.5]"),
+            (
+                "modelReferenceStrength = [0.5, 1.0]",
+                "modelReferenceStrength = [1.0, 0.5]",
+            ),
         ];
         for (from, to) in cases {
             assert!(DEFAULT_TOML.contains(from), "{from}");

@@ -152,17 +152,26 @@ impl Validator for FaceValidator {
             return ValidatorResult::skipped(key, name, "no reference photo");
         };
         let (Some(ref_face), Some(gen_face)) = (input.reference_face, input.generated_face) else {
-            return ValidatorResult::skipped(key, name, "no landmarks (face points of the reference and of the render)");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "no landmarks (face points of the reference and of the render)",
+            );
         };
         let (Some(ref_key), Some(gen_key)) = (ref_face.key_points(), gen_face.key_points()) else {
             return ValidatorResult::skipped(key, name, "face landmarks incomplete");
         };
         let ref_gray = Gray::from_rgba(reference);
         let gen_gray = input.generated_gray();
-        let (Some((mut ref_crop, ref_in, ref_t)), Some((mut gen_crop, gen_in, gen_t))) =
-            (aligned_crop(&ref_gray, &ref_key), aligned_crop(gen_gray, &gen_key))
-        else {
-            return ValidatorResult::skipped(key, name, "face landmarks degenerate (all points coincide)");
+        let (Some((mut ref_crop, ref_in, ref_t)), Some((mut gen_crop, gen_in, gen_t))) = (
+            aligned_crop(&ref_gray, &ref_key),
+            aligned_crop(gen_gray, &gen_key),
+        ) else {
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "face landmarks degenerate (all points coincide)",
+            );
         };
         if ref_in < 0.5 || gen_in < 0.5 {
             return ValidatorResult::skipped(key, name, "face mostly outside the image");
@@ -174,15 +183,23 @@ impl Validator for FaceValidator {
         }
 
         // Geometry in the template frame, so both faces share one scale.
-        let to_template = |pts: &FacePoints, t: &Similarity| -> Vec<[f32; 2]> { pts.points.iter().map(|&p| t.apply(p)).collect() };
+        let to_template = |pts: &FacePoints, t: &Similarity| -> Vec<[f32; 2]> {
+            pts.points.iter().map(|&p| t.apply(p)).collect()
+        };
         let both_mesh = ref_face.layout == FaceLayout::Mesh468
             && gen_face.layout == FaceLayout::Mesh468
             && ref_face.points.len() >= 468
             && gen_face.points.len() >= 468;
         let (ref_pts, gen_pts): (Vec<[f32; 2]>, Vec<[f32; 2]>) = if both_mesh {
-            (to_template(ref_face, &ref_t)[..468].to_vec(), to_template(gen_face, &gen_t)[..468].to_vec())
+            (
+                to_template(ref_face, &ref_t)[..468].to_vec(),
+                to_template(gen_face, &gen_t)[..468].to_vec(),
+            )
         } else {
-            (ref_key.iter().map(|&p| ref_t.apply(p)).collect(), gen_key.iter().map(|&p| gen_t.apply(p)).collect())
+            (
+                ref_key.iter().map(|&p| ref_t.apply(p)).collect(),
+                gen_key.iter().map(|&p| gen_t.apply(p)).collect(),
+            )
         };
         let geo_dist = shape_distance(&gen_pts, &ref_pts, template_iod()).unwrap_or(1.0);
         let geometry = 1.0 / (1.0 + (geo_dist / GEOMETRY_HALF).powi(2));
@@ -220,7 +237,10 @@ impl Validator for FaceValidator {
                 feedback.push(format!("Face looks different from the reference (aligned SSIM {s:.2}); raise model reference strength"));
             }
             if geometry < 0.6 {
-                feedback.push(format!("Face proportions differ from the reference ({:.1}% of eye distance)", geo_dist * 100.0));
+                feedback.push(format!(
+                    "Face proportions differ from the reference ({:.1}% of eye distance)",
+                    geo_dist * 100.0
+                ));
             }
         }
         ValidatorResult::scored(
@@ -293,8 +313,11 @@ mod tests {
     #[test]
     fn an_embedder_takes_part_in_the_score() {
         let face = crate::testkit::astronaut_face();
-        let img = image::RgbaImage::from_fn(160, 160, |x, y| image::Rgba([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90, 255]));
-        let g = garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 1, 96);
+        let img = image::RgbaImage::from_fn(160, 160, |x, y| {
+            image::Rgba([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 90, 255])
+        });
+        let g =
+            garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 1, 96);
         let decoded = garmax_vision::DecodedImage {
             rgba: g.image.clone(),
             format: garmax_vision::input::SourceFormat::Png,
@@ -302,14 +325,26 @@ mod tests {
             source_layout: "Rgba8".into(),
             reoriented: false,
         };
-        let out = garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default()).unwrap();
+        let out =
+            garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default())
+                .unwrap();
         let shifted = crate::testkit::scale_face(&face, 0.5);
-        let mut input = ValidationInput::new(&img, crate::ProductInput { analysis: &out.analysis, image: &g.image, mask: &out.mask });
+        let mut input = ValidationInput::new(
+            &img,
+            crate::ProductInput {
+                analysis: &out.analysis,
+                image: &g.image,
+                mask: &out.mask,
+            },
+        );
         input.reference = Some(&img);
         input.reference_face = Some(&shifted);
         input.generated_face = Some(&shifted);
         let th = crate::QualityConfig::default().tiers.standard.thresholds;
-        let with = FaceValidator { embedder: Some(Box::new(MeanColour)) }.validate(&input, &th);
+        let with = FaceValidator {
+            embedder: Some(Box::new(MeanColour)),
+        }
+        .validate(&input, &th);
         assert_eq!(with.details["embedder"], "mean-colour");
         assert!(with.details["identityCosine"].as_f64().unwrap() > 0.999);
         assert!(with.score.unwrap() > 0.95, "{:?}", with);
@@ -320,7 +355,10 @@ mod tests {
     #[test]
     fn shape_distance_ignores_similarity_but_not_proportions() {
         let t: Vec<[f32; 2]> = TEMPLATE.to_vec();
-        let moved: Vec<[f32; 2]> = t.iter().map(|p| [p[0] * 2.0 + 5.0, p[1] * 2.0 - 3.0]).collect();
+        let moved: Vec<[f32; 2]> = t
+            .iter()
+            .map(|p| [p[0] * 2.0 + 5.0, p[1] * 2.0 - 3.0])
+            .collect();
         assert!(shape_distance(&moved, &t, template_iod()).unwrap() < 1e-3);
         let mut wide = t.clone();
         wide[3][0] -= 8.0;

@@ -28,7 +28,10 @@ impl Gray {
     pub fn from_rgba(img: &RgbaImage) -> Gray {
         let data = img
             .pixels()
-            .map(|p| (0.299 * f32::from(p.0[0]) + 0.587 * f32::from(p.0[1]) + 0.114 * f32::from(p.0[2])) / 255.0)
+            .map(|p| {
+                (0.299 * f32::from(p.0[0]) + 0.587 * f32::from(p.0[1]) + 0.114 * f32::from(p.0[2]))
+                    / 255.0
+            })
             .collect();
         Gray {
             width: img.width() as usize,
@@ -173,7 +176,9 @@ impl Similarity {
             return None;
         }
         let mean = |p: &[[f32; 2]]| {
-            let (sx, sy) = p[..n].iter().fold((0.0f64, 0.0f64), |(sx, sy), q| (sx + f64::from(q[0]), sy + f64::from(q[1])));
+            let (sx, sy) = p[..n].iter().fold((0.0f64, 0.0f64), |(sx, sy), q| {
+                (sx + f64::from(q[0]), sy + f64::from(q[1]))
+            });
             (sx / n as f64, sy / n as f64)
         };
         let (fx, fy) = mean(from);
@@ -240,7 +245,11 @@ pub fn warp(src: &Gray, dst_to_src: &Similarity, w: usize, h: usize) -> (Gray, f
             }
         }
     }
-    let frac = if w * h == 0 { 0.0 } else { inside as f32 / (w * h) as f32 };
+    let frac = if w * h == 0 {
+        0.0
+    } else {
+        inside as f32 / (w * h) as f32
+    };
     (out, frac)
 }
 
@@ -271,11 +280,16 @@ pub fn ssim(a: &Gray, b: &Gray, r: usize, weight: Option<&[f32]>) -> f32 {
         let vx = (maa.data[i] - mx * mx).max(0.0);
         let vy = (mbb.data[i] - my * my).max(0.0);
         let cxy = mab.data[i] - mx * my;
-        let s = ((2.0 * mx * my + c1) * (2.0 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+        let s =
+            ((2.0 * mx * my + c1) * (2.0 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
         sum += f64::from(s * wt);
         wsum += f64::from(wt);
     }
-    if wsum <= 0.0 { 0.0 } else { (sum / wsum) as f32 }
+    if wsum <= 0.0 {
+        0.0
+    } else {
+        (sum / wsum) as f32
+    }
 }
 
 /// Variance of the 4-neighbour Laplacian over the interior of `g`: a focus
@@ -287,7 +301,11 @@ pub fn laplacian_variance(g: &Gray) -> f32 {
     let (mut s, mut ss, mut n) = (0.0f64, 0.0f64, 0usize);
     for y in 1..g.height - 1 {
         for x in 1..g.width - 1 {
-            let l = 4.0 * g.at(x, y) - g.at(x - 1, y) - g.at(x + 1, y) - g.at(x, y - 1) - g.at(x, y + 1);
+            let l = 4.0 * g.at(x, y)
+                - g.at(x - 1, y)
+                - g.at(x + 1, y)
+                - g.at(x, y - 1)
+                - g.at(x, y + 1);
             s += f64::from(l);
             ss += f64::from(l * l);
             n += 1;
@@ -301,7 +319,11 @@ pub fn laplacian_variance(g: &Gray) -> f32 {
 /// the template's top-left corner. Zero-mean normalised cross-correlation,
 /// so uniform brightness and contrast changes do not matter. `None` when the
 /// template does not fit or is flat.
-pub fn match_template(search: &Gray, template: &Gray, stride: usize) -> Option<(usize, usize, f32)> {
+pub fn match_template(
+    search: &Gray,
+    template: &Gray,
+    stride: usize,
+) -> Option<(usize, usize, f32)> {
     match_template_where(search, template, stride, |_, _| true)
 }
 
@@ -319,7 +341,11 @@ pub fn match_template_where(
     }
     let n = (tw * th) as f64;
     let t_mean = template.data.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let t: Vec<f32> = template.data.iter().map(|&v| (f64::from(v) - t_mean) as f32).collect();
+    let t: Vec<f32> = template
+        .data
+        .iter()
+        .map(|&v| (f64::from(v) - t_mean) as f32)
+        .collect();
     let t_norm = t.iter().map(|&v| f64::from(v * v)).sum::<f64>().sqrt();
     if t_norm < 1e-6 {
         return None;
@@ -339,7 +365,8 @@ pub fn match_template_where(
         }
     }
     let rect = |img: &[f64], x: usize, y: usize| {
-        img[(y + th) * (w + 1) + x + tw] - img[y * (w + 1) + x + tw] - img[(y + th) * (w + 1) + x] + img[y * (w + 1) + x]
+        img[(y + th) * (w + 1) + x + tw] - img[y * (w + 1) + x + tw] - img[(y + th) * (w + 1) + x]
+            + img[y * (w + 1) + x]
     };
     let stride = stride.max(1);
     let mut best: Option<(usize, usize, f32)> = None;
@@ -378,7 +405,8 @@ mod tests {
         for y in 0..h {
             for x in 0..w {
                 // A hash, so no two patches look alike.
-                let mut v = (x as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (y as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+                let mut v = (x as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    ^ (y as u64).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
                 v ^= v >> 29;
                 v = v.wrapping_mul(0xbf58_476d_1ce4_e5b9);
                 v ^= v >> 32;
@@ -454,7 +482,10 @@ mod tests {
         assert_eq!((x, y), (21, 17));
         assert!(s > 0.999);
         assert!(match_template(&t, &a, 1).is_none());
-        assert!(match_template(&a, &Gray::new(4, 4), 1).is_none(), "flat template");
+        assert!(
+            match_template(&a, &Gray::new(4, 4), 1).is_none(),
+            "flat template"
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub mod validator;
 
 pub use config::{Knob, Metric, Parameters, QualityConfig, Thresholds, Tier, TierConfig};
 pub use error::QualityError;
-pub use retry::{Attempt, RetryFailure, RetryHistory, RetryLimits, RetryOutcome, RetryPlanner, StopReason, run_with_retry};
+pub use retry::{
+    Attempt, RetryFailure, RetryHistory, RetryLimits, RetryOutcome, RetryPlanner, StopReason,
+    run_with_retry,
+};
 pub use validator::{
-    FaceLayout, FacePoints, ProductInput, ValidationEngine, ValidationInput, ValidationReport, Validator, ValidatorResult,
+    FaceLayout, FacePoints, ProductInput, ValidationEngine, ValidationInput, ValidationReport,
+    Validator, ValidatorResult,
 };

@@ -65,7 +65,12 @@ fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
 
 /// Body size of a pose in its own pixels; `None` without visible shoulders.
 pub fn body_size(points: &[[f32; 2]], vis: &[bool]) -> Option<f32> {
-    let (ls, rs, lh, rh) = (joint::LEFT_SHOULDER, joint::RIGHT_SHOULDER, joint::LEFT_HIP, joint::RIGHT_HIP);
+    let (ls, rs, lh, rh) = (
+        joint::LEFT_SHOULDER,
+        joint::RIGHT_SHOULDER,
+        joint::LEFT_HIP,
+        joint::RIGHT_HIP,
+    );
     if !(vis[ls] && vis[rs]) {
         return None;
     }
@@ -99,7 +104,11 @@ pub struct PoseComparison {
     pub score: f32,
 }
 
-pub fn compare(expected: &PoseLandmarks, detected: &PoseLandmarks, frame: [u32; 2]) -> Option<PoseComparison> {
+pub fn compare(
+    expected: &PoseLandmarks,
+    detected: &PoseLandmarks,
+    frame: [u32; 2],
+) -> Option<PoseComparison> {
     if expected.image.len() < BLAZEPOSE_COUNT || detected.image.len() < BLAZEPOSE_COUNT {
         return None;
     }
@@ -139,10 +148,16 @@ pub fn compare(expected: &PoseLandmarks, detected: &PoseLandmarks, frame: [u32; 
         .iter()
         .map(|(name, idx)| {
             let v: Vec<f32> = idx.iter().filter_map(|&i| sim[i]).collect();
-            (name.to_string(), (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32))
+            (
+                name.to_string(),
+                (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32),
+            )
         })
         .collect();
-    let scored: Vec<(String, f32)> = part_oks.iter().filter_map(|(n, v)| v.map(|v| (n.clone(), v))).collect();
+    let scored: Vec<(String, f32)> = part_oks
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| (n.clone(), v)))
+        .collect();
     let mean_part = scored.iter().map(|(_, v)| v).sum::<f32>() / scored.len().max(1) as f32;
     let worst = scored.iter().cloned().min_by(|a, b| a.1.total_cmp(&b.1));
     let score = 0.5 * mean_part + 0.5 * worst.as_ref().map_or(mean_part, |w| w.1);
@@ -172,7 +187,11 @@ impl Validator for PoseValidator {
         };
         let frame = [input.generated.width(), input.generated.height()];
         let Some(c) = compare(expected, detected, frame) else {
-            return ValidatorResult::skipped(key, name, "expected pose has no visible shoulders or too few landmarks");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "expected pose has no visible shoulders or too few landmarks",
+            );
         };
         let threshold = thresholds.of(Metric::Pose);
         let mut feedback = Vec::new();
@@ -181,7 +200,9 @@ impl Validator for PoseValidator {
         } else if c.score >= threshold {
             feedback.push("Pose close to the expected pose".to_string());
         } else if let Some((part, v)) = &c.worst_part {
-            feedback.push(format!("Pose differs most at the {part} (similarity {v:.2}); raise pose guidance"));
+            feedback.push(format!(
+                "Pose differs most at the {part} (similarity {v:.2}); raise pose guidance"
+            ));
         }
         ValidatorResult::scored(key, name, c.score, threshold, feedback, json!(c))
     }

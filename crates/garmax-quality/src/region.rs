@@ -55,7 +55,9 @@ impl GarmentRegion {
             Some(m) => {
                 // Accept any non-zero value as "garment"; renderers may hand
                 // soft masks.
-                let m = GrayImage::from_fn(w, h, |x, y| Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }]));
+                let m = GrayImage::from_fn(w, h, |x, y| {
+                    Luma([if m.get_pixel(x, y).0[0] >= 128 { ON } else { 0 }])
+                });
                 (m, "given")
             }
             None => estimate(input),
@@ -73,7 +75,9 @@ impl GarmentRegion {
     }
 
     pub fn contains(&self, x: u32, y: u32) -> bool {
-        self.mask.get_pixel_checked(x, y).is_some_and(|p| p.0[0] == ON)
+        self.mask
+            .get_pixel_checked(x, y)
+            .is_some_and(|p| p.0[0] == ON)
     }
 }
 
@@ -88,7 +92,10 @@ fn estimate(input: &ValidationInput<'_>) -> (Mask, &'static str) {
         return (GrayImage::new(w, h), "product-colours");
     }
     let scale = (w.max(h) as f32 / ESTIMATE_SIZE as f32).max(1.0);
-    let (sw, sh) = (((w as f32 / scale).round() as u32).max(1), ((h as f32 / scale).round() as u32).max(1));
+    let (sw, sh) = (
+        ((w as f32 / scale).round() as u32).max(1),
+        ((h as f32 / scale).round() as u32).max(1),
+    );
     let small = image::imageops::resize(img, sw, sh, FilterType::Triangle);
     // With the person photo the render was made from, the garment is what
     // changed: a far better cue than colour when the backdrop or the
@@ -97,7 +104,9 @@ fn estimate(input: &ValidationInput<'_>) -> (Mask, &'static str) {
         let before = image::imageops::resize(reference, sw, sh, FilterType::Triangle);
         let mut m = GrayImage::from_fn(sw, sh, |x, y| {
             let (p, q) = (small.get_pixel(x, y).0, before.get_pixel(x, y).0);
-            let d = srgb_to_lab([p[0], p[1], p[2]]).dist2(srgb_to_lab([q[0], q[1], q[2]])).sqrt();
+            let d = srgb_to_lab([p[0], p[1], p[2]])
+                .dist2(srgb_to_lab([q[0], q[1], q[2]]))
+                .sqrt();
             Luma([if d > CHANGE_DELTA_E { ON } else { 0 }])
         });
         m = imageproc::morphology::open(&m, imageproc::distance_transform::Norm::LInf, 1);
@@ -105,20 +114,31 @@ fn estimate(input: &ValidationInput<'_>) -> (Mask, &'static str) {
             keep_largest_component(&mut m);
             m = imageproc::morphology::close(&m, imageproc::distance_transform::Norm::LInf, 2);
             fill_holes(&mut m);
-            return (image::imageops::resize(&m, w, h, FilterType::Nearest), "changed-vs-reference");
+            return (
+                image::imageops::resize(&m, w, h, FilterType::Nearest),
+                "changed-vs-reference",
+            );
         }
     }
     let colors = &input.product.analysis.colors;
     let mut refs: Vec<Lab> = vec![colors.dominant.lab];
     // Palette entries that are a real part of the garment (not specks).
-    refs.extend(colors.palette.iter().filter(|s| s.share >= 0.05).map(|s| s.lab));
+    refs.extend(
+        colors
+            .palette
+            .iter()
+            .filter(|s| s.share >= 0.05)
+            .map(|s| s.lab),
+    );
     let mut m = GrayImage::from_fn(sw, sh, |x, y| {
         let p = small.get_pixel(x, y).0;
         if p[3] < 128 {
             return Luma([0]);
         }
         let lab = srgb_to_lab([p[0], p[1], p[2]]);
-        let near = refs.iter().any(|&r| delta_e2000_weighted(lab, r, ESTIMATE_WEIGHTS) < ESTIMATE_DELTA_E);
+        let near = refs
+            .iter()
+            .any(|&r| delta_e2000_weighted(lab, r, ESTIMATE_WEIGHTS) < ESTIMATE_DELTA_E);
         Luma([if near { ON } else { 0 }])
     });
     m = imageproc::morphology::open(&m, imageproc::distance_transform::Norm::LInf, 1);
@@ -127,7 +147,10 @@ fn estimate(input: &ValidationInput<'_>) -> (Mask, &'static str) {
     }
     keep_largest_component(&mut m);
     fill_holes(&mut m);
-    (image::imageops::resize(&m, w, h, FilterType::Nearest), "product-colours")
+    (
+        image::imageops::resize(&m, w, h, FilterType::Nearest),
+        "product-colours",
+    )
 }
 
 /// Sets every background pixel not connected to the border: prints and

@@ -82,11 +82,26 @@ pub struct RetryPlanner {
 
 fn hints(metric: Metric) -> [&'static str; 2] {
     match metric {
-        Metric::Face => ["enhance face-specific prompts", "adjust guidance scale towards the reference"],
-        Metric::Pose => ["add pose constraint prompts", "increase pose-specific parameters"],
-        Metric::Color => ["enhance colour emphasis in prompts", "describe the product colour precisely"],
-        Metric::Style => ["add garment-specific prompts", "enhance texture preservation"],
-        Metric::Branding => ["add branding-specific prompts", "improve logo/text visibility"],
+        Metric::Face => [
+            "enhance face-specific prompts",
+            "adjust guidance scale towards the reference",
+        ],
+        Metric::Pose => [
+            "add pose constraint prompts",
+            "increase pose-specific parameters",
+        ],
+        Metric::Color => [
+            "enhance colour emphasis in prompts",
+            "describe the product colour precisely",
+        ],
+        Metric::Style => [
+            "add garment-specific prompts",
+            "enhance texture preservation",
+        ],
+        Metric::Branding => [
+            "add branding-specific prompts",
+            "improve logo/text visibility",
+        ],
     }
 }
 
@@ -132,7 +147,8 @@ impl RetryPlanner {
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((m, _)) = weakest {
-                let short = (report.overall_threshold - report.overall_quality) / report.overall_threshold.max(1e-3);
+                let short = (report.overall_threshold - report.overall_quality)
+                    / report.overall_threshold.max(1e-3);
                 failing.push((m, short.clamp(0.0, 1.0)));
             }
         }
@@ -246,7 +262,8 @@ pub struct RetryFailure<T> {
 impl<T> RetryFailure<T> {
     pub fn history(&self) -> Option<&RetryHistory> {
         match &self.error {
-            QualityError::MaxRetriesExceeded { history, .. } | QualityError::Generation { history, .. } => Some(history),
+            QualityError::MaxRetriesExceeded { history, .. }
+            | QualityError::Generation { history, .. } => Some(history),
             _ => None,
         }
     }
@@ -297,7 +314,11 @@ pub fn run_with_retry<T, E: fmt::Display>(
             }
         };
         let r = &attempt.report;
-        let cost = if attempt.cost.is_finite() { attempt.cost.max(0.0) } else { 0.0 };
+        let cost = if attempt.cost.is_finite() {
+            attempt.cost.max(0.0)
+        } else {
+            0.0
+        };
         history.total_cost += cost;
         history.attempts.push(AttemptRecord {
             attempt: number,
@@ -306,20 +327,30 @@ pub fn run_with_retry<T, E: fmt::Display>(
             scores: r.results.iter().map(|x| (x.key.clone(), x.score)).collect(),
             overall: r.overall_quality,
             passes: r.passes,
-            failed: r.results.iter().filter(|x| x.passes == Some(false)).map(|x| x.key.clone()).collect(),
+            failed: r
+                .results
+                .iter()
+                .filter(|x| x.passes == Some(false))
+                .map(|x| x.key.clone())
+                .collect(),
             started_ms: since(t0),
             duration_ms: t1.saturating_sub(t0).as_secs_f64() * 1000.0,
             cost,
         });
         history.elapsed_ms = since(t1);
         let report = attempt.report.clone();
-        if best.as_ref().is_none_or(|b| better(&attempt.report, &b.report)) {
+        if best
+            .as_ref()
+            .is_none_or(|b| better(&attempt.report, &b.report))
+        {
             history.best_index = Some(history.attempts.len() - 1);
             best = Some(attempt);
         }
         if report.passes {
             history.stop = Some(StopReason::Passed);
-            let Some(best) = best else { unreachable!("an attempt was just stored") };
+            let Some(best) = best else {
+                unreachable!("an attempt was just stored")
+            };
             return Ok(RetryOutcome { best, history });
         }
         let elapsed = t1.saturating_sub(start);
@@ -370,10 +401,20 @@ mod tests {
         let results: Vec<ValidatorResult> = Metric::ALL
             .iter()
             .zip(scores)
-            .map(|(m, s)| ValidatorResult::scored(m.as_str(), m.as_str(), s, tier.thresholds.of(*m), vec![], serde_json::Value::Null))
+            .map(|(m, s)| {
+                ValidatorResult::scored(
+                    m.as_str(),
+                    m.as_str(),
+                    s,
+                    tier.thresholds.of(*m),
+                    vec![],
+                    serde_json::Value::Null,
+                )
+            })
             .collect();
         let overall = scores.iter().sum::<f32>() / 5.0;
-        let passes = results.iter().all(|r| r.passes == Some(true)) && overall >= tier.thresholds.overall;
+        let passes =
+            results.iter().all(|r| r.passes == Some(true)) && overall >= tier.thresholds.overall;
         ValidationReport {
             passes,
             overall_quality: overall,
@@ -404,9 +445,16 @@ mod tests {
             assert!(d1 > 0.0, "{m} raised");
             let p3 = planner.plan(&tier.parameters, &report(s, tier), 3);
             let d3 = p3.parameters.get(m.knob()) - tier.parameters.get(m.knob());
-            assert!(d3 >= d1, "{m}: retry 3 moves at least as far ({d3} vs {d1})");
+            assert!(
+                d3 >= d1,
+                "{m}: retry 3 moves at least as far ({d3} vs {d1})"
+            );
             for k in Knob::ALL.into_iter().filter(|&k| k != m.knob()) {
-                assert_eq!(p1.parameters.get(k), tier.parameters.get(k), "{m} leaves {k:?} alone");
+                assert_eq!(
+                    p1.parameters.get(k),
+                    tier.parameters.get(k),
+                    "{m} leaves {k:?} alone"
+                );
             }
         }
     }
@@ -427,13 +475,19 @@ mod tests {
         let (c, planner) = setup();
         let tier = c.tier(Tier::Premium);
         let clock = ManualClock::default();
-        let out = run_with_retry(tier.parameters, &planner, RetryLimits::for_tier(tier, &c), &clock, |_| {
-            Ok::<_, String>(Attempt {
-                output: 1,
-                report: report([0.95; 5], tier),
-                cost: 0.1,
-            })
-        })
+        let out = run_with_retry(
+            tier.parameters,
+            &planner,
+            RetryLimits::for_tier(tier, &c),
+            &clock,
+            |_| {
+                Ok::<_, String>(Attempt {
+                    output: 1,
+                    report: report([0.95; 5], tier),
+                    cost: 0.1,
+                })
+            },
+        )
         .unwrap();
         assert_eq!(out.history.attempts.len(), 1);
         assert_eq!(out.history.stop, Some(StopReason::Passed));
@@ -446,22 +500,31 @@ mod tests {
         let clock = ManualClock::default();
         let overall = [0.3f32, 0.5, 0.4, 0.45];
         let mut i = 0;
-        let err = run_with_retry(tier.parameters, &planner, RetryLimits::for_tier(tier, &c), &clock, |_| {
-            let s = overall[i.min(3)];
-            i += 1;
-            Ok::<_, String>(Attempt {
-                output: i,
-                report: report([s; 5], tier),
-                cost: 0.01,
-            })
-        })
+        let err = run_with_retry(
+            tier.parameters,
+            &planner,
+            RetryLimits::for_tier(tier, &c),
+            &clock,
+            |_| {
+                let s = overall[i.min(3)];
+                i += 1;
+                Ok::<_, String>(Attempt {
+                    output: i,
+                    report: report([s; 5], tier),
+                    cost: 0.01,
+                })
+            },
+        )
         .unwrap_err();
         assert_eq!(err.error.code(), garmax_core::ErrorCode::MaxRetriesExceeded);
         let h = err.history().unwrap();
         assert_eq!(h.attempts.len(), 4, "1 + maxRetries(3)");
         assert_eq!(h.stop, Some(StopReason::MaxRetries));
         assert_eq!(h.best().unwrap().attempt, 2);
-        assert!(!h.attempts[1].adjustments.is_empty(), "retries record what they changed");
+        assert!(
+            !h.attempts[1].adjustments.is_empty(),
+            "retries record what they changed"
+        );
         assert_eq!(err.best.unwrap().output, 2);
     }
 
@@ -487,14 +550,20 @@ mod tests {
 
         let limits = RetryLimits::for_tier(tier, &c);
         let c2 = Arc::clone(&clock);
-        let err = run_with_retry(tier.parameters, &planner, limits, clock.as_ref(), move |_| {
-            c2.advance(Duration::from_secs(100));
-            Ok::<_, String>(Attempt {
-                output: (),
-                report: report([0.2; 5], tier),
-                cost: 0.0,
-            })
-        })
+        let err = run_with_retry(
+            tier.parameters,
+            &planner,
+            limits,
+            clock.as_ref(),
+            move |_| {
+                c2.advance(Duration::from_secs(100));
+                Ok::<_, String>(Attempt {
+                    output: (),
+                    report: report([0.2; 5], tier),
+                    cost: 0.0,
+                })
+            },
+        )
         .unwrap_err();
         let h = err.history().unwrap();
         assert_eq!(h.stop, Some(StopReason::TimeLimit));
@@ -509,17 +578,23 @@ mod tests {
         let tier = c.tier(Tier::Standard);
         let clock = ManualClock::default();
         let mut n = 0;
-        let err = run_with_retry(tier.parameters, &planner, RetryLimits::for_tier(tier, &c), &clock, |_| {
-            n += 1;
-            if n == 2 {
-                return Err("provider down");
-            }
-            Ok(Attempt {
-                output: (),
-                report: report([0.2; 5], tier),
-                cost: 0.0,
-            })
-        })
+        let err = run_with_retry(
+            tier.parameters,
+            &planner,
+            RetryLimits::for_tier(tier, &c),
+            &clock,
+            |_| {
+                n += 1;
+                if n == 2 {
+                    return Err("provider down");
+                }
+                Ok(Attempt {
+                    output: (),
+                    report: report([0.2; 5], tier),
+                    cost: 0.0,
+                })
+            },
+        )
         .unwrap_err();
         assert_eq!(err.error.code(), garmax_core::ErrorCode::GenerationFailed);
         assert_eq!(err.history().unwrap().attempts.len(), 1);

@@ -43,8 +43,12 @@ fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
 
 /// Centroid and covariance square root of a mask's pixels.
 fn moments(mask: &Mask) -> Option<([f32; 2], [[f32; 2]; 2])> {
-    let step = ((mask.width() * mask.height()) as f32 / 250_000.0).sqrt().ceil().max(1.0) as usize;
-    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let step = ((mask.width() * mask.height()) as f32 / 250_000.0)
+        .sqrt()
+        .ceil()
+        .max(1.0) as usize;
+    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) =
+        (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for y in (0..mask.height()).step_by(step) {
         for x in (0..mask.width()).step_by(step) {
             if mask.get_pixel(x, y).0[0] == ON {
@@ -88,7 +92,9 @@ fn normalised_silhouette(mask: &Mask) -> Option<Vec<bool>> {
             let x = m[0] + r[0][0] * u + r[0][1] * v;
             let y = m[1] + r[1][0] * u + r[1][1] * v;
             if x >= 0.0 && y >= 0.0 {
-                grid[gy * GRID + gx] = mask.get_pixel_checked(x as u32, y as u32).is_some_and(|p| p.0[0] == ON);
+                grid[gy * GRID + gx] = mask
+                    .get_pixel_checked(x as u32, y as u32)
+                    .is_some_and(|p| p.0[0] == ON);
             }
         }
     }
@@ -110,7 +116,8 @@ fn cut_by_frame(mask: &Mask) -> bool {
         return true;
     }
     let on = |x: u32, y: u32| mask.get_pixel(x, y).0[0] == ON;
-    let border = (0..w).filter(|&x| on(x, 0) || on(x, h - 1)).count() + (0..h).filter(|&y| on(0, y) || on(w - 1, y)).count();
+    let border = (0..w).filter(|&x| on(x, 0) || on(x, h - 1)).count()
+        + (0..h).filter(|&y| on(0, y) || on(w - 1, y)).count();
     border > 4
 }
 
@@ -124,11 +131,12 @@ fn vis(l: &Landmark) -> bool {
 type BodyPoints = (Vec<[f32; 2]>, Vec<bool>, &'static str);
 
 fn body_points(input: &ValidationInput<'_>) -> Option<BodyPoints> {
-    let (pose, source): (&PoseLandmarks, &'static str) = match (input.detected_pose, input.expected_pose) {
-        (Some(p), _) => (p, "detected"),
-        (None, Some(p)) => (p, "expected"),
-        (None, None) => return None,
-    };
+    let (pose, source): (&PoseLandmarks, &'static str) =
+        match (input.detected_pose, input.expected_pose) {
+            (Some(p), _) => (p, "detected"),
+            (None, Some(p)) => (p, "expected"),
+            (None, None) => return None,
+        };
     if pose.image.len() < 33 {
         return None;
     }
@@ -143,7 +151,9 @@ fn point_in_quad(p: [f32; 2], q: &[[f32; 2]; 4]) -> bool {
     let mut inside = false;
     for i in 0..4 {
         let (a, b) = (q[i], q[(i + 1) % 4]);
-        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+        if (a[1] > p[1]) != (b[1] > p[1])
+            && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]
+        {
             inside = !inside;
         }
     }
@@ -153,7 +163,11 @@ fn point_in_quad(p: [f32; 2], q: &[[f32; 2]; 4]) -> bool {
 fn seg_dist(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy)
 }
 
@@ -168,7 +182,13 @@ struct Placement {
     length_per_shoulder: Option<f32>,
 }
 
-fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) -> Option<Placement> {
+fn placement(
+    mask: &Mask,
+    pts: &[[f32; 2]],
+    v: &[bool],
+    upper: bool,
+    cut: bool,
+) -> Option<Placement> {
     use joint::*;
     let (ls, rs) = (pts[LEFT_SHOULDER], pts[RIGHT_SHOULDER]);
     if !(v[LEFT_SHOULDER] && v[RIGHT_SHOULDER]) {
@@ -185,23 +205,42 @@ fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) 
     }
     // Hips out of frame or hidden: place them one torso length (≈ 1.25
     // shoulder widths) down the axis.
-    let hip = |i: usize, s: [f32; 2]| if v[i] { pts[i] } else { [s[0] + down[0] * 1.25 * sw, s[1] + down[1] * 1.25 * sw] };
+    let hip = |i: usize, s: [f32; 2]| {
+        if v[i] {
+            pts[i]
+        } else {
+            [s[0] + down[0] * 1.25 * sw, s[1] + down[1] * 1.25 * sw]
+        }
+    };
     let (lh, rh) = (hip(LEFT_HIP, ls), hip(RIGHT_HIP, rs));
     let quad = if upper {
         [ls, rs, rh, lh]
     } else {
-        let knee = |i: usize, h: [f32; 2]| if v[i] { pts[i] } else { [h[0] + down[0] * 1.2 * sw, h[1] + down[1] * 1.2 * sw] };
+        let knee = |i: usize, h: [f32; 2]| {
+            if v[i] {
+                pts[i]
+            } else {
+                [h[0] + down[0] * 1.2 * sw, h[1] + down[1] * 1.2 * sw]
+            }
+        };
         [lh, rh, knee(RIGHT_KNEE, rh), knee(LEFT_KNEE, lh)]
     };
     // Shrink the quad a little towards its centre: the outline of a torso
     // is where garments legitimately end or drape.
-    let c = [quad.iter().map(|p| p[0]).sum::<f32>() / 4.0, quad.iter().map(|p| p[1]).sum::<f32>() / 4.0];
+    let c = [
+        quad.iter().map(|p| p[0]).sum::<f32>() / 4.0,
+        quad.iter().map(|p| p[1]).sum::<f32>() / 4.0,
+    ];
     let inner = quad.map(|p| [c[0] + 0.85 * (p[0] - c[0]), c[1] + 0.85 * (p[1] - c[1])]);
     let (w, h) = mask.dimensions();
     let (mut in_quad, mut covered) = (0usize, 0usize);
     let step = (sw / 40.0).max(1.0);
-    let (minx, maxx) = inner.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-    let (miny, maxy) = inner.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
+    let (minx, maxx) = inner
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
+    let (miny, maxy) = inner
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
     let mut y = miny.max(0.0);
     while y <= maxy.min(h as f32 - 1.0) {
         let mut x = minx.max(0.0);
@@ -219,13 +258,24 @@ fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) 
     }
     let coverage = covered as f32 / in_quad as f32;
     // Skeleton segments the garment may cover.
-    let mut segs: Vec<([f32; 2], [f32; 2])> = vec![(ls, rs), (ls, lh), (rs, rh), (lh, rh), (ls, rh), (rs, lh)];
-    for (a, b) in [(LEFT_SHOULDER, LEFT_ELBOW), (RIGHT_SHOULDER, RIGHT_ELBOW), (LEFT_ELBOW, LEFT_WRIST), (RIGHT_ELBOW, RIGHT_WRIST)] {
+    let mut segs: Vec<([f32; 2], [f32; 2])> =
+        vec![(ls, rs), (ls, lh), (rs, rh), (lh, rh), (ls, rh), (rs, lh)];
+    for (a, b) in [
+        (LEFT_SHOULDER, LEFT_ELBOW),
+        (RIGHT_SHOULDER, RIGHT_ELBOW),
+        (LEFT_ELBOW, LEFT_WRIST),
+        (RIGHT_ELBOW, RIGHT_WRIST),
+    ] {
         if v[a] && v[b] {
             segs.push((pts[a], pts[b]));
         }
     }
-    for (a, b) in [(LEFT_HIP, LEFT_KNEE), (RIGHT_HIP, RIGHT_KNEE), (LEFT_KNEE, LEFT_ANKLE), (RIGHT_KNEE, RIGHT_ANKLE)] {
+    for (a, b) in [
+        (LEFT_HIP, LEFT_KNEE),
+        (RIGHT_HIP, RIGHT_KNEE),
+        (LEFT_KNEE, LEFT_ANKLE),
+        (RIGHT_KNEE, RIGHT_ANKLE),
+    ] {
         if v[a] && v[b] {
             segs.push((pts[a], pts[b]));
         }
@@ -271,12 +321,20 @@ fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) 
             let p = [rs[0] + (ls[0] - rs[0]) * t, rs[1] + (ls[1] - rs[1]) * t];
             let top = (-(0.6 * sw) as i32..=(0.8 * sw) as i32).rev().find(|&s| {
                 let q = [p[0] + up[0] * s as f32, p[1] + up[1] * s as f32];
-                q[0] >= 0.0 && q[1] >= 0.0 && mask.get_pixel_checked(q[0] as u32, q[1] as u32).is_some_and(|m| m.0[0] == ON)
+                q[0] >= 0.0
+                    && q[1] >= 0.0
+                    && mask
+                        .get_pixel_checked(q[0] as u32, q[1] as u32)
+                        .is_some_and(|m| m.0[0] == ON)
             });
             if let Some(top) = top {
                 let rel = top as f32 / sw;
                 ok += usize::from((-0.1..=0.4).contains(&rel));
-                if t < 0.5 { side_a.push(rel) } else { side_b.push(rel) }
+                if t < 0.5 {
+                    side_a.push(rel)
+                } else {
+                    side_b.push(rel)
+                }
             }
         }
         // Tilt of the garment's shoulder line against the body's: one side
@@ -285,13 +343,20 @@ fn placement(mask: &Mask, pts: &[[f32; 2]], v: &[bool], upper: bool, cut: bool) 
             90.0
         } else {
             let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
-            ((mean(&side_a) - mean(&side_b)) / 0.88).atan().to_degrees().abs()
+            ((mean(&side_a) - mean(&side_b)) / 0.88)
+                .atan()
+                .to_degrees()
+                .abs()
         };
         Some((ok as f32 / ts.len() as f32, tilt))
     } else {
         None
     };
-    let score = ramp(coverage, 0.45, 0.85) * ramp(containment, 0.6, 0.9) * shoulder_fit.map_or(1.0, |(f, tilt)| ramp(f, 0.5, 0.85) * (1.0 - ramp(tilt, 6.0, 18.0)));
+    let score = ramp(coverage, 0.45, 0.85)
+        * ramp(containment, 0.6, 0.9)
+        * shoulder_fit.map_or(1.0, |(f, tilt)| {
+            ramp(f, 0.5, 0.85) * (1.0 - ramp(tilt, 6.0, 18.0))
+        });
     Some(Placement {
         coverage,
         containment,
@@ -345,7 +410,11 @@ fn texture_stats(g: &Gray, mask: &[bool]) -> Option<(f32, [f32; 8])> {
 }
 
 fn bhattacharyya(a: &[f32; 8], b: &[f32; 8]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x * y).sqrt()).sum::<f32>().clamp(0.0, 1.0)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x * y).sqrt())
+        .sum::<f32>()
+        .clamp(0.0, 1.0)
 }
 
 struct Texture {
@@ -360,8 +429,15 @@ const TEXTURE_WIDTH: usize = 256;
 
 /// Grey crop `[x0, y0, x1, y1]` (inclusive) of an RGBA image resampled to
 /// `w × h`, and the mask sampled at the same points.
-fn sample_crop(img: &image::RgbaImage, mask: &Mask, b: [u32; 4], w: usize, h: usize) -> (Gray, Vec<bool>) {
-    let sub = image::imageops::crop_imm(img, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1).to_image();
+fn sample_crop(
+    img: &image::RgbaImage,
+    mask: &Mask,
+    b: [u32; 4],
+    w: usize,
+    h: usize,
+) -> (Gray, Vec<bool>) {
+    let sub =
+        image::imageops::crop_imm(img, b[0], b[1], b[2] - b[0] + 1, b[3] - b[1] + 1).to_image();
     let g = Gray::from_rgba(&sub).resize(w, h);
     let (cw, ch) = ((b[2] - b[0] + 1) as f32, (b[3] - b[1] + 1) as f32);
     let m = (0..w * h)
@@ -377,7 +453,10 @@ fn sample_crop(img: &image::RgbaImage, mask: &Mask, b: [u32; 4], w: usize, h: us
 fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> Option<Texture> {
     let pm = input.product.mask;
     let pb = garmax_vision::mask::bounding_box(pm)?;
-    let (rw, rh) = ((bbox[2] - bbox[0] + 1) as f32, (bbox[3] - bbox[1] + 1) as f32);
+    let (rw, rh) = (
+        (bbox[2] - bbox[0] + 1) as f32,
+        (bbox[3] - bbox[1] + 1) as f32,
+    );
     let (pw, ph) = ((pb[2] - pb[0] + 1) as f32, (pb[3] - pb[1] + 1) as f32);
     if rw < 16.0 || pw < 16.0 {
         return None;
@@ -387,7 +466,10 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
     let w = (rw as usize).min(TEXTURE_WIDTH);
     let kr = w as f32 / rw;
     let kp = w as f32 / pw;
-    let (rh_s, ph_s) = ((rh * kr).round().max(1.0) as usize, (ph * kp).round().max(1.0) as usize);
+    let (rh_s, ph_s) = (
+        (rh * kr).round().max(1.0) as usize,
+        (ph * kp).round().max(1.0) as usize,
+    );
     let (rg, rmask) = sample_crop(input.generated, region_mask, bbox, w, rh_s);
     let (pg, pmask) = sample_crop(input.product.image, pm, pb, w, ph_s);
     // Erode both masks by the blur radius + 1 so the garment's outline (a
@@ -411,7 +493,10 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
     let clear = |m: &mut [bool], w: usize, b: [f32; 4]| {
         let h = m.len() / w.max(1);
         let (x0, y0) = (b[0].max(0.0) as usize, b[1].max(0.0) as usize);
-        let (x1, y1) = (((b[0] + b[2]).ceil().max(0.0) as usize).min(w), ((b[1] + b[3]).ceil().max(0.0) as usize).min(h));
+        let (x1, y1) = (
+            ((b[0] + b[2]).ceil().max(0.0) as usize).min(w),
+            ((b[1] + b[3]).ceil().max(0.0) as usize).min(h),
+        );
         for y in y0..y1 {
             for x in x0..x1 {
                 m[y * w + x] = false;
@@ -422,13 +507,31 @@ fn texture(input: &ValidationInput<'_>, region_mask: &Mask, bbox: [u32; 4]) -> O
         // Into the sampled crop's frame, with a margin for warps.
         let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
         let (x, y) = (b[0] - bbox[0] as f32 - mx, b[1] - bbox[1] as f32 - my);
-        clear(&mut rm, w, [x * kr, y * kr, (b[2] + 2.0 * mx) * kr, (b[3] + 2.0 * my) * kr]);
+        clear(
+            &mut rm,
+            w,
+            [
+                x * kr,
+                y * kr,
+                (b[2] + 2.0 * mx) * kr,
+                (b[3] + 2.0 * my) * kr,
+            ],
+        );
     }
     for r in &input.product.analysis.branding.regions {
         let b = r.bbox.map(|v| v as f32);
         let (mx, my) = (b[2] * 0.1, b[3] * 0.1);
         let (x, y) = (b[0] - pb[0] as f32 - mx, b[1] - pb[1] as f32 - my);
-        clear(&mut pm2, w, [x * kp, y * kp, (b[2] + 2.0 * mx) * kp, (b[3] + 2.0 * my) * kp]);
+        clear(
+            &mut pm2,
+            w,
+            [
+                x * kp,
+                y * kp,
+                (b[2] + 2.0 * mx) * kp,
+                (b[3] + 2.0 * my) * kp,
+            ],
+        );
     }
     let (re, rhist) = texture_stats(&rg, &rm)?;
     let (pe, phist) = texture_stats(&pg, &pm2)?;
@@ -456,7 +559,11 @@ impl Validator for StyleValidator {
         let (key, name) = (self.key(), self.name());
         let region = input.garment_region();
         let Some(bbox) = region.bbox.filter(|_| region.area >= 100) else {
-            return ValidatorResult::skipped(key, name, "no garment region found in the generated image");
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "no garment region found in the generated image",
+            );
         };
         let analysis = input.product.analysis;
         let upper = !matches!(
@@ -469,13 +576,19 @@ impl Validator for StyleValidator {
         let mut parts: Vec<(&str, f32, f32)> = Vec::new();
         let mut feedback = Vec::new();
 
-        let silhouette = if cut { None } else { silhouette_iou(&region.mask, input.product.mask) };
+        let silhouette = if cut {
+            None
+        } else {
+            silhouette_iou(&region.mask, input.product.mask)
+        };
         if let Some(iou) = silhouette {
             parts.push(("silhouette", W_SILHOUETTE, ramp(iou, 0.55, 0.85)));
         }
 
         let body = body_points(input);
-        let place = body.as_ref().and_then(|(p, v, _)| placement(&region.mask, p, v, upper, cut));
+        let place = body
+            .as_ref()
+            .and_then(|(p, v, _)| placement(&region.mask, p, v, upper, cut));
         if let Some(pl) = &place {
             parts.push(("placement", W_PLACEMENT, pl.score));
         }
@@ -488,7 +601,10 @@ impl Validator for StyleValidator {
             let bb = garmax_vision::mask::bounding_box(input.product.mask)?;
             (sw > 4.0).then(|| (bb[3] - bb[1] + 1) as f32 / sw)
         })();
-        let length = match (place.as_ref().and_then(|p| p.length_per_shoulder), product_length) {
+        let length = match (
+            place.as_ref().and_then(|p| p.length_per_shoulder),
+            product_length,
+        ) {
             (Some(r), Some(p)) if r > 0.0 && p > 0.0 => Some((r, p)),
             _ => None,
         };
@@ -507,7 +623,10 @@ impl Validator for StyleValidator {
         let score = parts.iter().map(|p| p.1 * p.2).sum::<f32>() / wsum;
         let threshold = thresholds.of(Metric::Style);
         if score >= threshold {
-            feedback.push(format!("Garment style preserved ({})", parts.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")));
+            feedback.push(format!(
+                "Garment style preserved ({})",
+                parts.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+            ));
         } else {
             for (what, _, s) in &parts {
                 if *s < 0.5 {
@@ -524,7 +643,9 @@ impl Validator for StyleValidator {
             feedback.push("Placement not checked: no body landmarks".to_string());
         }
         if cut {
-            feedback.push("Garment cut off by the frame: silhouette and length not compared".to_string());
+            feedback.push(
+                "Garment cut off by the frame: silhouette and length not compared".to_string(),
+            );
         }
         ValidatorResult::scored(
             key,
@@ -552,7 +673,13 @@ mod tests {
     use image::{GrayImage, Luma};
 
     fn rect_mask(w: u32, h: u32, r: [u32; 4]) -> Mask {
-        GrayImage::from_fn(w, h, |x, y| Luma([if x >= r[0] && x < r[2] && y >= r[1] && y < r[3] { ON } else { 0 }]))
+        GrayImage::from_fn(w, h, |x, y| {
+            Luma([if x >= r[0] && x < r[2] && y >= r[1] && y < r[3] {
+                ON
+            } else {
+                0
+            }])
+        })
     }
 
     #[test]

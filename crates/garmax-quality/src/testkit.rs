@@ -41,25 +41,55 @@ pub const TEE_ASSETS: [&str; 4] = [
 pub const FACE_DONORS: [(&str, [[f32; 2]; 5]); 4] = [
     (
         "face-api/package/demo/sample1.jpg",
-        [[442.0, 455.0], [517.0, 457.0], [465.0, 505.0], [448.0, 545.0], [518.0, 550.0]],
+        [
+            [442.0, 455.0],
+            [517.0, 457.0],
+            [465.0, 505.0],
+            [448.0, 545.0],
+            [518.0, 550.0],
+        ],
     ),
     (
         "face-api/package/demo/sample1.jpg",
-        [[870.0, 550.0], [948.0, 518.0], [920.0, 580.0], [915.0, 615.0], [980.0, 588.0]],
+        [
+            [870.0, 550.0],
+            [948.0, 518.0],
+            [920.0, 580.0],
+            [915.0, 615.0],
+            [980.0, 588.0],
+        ],
     ),
     (
         "face-api/package/demo/sample1.jpg",
-        [[1557.0, 277.0], [1618.0, 337.0], [1554.0, 340.0], [1503.0, 344.0], [1551.0, 392.0]],
+        [
+            [1557.0, 277.0],
+            [1618.0, 337.0],
+            [1554.0, 340.0],
+            [1503.0, 344.0],
+            [1551.0, 392.0],
+        ],
     ),
     (
         "face-api/package/demo/sample2.jpg",
-        [[1475.0, 280.0], [1570.0, 250.0], [1535.0, 310.0], [1528.0, 350.0], [1585.0, 335.0]],
+        [
+            [1475.0, 280.0],
+            [1570.0, 250.0],
+            [1535.0, 310.0],
+            [1528.0, 350.0],
+            [1585.0, 335.0],
+        ],
     ),
 ];
 
 /// The astronaut's five face points (512² photo).
 pub fn astronaut_face() -> FacePoints {
-    FacePoints::five([[202.5, 100.0], [247.5, 103.5], [224.0, 127.5], [207.5, 142.5], [242.5, 142.5]])
+    FacePoints::five([
+        [202.5, 100.0],
+        [247.5, 103.5],
+        [224.0, 127.5],
+        [207.5, 142.5],
+        [242.5, 142.5],
+    ])
 }
 
 fn pose_from(points: [([f32; 2], f32); BLAZEPOSE_COUNT], size: [u32; 2]) -> PoseLandmarks {
@@ -202,7 +232,12 @@ impl Product {
                 for y in y0..(y0 + bh).min(h) {
                     for x in x0..(x0 + bw).min(w) {
                         let (tx, ty) = (x as i64 + dx, y as i64 + dy);
-                        if tx >= 0 && ty >= 0 && (tx as u32) < w && (ty as u32) < h && self.mask.get_pixel(tx as u32, ty as u32).0[0] == ON {
+                        if tx >= 0
+                            && ty >= 0
+                            && (tx as u32) < w
+                            && (ty as u32) < h
+                            && self.mask.get_pixel(tx as u32, ty as u32).0[0] == ON
+                        {
                             image.put_pixel(tx as u32, ty as u32, *src.get_pixel(x, y));
                         }
                     }
@@ -284,7 +319,13 @@ fn shoulders(pose: &PoseLandmarks, frame: [u32; 2]) -> ([f32; 2], [f32; 2]) {
 }
 
 /// Puts `product` on `person` (whose landmarks are `pose`).
-pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, placement: Placement, look: Look) -> Composite {
+pub fn composite(
+    person: &RgbaImage,
+    pose: &PoseLandmarks,
+    product: &Product,
+    placement: Placement,
+    look: Look,
+) -> Composite {
     let (w, h) = person.dimensions();
     let (bl, br) = shoulders(pose, [w, h]);
     let sw = (bl[0] - br[0]).hypot(bl[1] - br[1]).max(1.0);
@@ -299,34 +340,60 @@ pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, pl
     // The garment's side seams sit a little outside the shoulder joints.
     let mid = [(bl[0] + br[0]) / 2.0, (bl[1] + br[1]) / 2.0];
     let ease = 1.12;
-    let tl = [mid[0] + (bl[0] - mid[0]) * ease, mid[1] + (bl[1] - mid[1]) * ease - 0.08 * sw];
-    let tr = [mid[0] + (br[0] - mid[0]) * ease, mid[1] + (br[1] - mid[1]) * ease - 0.08 * sw];
+    let tl = [
+        mid[0] + (bl[0] - mid[0]) * ease,
+        mid[1] + (bl[1] - mid[1]) * ease - 0.08 * sw,
+    ];
+    let tr = [
+        mid[0] + (br[0] - mid[0]) * ease,
+        mid[1] + (br[1] - mid[1]) * ease - 0.08 * sw,
+    ];
     // Extra placement about the torso centre.
     let centre = [mid[0], mid[1] + 0.6 * sw];
     let (sin, cos) = placement.rotation_deg.to_radians().sin_cos();
     let move_pt = |p: [f32; 2]| {
-        let (x, y) = ((p[0] - centre[0]) * placement.scale, (p[1] - centre[1]) * placement.scale);
+        let (x, y) = (
+            (p[0] - centre[0]) * placement.scale,
+            (p[1] - centre[1]) * placement.scale,
+        );
         [
             centre[0] + cos * x - sin * y + placement.dx * sw,
             centre[1] + sin * x + cos * y + placement.dy * sw,
         ]
     };
-    let to_person = Similarity::fit(&[pl, pr], &[move_pt(tl), move_pt(tr)]).unwrap_or(Similarity::IDENTITY);
+    let to_person =
+        Similarity::fit(&[pl, pr], &[move_pt(tl), move_pt(tr)]).unwrap_or(Similarity::IDENTITY);
     let to_product = to_person.inverse().unwrap_or(Similarity::IDENTITY);
     // Shrink the product to about the target scale first (area filter), so
     // warping does not alias its fine print into false texture.
     let shrink = to_person.scale().clamp(0.05, 1.0);
     let (pw, ph) = product.image.dimensions();
-    let (sw_px, sh_px) = (((pw as f32) * shrink).round().max(1.0) as u32, ((ph as f32) * shrink).round().max(1.0) as u32);
-    let small_img = image::imageops::resize(&product.image, sw_px, sh_px, image::imageops::FilterType::Triangle);
-    let small_mask = image::imageops::resize(&product.mask, sw_px, sh_px, image::imageops::FilterType::Triangle);
+    let (sw_px, sh_px) = (
+        ((pw as f32) * shrink).round().max(1.0) as u32,
+        ((ph as f32) * shrink).round().max(1.0) as u32,
+    );
+    let small_img = image::imageops::resize(
+        &product.image,
+        sw_px,
+        sh_px,
+        image::imageops::FilterType::Triangle,
+    );
+    let small_mask = image::imageops::resize(
+        &product.mask,
+        sw_px,
+        sh_px,
+        image::imageops::FilterType::Triangle,
+    );
     let (kx, ky) = (sw_px as f32 / pw as f32, sh_px as f32 / ph as f32);
     let to_small = |p: [f32; 2]| [(p[0] + 0.5) * kx - 0.5, (p[1] + 0.5) * ky - 0.5];
 
     let mask_f = Gray {
         width: small_mask.width() as usize,
         height: small_mask.height() as usize,
-        data: small_mask.pixels().map(|p| f32::from(p.0[0]) / 255.0).collect(),
+        data: small_mask
+            .pixels()
+            .map(|p| f32::from(p.0[0]) / 255.0)
+            .collect(),
     };
     let channel = |c: usize| Gray {
         width: small_img.width() as usize,
@@ -355,11 +422,20 @@ pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, pl
     let med = garmax_vision::mask::median(&mut under).max(0.05);
     let to_lin = |c: f32| {
         let c = c / 255.0;
-        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
     };
     let to_srgb = |c: f32| {
         let c = c.clamp(0.0, 1.0);
-        255.0 * if c <= 0.003_130_8 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 }
+        255.0
+            * if c <= 0.003_130_8 {
+                c * 12.92
+            } else {
+                1.055 * c.powf(1.0 / 2.4) - 0.055
+            }
     };
     let shift = look.lab_offset != [0.0; 3];
     let mut image = person.clone();
@@ -378,14 +454,22 @@ pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, pl
             ];
             if shift {
                 let lab = srgb_to_lab(rgb.map(|c| c.round().clamp(0.0, 255.0) as u8));
-                let moved = Lab::new(lab.l + look.lab_offset[0], lab.a + look.lab_offset[1], lab.b + look.lab_offset[2]);
+                let moved = Lab::new(
+                    lab.l + look.lab_offset[0],
+                    lab.a + look.lab_offset[1],
+                    lab.b + look.lab_offset[2],
+                );
                 rgb = lab_to_srgb(moved).map(f32::from);
             }
-            let s = (lum.at(x as usize, y as usize) / med).clamp(0.5, 1.6).powf(look.shading);
+            let s = (lum.at(x as usize, y as usize) / med)
+                .clamp(0.5, 1.6)
+                .powf(look.shading);
             let out = image.get_pixel_mut(x, y);
             for (o, &v) in out.0.iter_mut().zip(&rgb) {
                 let g = to_srgb(to_lin(v) * s);
-                *o = (a * g + (1.0 - a) * f32::from(*o)).round().clamp(0.0, 255.0) as u8;
+                *o = (a * g + (1.0 - a) * f32::from(*o))
+                    .round()
+                    .clamp(0.0, 255.0) as u8;
             }
             if a >= 0.5 {
                 garment_mask.put_pixel(x, y, Luma([ON]));
@@ -399,9 +483,14 @@ pub fn composite(person: &RgbaImage, pose: &PoseLandmarks, product: &Product, pl
         .iter()
         .map(|r| {
             let [x, y, bw, bh] = r.bbox.map(|v| v as f32);
-            let corners = [[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]].map(|p| to_person.apply(p));
-            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-            let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
+            let corners =
+                [[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]].map(|p| to_person.apply(p));
+            let (x0, x1) = corners
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
+            let (y0, y1) = corners
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
             Some([x0, y0, x1 - x0, y1 - y0])
         })
         .collect();
@@ -438,7 +527,9 @@ fn clip_box(b: [f32; 4], w: u32, h: u32) -> Option<[u32; 4]> {
 /// Box-blurs the pixels of `image` inside `bbox` and the garment `mask`.
 pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u32) {
     let (w, h) = image.dimensions();
-    let Some([x0, y0, x1, y1]) = clip_box(bbox, w, h) else { return };
+    let Some([x0, y0, x1, y1]) = clip_box(bbox, w, h) else {
+        return;
+    };
     let src = image.clone();
     let r = radius as i64;
     for y in y0..y1 {
@@ -450,7 +541,10 @@ pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u
             let mut n = 0;
             for dy in -r..=r {
                 for dx in -r..=r {
-                    let (xx, yy) = ((x as i64 + dx).clamp(0, w as i64 - 1) as u32, (y as i64 + dy).clamp(0, h as i64 - 1) as u32);
+                    let (xx, yy) = (
+                        (x as i64 + dx).clamp(0, w as i64 - 1) as u32,
+                        (y as i64 + dy).clamp(0, h as i64 - 1) as u32,
+                    );
                     let p = src.get_pixel(xx, yy).0;
                     for (a, &v) in acc.iter_mut().zip(&p) {
                         *a += u32::from(v);
@@ -471,7 +565,12 @@ pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u
 /// oval edge: the kind of face swap a generator produces. Returns the face
 /// points of the result (the donor's, mapped: its proportions, not the
 /// target's).
-pub fn swap_face(image: &mut RgbaImage, target: &[[f32; 2]; 5], donor: &RgbaImage, donor_pts: &[[f32; 2]; 5]) -> FacePoints {
+pub fn swap_face(
+    image: &mut RgbaImage,
+    target: &[[f32; 2]; 5],
+    donor: &RgbaImage,
+    donor_pts: &[[f32; 2]; 5],
+) -> FacePoints {
     let Some(to_target) = Similarity::fit(donor_pts, target) else {
         return FacePoints::five(*target);
     };
@@ -479,8 +578,14 @@ pub fn swap_face(image: &mut RgbaImage, target: &[[f32; 2]; 5], donor: &RgbaImag
         return FacePoints::five(*target);
     };
     let iod = (target[0][0] - target[1][0]).hypot(target[0][1] - target[1][1]);
-    let eyes = [(target[0][0] + target[1][0]) / 2.0, (target[0][1] + target[1][1]) / 2.0];
-    let mouth = [(target[3][0] + target[4][0]) / 2.0, (target[3][1] + target[4][1]) / 2.0];
+    let eyes = [
+        (target[0][0] + target[1][0]) / 2.0,
+        (target[0][1] + target[1][1]) / 2.0,
+    ];
+    let mouth = [
+        (target[3][0] + target[4][0]) / 2.0,
+        (target[3][1] + target[4][1]) / 2.0,
+    ];
     let centre = [(eyes[0] + mouth[0]) / 2.0, (eyes[1] + mouth[1]) / 2.0];
     let (rx, ry) = (1.05 * iod, 1.35 * iod);
     let (w, h) = image.dimensions();
@@ -488,11 +593,18 @@ pub fn swap_face(image: &mut RgbaImage, target: &[[f32; 2]; 5], donor: &RgbaImag
     // Colour statistics of both faces inside the oval, for a mean/std match.
     let mut stats = [[0.0f64; 4]; 3]; // per channel: target sum, sumsq, donor sum, sumsq
     let mut n = 0.0f64;
-    let x_range = ((centre[0] - rx).max(0.0) as u32, ((centre[0] + rx).ceil() as u32).min(w));
-    let y_range = ((centre[1] - ry).max(0.0) as u32, ((centre[1] + ry).ceil() as u32).min(h));
+    let x_range = (
+        (centre[0] - rx).max(0.0) as u32,
+        ((centre[0] + rx).ceil() as u32).min(w),
+    );
+    let y_range = (
+        (centre[1] - ry).max(0.0) as u32,
+        ((centre[1] + ry).ceil() as u32).min(h),
+    );
     let donor_px = |x: f32, y: f32| -> Option<[u8; 4]> {
         let [sx, sy] = to_donor.apply([x, y]);
-        (sx >= 0.0 && sy >= 0.0 && (sx as u32) < donor.width() && (sy as u32) < donor.height()).then(|| donor.get_pixel(sx as u32, sy as u32).0)
+        (sx >= 0.0 && sy >= 0.0 && (sx as u32) < donor.width() && (sy as u32) < donor.height())
+            .then(|| donor.get_pixel(sx as u32, sy as u32).0)
     };
     for y in y_range.0..y_range.1 {
         for x in x_range.0..x_range.1 {
@@ -527,13 +639,17 @@ pub fn swap_face(image: &mut RgbaImage, target: &[[f32; 2]; 5], donor: &RgbaImag
             if d > 1.0 {
                 continue;
             }
-            let Some(dp) = donor_px(x as f32, y as f32) else { continue };
+            let Some(dp) = donor_px(x as f32, y as f32) else {
+                continue;
+            };
             let a = if d < 0.75 { 1.0 } else { (1.0 - d) / 0.25 };
             let out = image.get_pixel_mut(x, y);
             for c in 0..3 {
                 let (tm, dm, k) = xfer[c];
                 let v = tm + (f64::from(dp[c]) - dm) * k;
-                out.0[c] = (f64::from(a) * v + (1.0 - f64::from(a)) * f64::from(out.0[c])).round().clamp(0.0, 255.0) as u8;
+                out.0[c] = (f64::from(a) * v + (1.0 - f64::from(a)) * f64::from(out.0[c]))
+                    .round()
+                    .clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -557,14 +673,27 @@ pub fn jitter_face(face: &FacePoints, sigma: f32, seed: u64) -> FacePoints {
     let mut rng = SplitMix64::new(seed);
     FacePoints {
         layout: face.layout,
-        points: face.points.iter().map(|p| [p[0] + rng.range(-sigma, sigma), p[1] + rng.range(-sigma, sigma)]).collect(),
+        points: face
+            .points
+            .iter()
+            .map(|p| {
+                [
+                    p[0] + rng.range(-sigma, sigma),
+                    p[1] + rng.range(-sigma, sigma),
+                ]
+            })
+            .collect(),
     }
 }
 
 /// Rotates one arm (elbow, wrist, hand) about its shoulder.
 pub fn rotate_arm(pose: &PoseLandmarks, left: bool, degrees: f32) -> PoseLandmarks {
     let mut p = pose.clone();
-    let (sh, rest): (usize, &[usize]) = if left { (11, &[13, 15, 17, 19, 21]) } else { (12, &[14, 16, 18, 20, 22]) };
+    let (sh, rest): (usize, &[usize]) = if left {
+        (11, &[13, 15, 17, 19, 21])
+    } else {
+        (12, &[14, 16, 18, 20, 22])
+    };
     let c = [p.image[sh].x, p.image[sh].y];
     let (s, co) = degrees.to_radians().sin_cos();
     for &i in rest {
@@ -580,7 +709,24 @@ pub fn rotate_arm(pose: &PoseLandmarks, left: bool, degrees: f32) -> PoseLandmar
 /// back, or mirrored.
 pub fn swap_sides(pose: &PoseLandmarks) -> PoseLandmarks {
     let mut p = pose.clone();
-    let pairs = [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)];
+    let pairs = [
+        (1, 4),
+        (2, 5),
+        (3, 6),
+        (7, 8),
+        (9, 10),
+        (11, 12),
+        (13, 14),
+        (15, 16),
+        (17, 18),
+        (19, 20),
+        (21, 22),
+        (23, 24),
+        (25, 26),
+        (27, 28),
+        (29, 30),
+        (31, 32),
+    ];
     for (a, b) in pairs {
         let (la, lb) = (p.image[a], p.image[b]);
         p.image[a].x = lb.x;
@@ -600,7 +746,9 @@ pub fn jpeg_roundtrip(image: &RgbaImage, quality: u8) -> RgbaImage {
     if rgb.write_with_encoder(enc).is_err() {
         return image.clone();
     }
-    image::load_from_memory(&bytes).map(|d| d.to_rgba8()).unwrap_or_else(|_| image.clone())
+    image::load_from_memory(&bytes)
+        .map(|d| d.to_rgba8())
+        .unwrap_or_else(|_| image.clone())
 }
 
 /// Probability that a good sample scores above a damaged one (ties count
@@ -671,7 +819,9 @@ impl Damage {
     pub fn responsible(self) -> Option<Metric> {
         match self {
             Damage::None => None,
-            Damage::ColorShift5 | Damage::ColorShift10 | Damage::ColorShift20 => Some(Metric::Color),
+            Damage::ColorShift5 | Damage::ColorShift10 | Damage::ColorShift20 => {
+                Some(Metric::Color)
+            }
             Damage::OffBody => Some(Metric::Style),
             Damage::PoseChanged => Some(Metric::Pose),
             Damage::LogoBlurred | Damage::LogoRemoved | Damage::LogoMoved => Some(Metric::Branding),
@@ -729,7 +879,9 @@ fn main_logo(product: &Product) -> Option<usize> {
 pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
     let pose = astronaut_pose();
     let face = astronaut_face();
-    let Some(face_key) = face.key_points() else { return Vec::new() };
+    let Some(face_key) = face.key_points() else {
+        return Vec::new();
+    };
     let mut cases = Vec::new();
     for (pi, product) in inputs.products.iter().enumerate() {
         let mut rng = SplitMix64::new(0x5eed_0000 + pi as u64);
@@ -743,12 +895,20 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                 },
                 Look {
                     shading: rng.range(0.3, 0.7),
-                    lab_offset: [rng.range(-2.0, 2.0), rng.range(-0.6, 0.6), rng.range(-0.6, 0.6)],
+                    lab_offset: [
+                        rng.range(-2.0, 2.0),
+                        rng.range(-0.6, 0.6),
+                        rng.range(-0.6, 0.6),
+                    ],
                 },
                 rng.next_u64(),
             )
         };
-        let mut push = |damage: Damage, label: String, c: Composite, detected: PoseLandmarks, gen_face: FacePoints| {
+        let mut push = |damage: Damage,
+                        label: String,
+                        c: Composite,
+                        detected: PoseLandmarks,
+                        gen_face: FacePoints| {
             cases.push(Case {
                 damage,
                 product: pi,
@@ -767,20 +927,41 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
             if g == 3 {
                 c.image = jpeg_roundtrip(&c.image, 85);
             }
-            push(Damage::None, format!("good {g}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+            push(
+                Damage::None,
+                format!("good {g}"),
+                c,
+                jitter_pose(&pose, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
         }
         // Colour shifts in three hue directions each.
-        for (damage, de) in [(Damage::ColorShift5, 5.0), (Damage::ColorShift10, 10.0), (Damage::ColorShift20, 20.0)] {
+        for (damage, de) in [
+            (Damage::ColorShift5, 5.0),
+            (Damage::ColorShift10, 10.0),
+            (Damage::ColorShift20, 20.0),
+        ] {
             for angle in [30.0f32, 150.0, 270.0] {
                 let (pl, mut look, seed) = nuisance(&mut rng);
                 let off = color_offset_for(product.analysis.colors.dominant.lab, de, angle);
                 look.lab_offset = [look.lab_offset[0], off[1], off[2]];
                 let c = composite(&inputs.person, &pose, product, pl, look);
-                push(damage, format!("ΔE {de} @ {angle}°"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+                push(
+                    damage,
+                    format!("ΔE {de} @ {angle}°"),
+                    c,
+                    jitter_pose(&pose, 4.0, seed),
+                    jitter_face(&face, 1.0, seed),
+                );
             }
         }
         // Garment off the body: shifted, rotated, shrunk.
-        for (dx, dy, rot, scale) in [(0.6, 0.0, 0.0, 1.0), (-0.55, 0.2, 0.0, 1.0), (0.0, 0.0, 35.0, 1.0), (0.3, -0.35, 20.0, 0.85)] {
+        for (dx, dy, rot, scale) in [
+            (0.6, 0.0, 0.0, 1.0),
+            (-0.55, 0.2, 0.0, 1.0),
+            (0.0, 0.0, 35.0, 1.0),
+            (0.3, -0.35, 20.0, 0.85),
+        ] {
             let (_, look, seed) = nuisance(&mut rng);
             let pl = Placement {
                 dx,
@@ -789,7 +970,13 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                 scale,
             };
             let c = composite(&inputs.person, &pose, product, pl, look);
-            push(Damage::OffBody, format!("off body dx {dx} dy {dy} rot {rot}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+            push(
+                Damage::OffBody,
+                format!("off body dx {dx} dy {dy} rot {rot}"),
+                c,
+                jitter_pose(&pose, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
         }
         // Pose changed: what a detector would report on a render of another
         // pose (the image's garment stays, so only landmarks move).
@@ -802,29 +989,61 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
         for (name, other) in other_poses {
             let (pl, look, seed) = nuisance(&mut rng);
             let c = composite(&inputs.person, &pose, product, pl, look);
-            push(Damage::PoseChanged, name.to_string(), c, jitter_pose(&other, 4.0, seed), jitter_face(&face, 1.0, seed));
+            push(
+                Damage::PoseChanged,
+                name.to_string(),
+                c,
+                jitter_pose(&other, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
         }
         // Logo damage on the main branding region: blurred in the render,
         // lost or moved by the "renderer" (composited from a product photo
         // without it, or with it elsewhere).
         if let Some(li) = main_logo(product) {
-            let garment_w = garmax_vision::mask::bounding_box(&product.mask).map_or(1.0, |b| (b[2] - b[0] + 1) as f32);
+            let garment_w = garmax_vision::mask::bounding_box(&product.mask)
+                .map_or(1.0, |b| (b[2] - b[0] + 1) as f32);
             let removed = product.without_logo(li);
             for variant in 0..3u32 {
                 let (pl, look, seed) = nuisance(&mut rng);
                 let c0 = composite(&inputs.person, &pose, product, pl, look);
-                let Some(bbox) = c0.logo_boxes.get(li).copied().flatten() else { continue };
+                let Some(bbox) = c0.logo_boxes.get(li).copied().flatten() else {
+                    continue;
+                };
                 let mut c = c0.clone();
                 blur_region(&mut c.image, &c.garment_mask, bbox, 2 + variant);
-                push(Damage::LogoBlurred, format!("blur r{}", 2 + variant), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+                push(
+                    Damage::LogoBlurred,
+                    format!("blur r{}", 2 + variant),
+                    c,
+                    jitter_pose(&pose, 4.0, seed),
+                    jitter_face(&face, 1.0, seed),
+                );
                 let mut c = composite(&inputs.person, &pose, &removed, pl, look);
                 c.logo_boxes = c0.logo_boxes.clone();
-                push(Damage::LogoRemoved, format!("removed {variant}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+                push(
+                    Damage::LogoRemoved,
+                    format!("removed {variant}"),
+                    c,
+                    jitter_pose(&pose, 4.0, seed),
+                    jitter_face(&face, 1.0, seed),
+                );
                 let (dx, dy) = [(0.25, 0.0), (-0.2, 0.15), (0.0, -0.2)][variant as usize];
-                let moved = product.with_logo_moved(li, (dx * garment_w) as i64, (dy * garment_w) as i64, true);
+                let moved = product.with_logo_moved(
+                    li,
+                    (dx * garment_w) as i64,
+                    (dy * garment_w) as i64,
+                    true,
+                );
                 let mut c = composite(&inputs.person, &pose, &moved, pl, look);
                 c.logo_boxes = c0.logo_boxes.clone();
-                push(Damage::LogoMoved, format!("moved {dx},{dy}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&face, 1.0, seed));
+                push(
+                    Damage::LogoMoved,
+                    format!("moved {dx},{dy}"),
+                    c,
+                    jitter_pose(&pose, 4.0, seed),
+                    jitter_face(&face, 1.0, seed),
+                );
             }
         }
         // Face swapped with each donor.
@@ -832,14 +1051,25 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
             let (pl, look, seed) = nuisance(&mut rng);
             let mut c = composite(&inputs.person, &pose, product, pl, look);
             let swapped = swap_face(&mut c.image, &face_key, donor, pts);
-            push(Damage::FaceSwapped, format!("donor {di}"), c, jitter_pose(&pose, 4.0, seed), jitter_face(&swapped, 1.0, seed));
+            push(
+                Damage::FaceSwapped,
+                format!("donor {di}"),
+                c,
+                jitter_pose(&pose, 4.0, seed),
+                jitter_face(&swapped, 1.0, seed),
+            );
         }
     }
     cases
 }
 
 /// The validation input for a case.
-pub fn case_input<'a>(inputs: &'a SeparationInputs, case: &'a Case, reference_pose: &'a PoseLandmarks, reference_face: &'a FacePoints) -> ValidationInput<'a> {
+pub fn case_input<'a>(
+    inputs: &'a SeparationInputs,
+    case: &'a Case,
+    reference_pose: &'a PoseLandmarks,
+    reference_face: &'a FacePoints,
+) -> ValidationInput<'a> {
     let product = &inputs.products[case.product];
     let mut input = ValidationInput::new(&case.image, product.input());
     input.reference = Some(&inputs.person);
@@ -866,13 +1096,27 @@ pub struct SeparationRow {
 
 /// Scores every case with `engine` and tabulates AUC per (validator,
 /// damage). `scores[i][metric]` is returned too for further use.
-pub fn separation_table(cases: &[Case], scores: &[Vec<(Metric, Option<f32>)>]) -> Vec<SeparationRow> {
+pub fn separation_table(
+    cases: &[Case],
+    scores: &[Vec<(Metric, Option<f32>)>],
+) -> Vec<SeparationRow> {
     let mut rows = Vec::new();
     for metric in Metric::ALL {
-        let get = |i: usize| scores[i].iter().find(|(m, _)| *m == metric).and_then(|(_, s)| *s);
-        let good: Vec<f32> = (0..cases.len()).filter(|&i| cases[i].damage == Damage::None).filter_map(get).collect();
+        let get = |i: usize| {
+            scores[i]
+                .iter()
+                .find(|(m, _)| *m == metric)
+                .and_then(|(_, s)| *s)
+        };
+        let good: Vec<f32> = (0..cases.len())
+            .filter(|&i| cases[i].damage == Damage::None)
+            .filter_map(get)
+            .collect();
         for damage in Damage::ALL {
-            let bad: Vec<f32> = (0..cases.len()).filter(|&i| cases[i].damage == damage).filter_map(get).collect();
+            let bad: Vec<f32> = (0..cases.len())
+                .filter(|&i| cases[i].damage == damage)
+                .filter_map(get)
+                .collect();
             if good.is_empty() || bad.is_empty() {
                 continue;
             }
@@ -902,18 +1146,39 @@ pub struct Flaws {
 
 /// A stand-in renderer for retry tests: composites `product` on the person
 /// with flaws scaled by how far each knob is from the top of its range.
-pub fn simulated_render(inputs: &SeparationInputs, product: usize, params: &Parameters, defaults: &Parameters, flaws: Flaws) -> Composite {
+pub fn simulated_render(
+    inputs: &SeparationInputs,
+    product: usize,
+    params: &Parameters,
+    defaults: &Parameters,
+    flaws: Flaws,
+) -> Composite {
     let pose = astronaut_pose();
     let p = &inputs.products[product];
-    let remaining = |v: f32, d: f32| if d >= 1.0 { 0.0 } else { ((1.0 - v) / (1.0 - d)).clamp(0.0, 1.0) };
+    let remaining = |v: f32, d: f32| {
+        if d >= 1.0 {
+            0.0
+        } else {
+            ((1.0 - v) / (1.0 - d)).clamp(0.0, 1.0)
+        }
+    };
     let color_left = remaining(params.color_matching_weight, defaults.color_matching_weight);
     let mut look = Look::default();
     if flaws.color_de > 0.0 && color_left > 0.0 {
-        let off = color_offset_for(p.analysis.colors.dominant.lab, flaws.color_de * color_left, 60.0);
+        let off = color_offset_for(
+            p.analysis.colors.dominant.lab,
+            flaws.color_de * color_left,
+            60.0,
+        );
         look.lab_offset = off;
     }
     let mut c = composite(&inputs.person, &pose, p, Placement::default(), look);
-    let blur = (flaws.logo_blur as f32 * remaining(params.branding_enhancement_weight, defaults.branding_enhancement_weight)).round() as u32;
+    let blur = (flaws.logo_blur as f32
+        * remaining(
+            params.branding_enhancement_weight,
+            defaults.branding_enhancement_weight,
+        ))
+    .round() as u32;
     if blur > 0
         && let Some(li) = main_logo(p)
         && let Some(bbox) = c.logo_boxes.get(li).copied().flatten()
@@ -938,7 +1203,11 @@ pub fn scale_pose(pose: &PoseLandmarks, factor: f32) -> PoseLandmarks {
 pub fn scale_face(face: &FacePoints, factor: f32) -> FacePoints {
     FacePoints {
         layout: face.layout,
-        points: face.points.iter().map(|p| [p[0] * factor, p[1] * factor]).collect(),
+        points: face
+            .points
+            .iter()
+            .map(|p| [p[0] * factor, p[1] * factor])
+            .collect(),
     }
 }
 
@@ -953,7 +1222,12 @@ pub struct BenchCase {
 
 pub fn bench_case(person: &RgbaImage, product: &Product, size: u32) -> BenchCase {
     let factor = size as f32 / person.width().max(1) as f32;
-    let big = image::imageops::resize(person, size, (person.height() as f32 * factor).round() as u32, image::imageops::FilterType::Triangle);
+    let big = image::imageops::resize(
+        person,
+        size,
+        (person.height() as f32 * factor).round() as u32,
+        image::imageops::FilterType::Triangle,
+    );
     let pose = scale_pose(&astronaut_pose(), factor);
     let face = scale_face(&astronaut_face(), factor);
     let composite = composite(&big, &pose, product, Placement::default(), Look::default());

@@ -47,11 +47,18 @@ impl FacePoints {
     /// [`FaceLayout::Five`] order; `None` if the list is too short or holds
     /// non-finite values.
     pub fn key_points(&self) -> Option<[[f32; 2]; 5]> {
-        let p = |i: usize| self.points.get(i).copied().filter(|q| q[0].is_finite() && q[1].is_finite());
-        let mid = |i: usize, j: usize| Some({
-            let (a, b) = (p(i)?, p(j)?);
-            [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]
-        });
+        let p = |i: usize| {
+            self.points
+                .get(i)
+                .copied()
+                .filter(|q| q[0].is_finite() && q[1].is_finite())
+        };
+        let mid = |i: usize, j: usize| {
+            Some({
+                let (a, b) = (p(i)?, p(j)?);
+                [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]
+            })
+        };
         match self.layout {
             FaceLayout::Five => Some([p(0)?, p(1)?, p(2)?, p(3)?, p(4)?]),
             // Mesh indices: 33/133 and 362/263 are the eye corners, 1 the
@@ -119,7 +126,11 @@ impl<'a> ValidationInput<'a> {
     /// change a score, the tier and the whole configuration (the seed's
     /// validation cache is keyed by content, so a changed threshold or a
     /// re-rendered image never returns a stale verdict).
-    pub fn content_key(&self, tier: crate::config::Tier, config: &QualityConfig) -> crate::cache::ContentKey {
+    pub fn content_key(
+        &self,
+        tier: crate::config::Tier,
+        config: &QualityConfig,
+    ) -> crate::cache::ContentKey {
         let mut k = crate::cache::KeyBuilder::new("validation");
         k.image("generated", self.generated)
             .image("product", self.product.image)
@@ -149,7 +160,8 @@ impl<'a> ValidationInput<'a> {
     /// The garment region in the generated image: the given mask, or one
     /// estimated from the product's colours. Computed once and shared.
     pub fn garment_region(&self) -> &region::GarmentRegion {
-        self.region.get_or_init(|| region::GarmentRegion::build(self))
+        self.region
+            .get_or_init(|| region::GarmentRegion::build(self))
     }
 }
 
@@ -182,7 +194,11 @@ impl ValidatorResult {
     ) -> ValidatorResult {
         // A NaN would poison the overall average; a validator bug must not
         // turn into a passing verdict, so it scores 0.
-        let score = if score.is_finite() { score.clamp(0.0, 1.0) } else { 0.0 };
+        let score = if score.is_finite() {
+            score.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         ValidatorResult {
             key: key.to_string(),
             name: name.to_string(),
@@ -229,7 +245,10 @@ pub trait Validator: Send + Sync {
 impl Thresholds {
     /// Threshold by validator key; `None` for keys the tiers do not list.
     pub fn get(&self, key: &str) -> Option<f32> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == key).map(|m| self.of(m))
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == key)
+            .map(|m| self.of(m))
     }
 }
 
@@ -248,7 +267,10 @@ pub struct ValidationReport {
 impl ValidationReport {
     /// The score of one validator, if it ran.
     pub fn score(&self, key: &str) -> Option<f32> {
-        self.results.iter().find(|r| r.key == key).and_then(|r| r.score)
+        self.results
+            .iter()
+            .find(|r| r.key == key)
+            .and_then(|r| r.score)
     }
 
     pub fn result(&self, key: &str) -> Option<&ValidatorResult> {
@@ -257,7 +279,10 @@ impl ValidationReport {
 
     /// The `validation` object of the seed's generate response.
     pub fn seed_json(&self) -> serde_json::Value {
-        let s = |k: &str| self.score(k).map_or(serde_json::Value::Null, |v| serde_json::json!(v));
+        let s = |k: &str| {
+            self.score(k)
+                .map_or(serde_json::Value::Null, |v| serde_json::json!(v))
+        };
         serde_json::json!({
             "passes": self.passes,
             "overallQuality": self.overall_quality,
@@ -327,13 +352,20 @@ impl ValidationEngine {
         if let Some(m) = Metric::ALL.into_iter().find(|m| m.as_str() == key) {
             return self.weights.of(m);
         }
-        self.extra_weights.iter().find(|(k, _)| k == key).map_or(0.0, |(_, w)| *w)
+        self.extra_weights
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0.0, |(_, w)| *w)
     }
 
     /// Validates one image against a tier. VAL_001 when the validators
     /// together exceed the configured time (checked between validators: a
     /// validator is never interrupted half-way).
-    pub fn validate(&self, input: &ValidationInput<'_>, tier: &TierConfig) -> Result<ValidationReport, QualityError> {
+    pub fn validate(
+        &self,
+        input: &ValidationInput<'_>,
+        tier: &TierConfig,
+    ) -> Result<ValidationReport, QualityError> {
         let start = self.clock.now();
         let mut results = Vec::with_capacity(self.validators.len());
         for v in &self.validators {
@@ -374,7 +406,11 @@ impl ValidationEngine {
                     if p { "passes" } else { "below" },
                     r.threshold.unwrap_or(0.0) * 100.0
                 )),
-                _ => feedback.push(format!("{}: skipped: {}", r.name, r.skipped.as_deref().unwrap_or("no score"))),
+                _ => feedback.push(format!(
+                    "{}: skipped: {}",
+                    r.name,
+                    r.skipped.as_deref().unwrap_or("no score")
+                )),
             }
         }
         let elapsed = self.clock.now().saturating_sub(start);
@@ -421,12 +457,20 @@ mod tests {
                 c.advance(Duration::from_secs(20));
             }
             let t = th.get(self.key).unwrap_or(0.0);
-            ValidatorResult::scored(self.key, "Fixed", self.score, t, vec![], serde_json::Value::Null)
+            ValidatorResult::scored(
+                self.key,
+                "Fixed",
+                self.score,
+                t,
+                vec![],
+                serde_json::Value::Null,
+            )
         }
     }
 
     fn product() -> (RgbaImage, garmax_vision::GarmentAnalysis, Mask) {
-        let g = garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 5, 128);
+        let g =
+            garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 5, 128);
         let decoded = garmax_vision::DecodedImage {
             rgba: g.image.clone(),
             format: garmax_vision::input::SourceFormat::Png,
@@ -434,7 +478,9 @@ mod tests {
             source_layout: "Rgba8".into(),
             reoriented: false,
         };
-        let out = garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default()).unwrap();
+        let out =
+            garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default())
+                .unwrap();
         (g.image, out.analysis, out.mask)
     }
 
@@ -443,20 +489,50 @@ mod tests {
         let (img, analysis, mask) = product();
         let config = QualityConfig::default();
         let mut engine = ValidationEngine::empty(&config);
-        engine.push(Box::new(Fixed { key: "color", score: 0.9, clock: None }));
-        engine.push(Box::new(Fixed { key: "drape", score: 0.6, clock: None }));
+        engine.push(Box::new(Fixed {
+            key: "color",
+            score: 0.9,
+            clock: None,
+        }));
+        engine.push(Box::new(Fixed {
+            key: "drape",
+            score: 0.6,
+            clock: None,
+        }));
         engine.set_weight("drape", config.weights.color);
-        let input = ValidationInput::new(&img, ProductInput { analysis: &analysis, image: &img, mask: &mask });
-        let r = engine.validate(&input, config.tier(Tier::Standard)).unwrap();
-        assert!((r.overall_quality - 0.75).abs() < 1e-5, "equal weights: {}", r.overall_quality);
+        let input = ValidationInput::new(
+            &img,
+            ProductInput {
+                analysis: &analysis,
+                image: &img,
+                mask: &mask,
+            },
+        );
+        let r = engine
+            .validate(&input, config.tier(Tier::Standard))
+            .unwrap();
+        assert!(
+            (r.overall_quality - 0.75).abs() < 1e-5,
+            "equal weights: {}",
+            r.overall_quality
+        );
         let drape = r.result("drape").unwrap();
         assert_eq!(drape.threshold, Some(0.7));
         assert_eq!(drape.passes, Some(false));
         assert!(!r.passes, "a failing plug-in fails the verdict");
         // Pushing the same key replaces it.
-        engine.push(Box::new(Fixed { key: "drape", score: 0.95, clock: None }));
+        engine.push(Box::new(Fixed {
+            key: "drape",
+            score: 0.95,
+            clock: None,
+        }));
         assert_eq!(engine.validators().count(), 2);
-        assert!(engine.validate(&input, config.tier(Tier::Standard)).unwrap().passes);
+        assert!(
+            engine
+                .validate(&input, config.tier(Tier::Standard))
+                .unwrap()
+                .passes
+        );
     }
 
     #[test]
@@ -466,10 +542,27 @@ mod tests {
         let clock = Arc::new(ManualClock::default());
         let mut engine = ValidationEngine::empty(&config).with_clock(clock.clone());
         for key in ["face", "pose"] {
-            engine.push(Box::new(Fixed { key, score: 0.9, clock: Some(clock.clone()) }));
+            engine.push(Box::new(Fixed {
+                key,
+                score: 0.9,
+                clock: Some(clock.clone()),
+            }));
         }
-        let input = ValidationInput::new(&img, ProductInput { analysis: &analysis, image: &img, mask: &mask });
-        let err = engine.validate(&input, config.tier(Tier::Standard)).unwrap_err();
-        assert_eq!(err.code(), ErrorCode::ValidationTimeout, "40 s > the 30 s limit");
+        let input = ValidationInput::new(
+            &img,
+            ProductInput {
+                analysis: &analysis,
+                image: &img,
+                mask: &mask,
+            },
+        );
+        let err = engine
+            .validate(&input, config.tier(Tier::Standard))
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            ErrorCode::ValidationTimeout,
+            "40 s > the 30 s limit"
+        );
     }
 }

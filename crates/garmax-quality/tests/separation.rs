@@ -27,13 +27,21 @@ fn validators_separate_good_from_damaged_renders() {
         .map(|case| {
             let input = case_input(&inputs, case, &rp, &rf);
             let r = engine.validate(&input, tier).expect("validation");
-            Metric::ALL.iter().map(|m| (*m, r.score(m.as_str()))).collect()
+            Metric::ALL
+                .iter()
+                .map(|m| (*m, r.score(m.as_str())))
+                .collect()
         })
         .collect();
     // Every validator scored every case: the set has all inputs.
     for (case, s) in cases.iter().zip(&scores) {
         for (m, v) in s {
-            assert!(v.is_some(), "{m} skipped on {} / {}", case.damage.name(), case.label);
+            assert!(
+                v.is_some(),
+                "{m} skipped on {} / {}",
+                case.damage.name(),
+                case.label
+            );
         }
     }
     let rows = separation_table(&cases, &scores);
@@ -45,13 +53,27 @@ fn validators_separate_good_from_damaged_renders() {
             r.auc,
             r.good_mean,
             r.damaged_mean,
-            if r.responsible { "  <- responsible" } else { "" }
+            if r.responsible {
+                "  <- responsible"
+            } else {
+                ""
+            }
         );
     }
     // Measured: 1.000 everywhere except logo moved (0.979).
     for r in rows.iter().filter(|r| r.responsible) {
-        let floor = if r.damage == Damage::LogoMoved { 0.93 } else { 0.95 };
-        assert!(r.auc >= floor, "{} vs {}: AUC {:.3} < {floor}", r.metric, r.damage.name(), r.auc);
+        let floor = if r.damage == Damage::LogoMoved {
+            0.93
+        } else {
+            0.95
+        };
+        assert!(
+            r.auc >= floor,
+            "{} vs {}: AUC {:.3} < {floor}",
+            r.metric,
+            r.damage.name(),
+            r.auc
+        );
     }
     // Unrelated damage: the mean moves little (measured ≤ 0.06). Three
     // measured exceptions have a reason: style checks the garment against
@@ -69,7 +91,14 @@ fn validators_separate_good_from_damaged_renders() {
             _ => 0.12,
         };
         let drop = r.good_mean - r.damaged_mean;
-        assert!(drop <= allowed, "{} moved by unrelated {}: {:.3} → {:.3}", r.metric, r.damage.name(), r.good_mean, r.damaged_mean);
+        assert!(
+            drop <= allowed,
+            "{} moved by unrelated {}: {:.3} → {:.3}",
+            r.metric,
+            r.damage.name(),
+            r.good_mean,
+            r.damaged_mean
+        );
     }
     // Good renders reach the standard tier's thresholds, within 0.05: the
     // fine line-art print of the fourth tee, under the spacesuit's folds,
@@ -78,7 +107,12 @@ fn validators_separate_good_from_damaged_renders() {
         if case.damage == Damage::None {
             for (m, v) in s {
                 let v = v.unwrap_or(0.0);
-                assert!(v >= tier.thresholds.of(*m) - 0.05, "good {} / {}: {m} {v:.2}", case.product, case.label);
+                assert!(
+                    v >= tier.thresholds.of(*m) - 0.05,
+                    "good {} / {}: {m} {v:.2}",
+                    case.product,
+                    case.label
+                );
             }
         }
     }

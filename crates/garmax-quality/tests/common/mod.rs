@@ -7,9 +7,13 @@ use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image}
 
 pub fn load(name: &str) -> image::RgbaImage {
     let cache = garmax_assets::Cache::resolve().expect("asset cache");
-    let path = cache.require(name).unwrap_or_else(|e| panic!("{name}: {e} (run `garmax models fetch`)"));
+    let path = cache
+        .require(name)
+        .unwrap_or_else(|e| panic!("{name}: {e} (run `garmax models fetch`)"));
     let bytes = std::fs::read(&path).expect("read asset");
-    decode_image(&bytes, &ImageLimits::default()).expect("decode").rgba
+    decode_image(&bytes, &ImageLimits::default())
+        .expect("decode")
+        .rgba
 }
 
 pub fn product(name: &str) -> Product {
@@ -33,7 +37,11 @@ pub fn inputs() -> SeparationInputs {
         if !cached.iter().any(|(n, _)| *n == name) {
             cached.push((name, load(name)));
         }
-        let img = cached.iter().find(|(n, _)| *n == name).map(|(_, i)| i.clone()).unwrap();
+        let img = cached
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, i)| i.clone())
+            .unwrap();
         donors.push((img, pts));
     }
     SeparationInputs {

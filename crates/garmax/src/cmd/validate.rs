@@ -9,16 +9,27 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use garmax_core::pose::PoseLandmarks;
 use garmax_quality::testkit::{self, Product, SeparationInputs};
-use garmax_quality::{FaceLayout, FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput, ValidationReport};
+use garmax_quality::{
+    FaceLayout, FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput,
+    ValidationReport,
+};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The generated try-on image.
-    #[arg(long, value_name = "IMAGE", required_unless_present = "separation_report")]
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        required_unless_present = "separation_report"
+    )]
     generated: Option<PathBuf>,
     /// The product photo the render should show.
-    #[arg(long, value_name = "IMAGE", required_unless_present = "separation_report")]
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        required_unless_present = "separation_report"
+    )]
     product: Option<PathBuf>,
     /// The person or persona reference photo (for face consistency).
     #[arg(long, value_name = "IMAGE")]
@@ -74,7 +85,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let limits = ImageLimits::default();
     let generated = super::read_image(generated_path, &limits)?.rgba;
     let product = load_product(product_path)?;
-    let reference = args.reference.as_deref().map(|p| super::read_image(p, &limits)).transpose()?.map(|d| d.rgba);
+    let reference = args
+        .reference
+        .as_deref()
+        .map(|p| super::read_image(p, &limits))
+        .transpose()?
+        .map(|d| d.rgba);
     let garment_mask = args
         .garment_mask
         .as_deref()
@@ -86,7 +102,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(m) = &garment_mask
         && m.dimensions() != generated.dimensions()
     {
-        anyhow::bail!("the garment mask is {:?}, the generated image {:?}", m.dimensions(), generated.dimensions());
+        anyhow::bail!(
+            "the garment mask is {:?}, the generated image {:?}",
+            m.dimensions(),
+            generated.dimensions()
+        );
     }
     let mut expected_pose: Option<PoseLandmarks> = read_json(args.expected_pose.as_deref())?;
     let mut detected_pose: Option<PoseLandmarks> = read_json(args.detected_pose.as_deref())?;
@@ -141,7 +161,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The local MediaPipe pipeline, from the model cache.
 fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
     let cache = garmax_assets::Cache::resolve()?;
-    Ok(garmax_person::PersonAnalyzer::new(cache.models_dir(), garmax_person::AnalyzerOptions::default())?)
+    Ok(garmax_person::PersonAnalyzer::new(
+        cache.models_dir(),
+        garmax_person::AnalyzerOptions::default(),
+    )?)
 }
 
 /// Pose landmarks and face mesh of the most prominent person in `image`;
@@ -176,7 +199,8 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<QualityConfig> {
     match path {
         None => Ok(QualityConfig::default()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             Ok(QualityConfig::from_toml(&text).with_context(|| format!("in {}", p.display()))?)
         }
     }
@@ -185,16 +209,22 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<QualityConfig> {
 fn read_json<T: serde::de::DeserializeOwned>(path: Option<&Path>) -> anyhow::Result<Option<T>> {
     let Some(p) = path else { return Ok(None) };
     let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok(Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?))
+    Ok(Some(
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?,
+    ))
 }
 
 /// Decodes and analyses a product photo, keeping the photo and mask the
 /// validators compare against.
 pub fn load_product(path: &Path) -> anyhow::Result<Product> {
     let decoded = super::read_image(path, &ImageLimits::default())?;
-    let out = analyze_garment(&decoded, &AnalysisOptions::default()).with_context(|| format!("analysing {}", path.display()))?;
+    let out = analyze_garment(&decoded, &AnalysisOptions::default())
+        .with_context(|| format!("analysing {}", path.display()))?;
     Ok(Product {
-        name: path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        name: path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         image: decoded.rgba,
         mask: out.mask,
         analysis: out.analysis,
@@ -227,7 +257,11 @@ pub fn meter(score: f32, colour: bool) -> String {
 }
 
 fn print_report(report: &ValidationReport, tier: &garmax_quality::TierConfig, colour: bool) {
-    println!("quality tier {} (overall ≥ {:.0}%)", tier.name, tier.thresholds.overall * 100.0);
+    println!(
+        "quality tier {} (overall ≥ {:.0}%)",
+        tier.name,
+        tier.thresholds.overall * 100.0
+    );
     for r in &report.results {
         match (r.score, r.passes) {
             (Some(s), Some(p)) => println!(
@@ -237,16 +271,29 @@ fn print_report(report: &ValidationReport, tier: &garmax_quality::TierConfig, co
                 if p { "pass" } else { "FAIL" },
                 r.threshold.unwrap_or(0.0) * 100.0
             ),
-            _ => println!("  {:<18} skipped: {}", r.name, r.skipped.as_deref().unwrap_or("no score")),
+            _ => println!(
+                "  {:<18} skipped: {}",
+                r.name,
+                r.skipped.as_deref().unwrap_or("no score")
+            ),
         }
     }
     println!(
         "  {:<18} {}  {}",
         "Overall",
         meter(report.overall_quality, colour),
-        if report.passes { "PASSES" } else { "DOES NOT PASS" }
+        if report.passes {
+            "PASSES"
+        } else {
+            "DOES NOT PASS"
+        }
     );
-    let notes: Vec<&String> = report.results.iter().filter(|r| r.skipped.is_none()).flat_map(|r| &r.feedback).collect();
+    let notes: Vec<&String> = report
+        .results
+        .iter()
+        .filter(|r| r.skipped.is_none())
+        .flat_map(|r| &r.feedback)
+        .collect();
     if !notes.is_empty() {
         println!("feedback:");
         for f in notes {
@@ -260,7 +307,9 @@ fn print_report(report: &ValidationReport, tier: &garmax_quality::TierConfig, co
 pub fn separation_inputs() -> anyhow::Result<SeparationInputs> {
     let cache = garmax_assets::Cache::resolve()?;
     let limits = ImageLimits::default();
-    let load = |name: &str| -> anyhow::Result<image::RgbaImage> { Ok(super::read_image(&cache.require(name)?, &limits)?.rgba) };
+    let load = |name: &str| -> anyhow::Result<image::RgbaImage> {
+        Ok(super::read_image(&cache.require(name)?, &limits)?.rgba)
+    };
     let mut donors = Vec::new();
     for (name, pts) in testkit::FACE_DONORS {
         donors.push((load(name)?, pts));
@@ -286,20 +335,31 @@ fn separation_report(config: &QualityConfig, json: bool) -> anyhow::Result<()> {
     for case in &cases {
         let input = testkit::case_input(&inputs, case, &rp, &rf);
         let r = engine.validate(&input, tier)?;
-        scores.push(Metric::ALL.iter().map(|m| (*m, r.score(m.as_str()))).collect::<Vec<_>>());
+        scores.push(
+            Metric::ALL
+                .iter()
+                .map(|m| (*m, r.score(m.as_str())))
+                .collect::<Vec<_>>(),
+        );
     }
     let rows = testkit::separation_table(&cases, &scores);
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let good = cases.iter().filter(|c| c.damage == testkit::Damage::None).count();
+    let good = cases
+        .iter()
+        .filter(|c| c.damage == testkit::Damage::None)
+        .count();
     println!(
         "separation of {good} good composites from {} damaged ones ({} tees on the astronaut photo)",
         cases.len() - good,
         inputs.products.len()
     );
-    println!("{:<9} {:<18} {:>6} {:>10} {:>10}", "validator", "damage", "AUC", "good mean", "damaged");
+    println!(
+        "{:<9} {:<18} {:>6} {:>10} {:>10}",
+        "validator", "damage", "AUC", "good mean", "damaged"
+    );
     for r in &rows {
         println!(
             "{:<9} {:<18} {:>6.3} {:>10.3} {:>10.3}{}",
@@ -308,7 +368,11 @@ fn separation_report(config: &QualityConfig, json: bool) -> anyhow::Result<()> {
             r.auc,
             r.good_mean,
             r.damaged_mean,
-            if r.responsible { "  <- responsible" } else { "" }
+            if r.responsible {
+                "  <- responsible"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
