@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         garmax_render::QualityTier::Standard,
         garmax_render::RenderQuality::Hd,
     );
-    let result = pipeline.run(
+    let mut result = pipeline.run(
         &garment_img,
         &person,
         tier,
@@ -61,6 +61,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         provider.as_ref(),
         &mut |_, _| {},
     )?;
+    // Validation and adaptive retry; a RET_003 still delivers the best attempt.
+    if let Err(e) = super::quality::validate_and_retry(
+        &pipeline,
+        &mut result,
+        tier,
+        quality,
+        provider.as_ref(),
+        &mut |_| {},
+    )? {
+        eprintln!("warning: {}", super::describe(&anyhow::Error::new(e)));
+    }
     let dir = args.out_dir.join("tryon");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stage1 = garmax_render::Stage1Source::Photo {
@@ -68,6 +79,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     result.write(&dir, &stage1, provider.name(), tier, quality)?;
     println!();
+    if let Some(v) = &result.validation {
+        println!(
+            "quality:  overall {:.0}% ({}), {} attempt(s)",
+            v.report.overall_quality * 100.0,
+            if v.report.passes {
+                "passes"
+            } else {
+                "below the standard tier"
+            },
+            v.history.attempts.len()
+        );
+    }
     println!(
         "try-on:   {} (report: {})",
         dir.join("tryon.png").display(),
