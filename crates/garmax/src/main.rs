@@ -23,6 +23,8 @@ enum Command {
     Models(cmd::models::Command),
     /// Dress a person (photo or catalogue persona) in a garment: image, guidance maps, report.json.
     Tryon(cmd::tryon::Args),
+    /// Score a generated try-on image: face, pose, colour, style, branding, against a quality tier.
+    Validate(cmd::validate::Args),
     /// Analyse a person photo: landmarks, person mask, face (and, with the body model, guidance maps).
     Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Tryon(args) => cmd::tryon::run(args),
         Command::Body(args) => cmd::body::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
         Command::Bench(command) => cmd::bench::run(command),
     };
     match result {

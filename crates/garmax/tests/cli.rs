@@ -241,6 +241,30 @@ fn tryon_writes_image_maps_and_report() {
     assert_eq!(report["render"]["stats"]["faceHandPixelsChanged"], 0);
     assert!(report["timingsMs"].as_array().unwrap().len() >= 3);
     assert!(report["productAnalysis"]["landmarks"]["shoulder_left"].is_array());
+    // Validation and the retry history (issue 6): five scores from the
+    // render, every attempt recorded, the report's render is the best one.
+    let v = &report["validation"];
+    assert_eq!(v["tier"], "premium");
+    for (group, key) in [
+        ("consistency", "face"),
+        ("consistency", "pose"),
+        ("accuracy", "color"),
+        ("accuracy", "style"),
+        ("accuracy", "branding"),
+    ] {
+        let s = v[group][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} scored: {v}"));
+        assert!((0.0..=1.0).contains(&s));
+    }
+    assert!(v["accuracy"]["color"].as_f64().unwrap() > 0.8, "{v}");
+    let attempts = report["retryHistory"]["attempts"].as_array().unwrap();
+    assert!(
+        !attempts.is_empty() && attempts.len() <= 5,
+        "premium: at most 1 + 4 attempts"
+    );
+    let best = report["retryHistory"]["bestIndex"].as_u64().unwrap() as usize;
+    assert_eq!(report["render"]["parameters"], attempts[best]["parameters"]);
     std::fs::remove_dir_all(dir).ok();
 }
 

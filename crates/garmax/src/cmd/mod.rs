@@ -7,7 +7,9 @@ pub mod demo;
 pub mod gallery;
 pub mod mannequin;
 pub mod models;
+pub mod quality;
 pub mod tryon;
+pub mod validate;
 
 use std::io::Read as _;
 use std::path::Path;
@@ -41,6 +43,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_quality::QualityError>() {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {

@@ -131,8 +131,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         provider.as_ref(),
         &mut say,
     )?;
-    say(3, "not yet available (validation arrives with issue 6)");
-    say(4, "not yet available (adaptive retry arrives with issue 6)");
+    let mut result = result;
+    say(3, "face, pose, colour, style, branding");
+    let outcome = super::quality::validate_and_retry(
+        &pipeline,
+        &mut result,
+        tier,
+        quality,
+        provider.as_ref(),
+        &mut |attempt| say(4, &format!("attempt {attempt}")),
+    )?;
     bar.finish_and_clear();
 
     std::fs::create_dir_all(&args.out_dir)
@@ -152,6 +160,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         s.base_fabric_mean_delta_e
     );
     println!("also: {}", written.join(", "));
+    if let Some(v) = &result.validation {
+        println!(
+            "quality ({}): overall {:.0}%, {} after {} attempt(s)",
+            tier.name(),
+            v.report.overall_quality * 100.0,
+            if v.report.passes {
+                "passes"
+            } else {
+                "below the thresholds"
+            },
+            v.history.attempts.len()
+        );
+    }
+    if let Err(e) = outcome {
+        // The best attempt is written anyway; the code tells scripts why
+        // it is not good enough.
+        eprintln!("warning: {}", super::describe(&anyhow::Error::new(e)));
+    }
     Ok(())
 }
 
@@ -189,7 +215,7 @@ fn load_stage1(cache: &Cache, stage1: &Stage1Source) -> anyhow::Result<DecodedIm
 
 /// The loaded models: person analysis and (optionally) the body model.
 pub struct Pipeline {
-    analyzer: garmax_person::PersonAnalyzer,
+    pub(crate) analyzer: garmax_person::PersonAnalyzer,
     pub body: Option<garmax_body::BodyModel>,
     pub load_ms: f64,
 }
@@ -198,6 +224,17 @@ pub struct Pipeline {
 pub struct TryOn {
     pub render: garmax_render::RenderOutput,
     pub garment: garmax_vision::GarmentAnalysis,
+    /// The garment mask of the product photo (for validation).
+    pub garment_mask: GrayImage,
+    /// The inputs of the render, kept so a retry can render again.
+    pub person_input: PersonInput,
+    pub garment_input: GarmentInput,
+    /// The face mesh of the person photo, when one was found.
+    pub face: Option<garmax_person::FaceAnalysis>,
+    /// The parameters `render` was made with.
+    pub params: garmax_render::RenderParams,
+    /// Validation of `render` and the retry history, once validated.
+    pub validation: Option<super::quality::Validated>,
     pub person: serde_json::Value,
     pub body: Option<garmax_body::outputs::BodyOutputs>,
     pub timings: Vec<(String, f64)>,
@@ -277,10 +314,10 @@ impl Pipeline {
 
         say(1, "person landmarks and mask");
         let rgb: RgbImage = image::DynamicImage::ImageRgba8(person_img.rgba.clone()).to_rgb8();
-        let (landmarks, mask, person_json) = match known {
+        let (landmarks, mask, person_json, face) = match known {
             Some((landmarks, mask)) => {
                 let json = json!({ "landmarks": landmarks, "source": "rendered mannequin" });
-                (landmarks, mask, json)
+                (landmarks, mask, json, None)
             }
             None => {
                 let pa = self.analyzer.analyze(&rgb).context("person analysis")?;
@@ -297,7 +334,7 @@ impl Pipeline {
                     "presence": pa.presence,
                     "face": pa.face.as_ref().map(|f| json!({ "score": f.score, "bbox": f.bbox })),
                 });
-                (pa.landmarks, pa.mask, json)
+                (pa.landmarks, pa.mask, json, pa.face)
             }
         };
         lap("person analysis", &mut t);
@@ -353,6 +390,12 @@ impl Pipeline {
         Ok(TryOn {
             render,
             garment: analysis.analysis,
+            garment_mask: analysis.mask,
+            garment_input: garment,
+            face,
+            params: tier.parameters(),
+            validation: None,
+            person_input: person,
             person: person_json,
             body: body_out,
             timings,
@@ -426,7 +469,7 @@ impl TryOn {
             "person": self.person,
             "body": self.body.as_ref().map(|b| serde_json::to_value(&b.smpl).unwrap_or_default()),
             "render": {
-                "parameters": tier.parameters(),
+                "parameters": self.params,
                 "stats": d.stats,
                 "correspondences": d.correspondences,
                 "sleeveRotationDeg": d.sleeve_rotation_deg,
@@ -434,8 +477,8 @@ impl TryOn {
                 "outputSize": [self.render.image.width(), self.render.image.height()],
             },
             "timingsMs": self.timings.iter().map(|(k, v)| json!({"stage": k, "ms": v})).collect::<Vec<_>>(),
-            "validation": "not yet available (issue 6)",
-            "retryHistory": [],
+            "validation": self.validation.as_ref().map(|v| v.report_json()),
+            "retryHistory": self.validation.as_ref().map(|v| serde_json::to_value(&v.history).unwrap_or_default()),
             "warnings": self.warnings,
         });
         let p = dir.join("report.json");

@@ -1,0 +1,493 @@
+//! Branding quality: are the product's logos and prints in the render,
+//! sharp, and where the product has them?
+//!
+//! Each branding region of the product analysis is cut out of the product
+//! photo and searched for in the render by zero-mean normalised
+//! cross-correlation over a few scales around the expected size, in a
+//! window around the expected place (the renderer's mapped box when given,
+//! else the same relative position inside the garment). Matching runs on a
+//! reduced copy where the template's long side is ≈ [`MATCH_SIZE`] pixels:
+//! enough detail to tell a logo from plain fabric, and fast.
+//!
+//! Per region: *presence* (the correlation peak), *sharpness* (Laplacian
+//! variance of the found patch over that of the template resampled to the
+//! same size — a blurred or smeared print loses high frequencies first) and
+//! *placement* (distance of the found centre from the expected one, in
+//! garment widths). They combine geometrically, so one failing part fails
+//! the region. Regions are weighted by their area.
+
+use serde_json::json;
+
+use crate::config::{Metric, Thresholds};
+use crate::imgops::{Gray, laplacian_variance, match_template, match_template_where};
+use crate::region::GarmentRegion;
+use crate::validator::{ValidationInput, Validator, ValidatorResult};
+
+pub struct BrandingValidator;
+
+/// Long side of the template during matching, pixels.
+const MATCH_SIZE: f32 = 40.0;
+
+/// Longest side of the search window at the coarse level, pixels.
+const COARSE_WINDOW: f32 = 160.0;
+
+/// Scales tried around the expected one.
+const SCALES: [f32; 3] = [0.88, 1.0, 1.14];
+
+/// Half-width of the search window, in garment widths, when the logo's
+/// place is only estimated from the garment's bounding box: wide, so a
+/// misplaced logo is still found and placement can say so.
+const SEARCH_REACH: f32 = 0.45;
+
+/// The same when the renderer mapped the box: its place is known, and a
+/// wide search only invites look-alikes (folds, sleeves) to win.
+const SEARCH_REACH_MAPPED: f32 = 0.2;
+
+/// How much lower the correlation at the mapped place may be than the best
+/// one elsewhere and still be preferred.
+const MAPPED_PRIOR: f32 = 0.15;
+
+fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
+    ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+}
+
+/// The verdict for one product branding region.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionMatch {
+    pub index: usize,
+    pub found_box: [f32; 4],
+    pub expected_box: [f32; 4],
+    pub correlation: f32,
+    pub sharpness_ratio: f32,
+    pub offset_garment_widths: f32,
+    pub presence: f32,
+    pub sharpness: f32,
+    pub placement: f32,
+    pub score: f32,
+    pub weight: f32,
+}
+
+impl Validator for BrandingValidator {
+    fn name(&self) -> &str {
+        "Branding quality"
+    }
+    fn key(&self) -> &str {
+        Metric::Branding.as_str()
+    }
+
+    fn validate(&self, input: &ValidationInput<'_>, thresholds: &Thresholds) -> ValidatorResult {
+        let (key, name) = (self.key(), self.name());
+        let threshold = thresholds.of(Metric::Branding);
+        let analysis = input.product.analysis;
+        let regions: Vec<(usize, [u32; 4], f32)> = analysis
+            .branding
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.bbox[2] >= 8 && r.bbox[3] >= 8)
+            .map(|(i, r)| (i, r.bbox, r.area_share.max(1e-4)))
+            .collect();
+        if regions.is_empty() {
+            return ValidatorResult::scored(
+                key,
+                name,
+                1.0,
+                threshold,
+                vec!["No branding on the product: nothing to preserve".to_string()],
+                json!({ "regions": [] }),
+            );
+        }
+        let region = input.garment_region();
+        let Some(rb) = region.bbox.filter(|_| region.area >= 100) else {
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "no garment region found in the generated image",
+            );
+        };
+        let Some(pb) = garmax_vision::mask::bounding_box(input.product.mask) else {
+            return ValidatorResult::skipped(key, name, "the product mask is empty");
+        };
+        let garment_w_render = (rb[2] - rb[0] + 1) as f32;
+        let product_gray = Gray::from_rgba(input.product.image);
+        let gray = input.generated_gray();
+        let mut matches = Vec::new();
+        let mut out_of_frame = Vec::new();
+        for &(index, bbox, weight) in &regions {
+            let expected = expected_box(input, index, bbox, rb, pb);
+            let (iw, ih) = (gray.width as f32, gray.height as f32);
+            let vis_w = (expected[0] + expected[2]).min(iw) - expected[0].max(0.0);
+            let vis_h = (expected[1] + expected[3]).min(ih) - expected[1].max(0.0);
+            if vis_w < 0.5 * expected[2] || vis_h < 0.5 * expected[3] {
+                // Mostly outside the frame (a half-body photo): nothing to judge.
+                out_of_frame.push(index);
+                continue;
+            }
+            let mapped = mapped_box(input, index).is_some();
+            if let Some(m) = match_region(
+                &product_gray,
+                gray,
+                region,
+                bbox,
+                expected,
+                garment_w_render,
+                mapped,
+                index,
+                weight,
+            ) {
+                matches.push(m);
+            } else {
+                matches.push(RegionMatch {
+                    index,
+                    found_box: [0.0; 4],
+                    expected_box: expected,
+                    correlation: 0.0,
+                    sharpness_ratio: 0.0,
+                    offset_garment_widths: f32::NAN,
+                    presence: 0.0,
+                    sharpness: 0.0,
+                    placement: 0.0,
+                    score: 0.0,
+                    weight,
+                });
+            }
+        }
+        if matches.is_empty() {
+            return ValidatorResult::skipped(
+                key,
+                name,
+                "the product's branding lies outside the generated frame",
+            );
+        }
+        let wsum: f32 = matches.iter().map(|m| m.weight).sum();
+        let score = matches.iter().map(|m| m.weight * m.score).sum::<f32>() / wsum.max(1e-9);
+        let mut feedback = Vec::new();
+        if score >= threshold {
+            feedback.push(format!("Branding preserved ({} region(s))", matches.len()));
+        }
+        for m in &matches {
+            if m.presence < 0.5 {
+                feedback.push(format!(
+                    "Logo/print {} not found in the render; raise branding enhancement",
+                    m.index + 1
+                ));
+            } else {
+                if m.sharpness < 0.5 {
+                    feedback.push(format!(
+                        "Logo/print {} is blurred ({:.0}% of the product's detail)",
+                        m.index + 1,
+                        m.sharpness_ratio * 100.0
+                    ));
+                }
+                if m.placement < 0.5 {
+                    feedback.push(format!(
+                        "Logo/print {} is misplaced by {:.0}% of the garment width",
+                        m.index + 1,
+                        m.offset_garment_widths * 100.0
+                    ));
+                }
+            }
+        }
+        if !out_of_frame.is_empty() {
+            feedback.push(format!(
+                "{} branding region(s) outside the frame, not checked",
+                out_of_frame.len()
+            ));
+        }
+        ValidatorResult::scored(
+            key,
+            name,
+            score,
+            threshold,
+            feedback,
+            json!({ "regions": matches, "outOfFrame": out_of_frame, "mappedBoxes": input.logo_boxes.is_some() }),
+        )
+    }
+}
+
+/// Divides out slowly varying light: the render carries the person's
+/// lighting and folds, the product photo its own; a print is the same ink
+/// pattern under both. Radius in pixels of the matching resolution.
+fn flatten_shading(g: &Gray) -> Gray {
+    // A light blur first: thin lines of a print alias differently in the
+    // render and the product photo; their layout is what identifies it.
+    let g = g.box_blur(2);
+    // A radius of a fifth of the template: wide enough to keep the print's
+    // strokes, narrow enough to take out the folds a renderer transfers from
+    // the person's own clothes (measured on the local renderer: a line-art
+    // print under spacesuit folds correlates 0.46 at the wrong place with
+    // 0.6 × MATCH_SIZE, 0.62 at the right one with 0.2 ×).
+    let r = (MATCH_SIZE * 0.2) as usize;
+    let light = g.box_blur(r).box_blur(r);
+    Gray {
+        width: g.width,
+        height: g.height,
+        data: g
+            .data
+            .iter()
+            .zip(&light.data)
+            .map(|(v, l)| v / (l + 0.02))
+            .collect(),
+    }
+}
+
+/// Where branding region `index` (product box `bbox`) should be in the
+/// render: the renderer's mapped box when given, else the same relative
+/// position and size inside the garment's bounding box (`rb` in the render,
+/// `pb` in the product photo).
+pub fn expected_box(
+    input: &ValidationInput<'_>,
+    index: usize,
+    bbox: [u32; 4],
+    rb: [u32; 4],
+    pb: [u32; 4],
+) -> [f32; 4] {
+    mapped_box(input, index).unwrap_or_else(|| {
+        let f = (rb[2] - rb[0] + 1) as f32 / (pb[2] - pb[0] + 1).max(1) as f32;
+        [
+            rb[0] as f32 + (bbox[0] as f32 - pb[0] as f32) * f,
+            rb[1] as f32 + (bbox[1] as f32 - pb[1] as f32) * f,
+            bbox[2] as f32 * f,
+            bbox[3] as f32 * f,
+        ]
+    })
+}
+
+/// The renderer's mapped box for region `index`, if it gave a usable one
+/// (finite, non-empty).
+fn mapped_box(input: &ValidationInput<'_>, index: usize) -> Option<[f32; 4]> {
+    input
+        .logo_boxes
+        .and_then(|b| b.get(index).copied().flatten())
+        .filter(|b| b.iter().all(|v| v.is_finite()) && b[2] > 0.0 && b[3] > 0.0)
+}
+
+/// Every product branding region's expected box in the render.
+pub fn expected_boxes(input: &ValidationInput<'_>) -> Vec<[f32; 4]> {
+    let region = input.garment_region();
+    let (Some(rb), Some(pb)) = (
+        region.bbox,
+        garmax_vision::mask::bounding_box(input.product.mask),
+    ) else {
+        return Vec::new();
+    };
+    input
+        .product
+        .analysis
+        .branding
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| expected_box(input, i, r.bbox, rb, pb))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn match_region(
+    product: &Gray,
+    render: &Gray,
+    region: &GarmentRegion,
+    bbox: [u32; 4],
+    expected: [f32; 4],
+    garment_w: f32,
+    mapped: bool,
+    index: usize,
+    weight: f32,
+) -> Option<RegionMatch> {
+    if expected[2] < 4.0 || expected[3] < 4.0 {
+        return None;
+    }
+    // Only the part of the logo inside the frame can be found: crop the
+    // expected box to the image and the template in proportion.
+    let (iw, ih) = (render.width as f32, render.height as f32);
+    let vis = [
+        expected[0].max(0.0),
+        expected[1].max(0.0),
+        (expected[0] + expected[2]).min(iw),
+        (expected[1] + expected[3]).min(ih),
+    ];
+    if vis[2] - vis[0] < 0.5 * expected[2] || vis[3] - vis[1] < 0.5 * expected[3] {
+        return None;
+    }
+    let frac = |v: f32, o: f32, len: f32| ((v - o) / len).clamp(0.0, 1.0);
+    let (u0, u1) = (
+        frac(vis[0], expected[0], expected[2]),
+        frac(vis[2], expected[0], expected[2]),
+    );
+    let (v0, v1) = (
+        frac(vis[1], expected[1], expected[3]),
+        frac(vis[3], expected[1], expected[3]),
+    );
+    let (bx, by, bw, bh) = (
+        bbox[0] as f32,
+        bbox[1] as f32,
+        bbox[2] as f32,
+        bbox[3] as f32,
+    );
+    let template_full = product.crop(
+        (bx + u0 * bw) as usize,
+        (by + v0 * bh) as usize,
+        ((u1 - u0) * bw).round() as usize,
+        ((v1 - v0) * bh).round() as usize,
+    );
+    if template_full.width < 4 || template_full.height < 4 {
+        return None;
+    }
+    let expected = [vis[0], vis[1], vis[2] - vis[0], vis[3] - vis[1]];
+    // Reduction so the expected template is ≈ MATCH_SIZE on its long side.
+    let d = (expected[2].max(expected[3]) / MATCH_SIZE).max(1.0);
+    let reach = if mapped {
+        SEARCH_REACH_MAPPED
+    } else {
+        SEARCH_REACH
+    } * garment_w;
+    let cx = expected[0] + expected[2] / 2.0;
+    let cy = expected[1] + expected[3] / 2.0;
+    let (w, h) = (render.width as f32, render.height as f32);
+    let sx0 = (cx - expected[2] * 0.6 - reach).clamp(0.0, w);
+    let sy0 = (cy - expected[3] * 0.6 - reach).clamp(0.0, h);
+    let sx1 = (cx + expected[2] * 0.6 + reach).clamp(0.0, w);
+    let sy1 = (cy + expected[3] * 0.6 + reach).clamp(0.0, h);
+    if sx1 - sx0 < 4.0 || sy1 - sy0 < 4.0 {
+        return None;
+    }
+    let window = render.crop(
+        sx0 as usize,
+        sy0 as usize,
+        (sx1 - sx0) as usize,
+        (sy1 - sy0) as usize,
+    );
+    let reduce = |k: f32| {
+        flatten_shading(&window.resize(
+            ((window.width as f32 / k).round() as usize).max(1),
+            ((window.height as f32 / k).round() as usize).max(1),
+        ))
+    };
+    let small = reduce(d);
+    // A wide window around a small logo is searched coarse to fine: first
+    // at a reduction where the window is at most COARSE_WINDOW pixels, then
+    // around the best coarse hit at the matching resolution.
+    let dc = d.max(window.width.max(window.height) as f32 / COARSE_WINDOW);
+    let coarse = (dc > 1.25 * d).then(|| reduce(dc));
+    let mut best: Option<(f32, f32, f32, f32)> = None; // (ncc, x, y, scale)
+    for s in SCALES {
+        let (tw, th) = (
+            (expected[2] * s / d).round() as usize,
+            (expected[3] * s / d).round() as usize,
+        );
+        if tw < 4 || th < 4 {
+            continue;
+        }
+        let t = flatten_shading(&template_full.resize(tw, th));
+        // Only positions whose centre lies on the garment: a print is never
+        // on the face or the backdrop.
+        let on_garment = |k: f32, ox: usize, oy: usize, tw: usize, th: usize| {
+            move |x: usize, y: usize| {
+                let cx = sx0 + ((ox + x) as f32 + tw as f32 / 2.0) * k;
+                let cy = sy0 + ((oy + y) as f32 + th as f32 / 2.0) * k;
+                region.contains(cx as u32, cy as u32)
+            }
+        };
+        let hit = match &coarse {
+            None => match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th)),
+            Some(c) => {
+                let k = d / dc;
+                let (cw, ch) = (
+                    ((tw as f32) * k).round() as usize,
+                    ((th as f32) * k).round() as usize,
+                );
+                if cw < 4 || ch < 4 {
+                    match_template_where(&small, &t, 1, on_garment(d, 0, 0, tw, th))
+                } else {
+                    let ct = flatten_shading(&template_full.resize(cw, ch));
+                    match_template_where(c, &ct, 1, on_garment(dc, 0, 0, cw, ch)).and_then(
+                        |(cx, cy, _)| {
+                            let margin = (dc / d).ceil() as usize + 2;
+                            let fx = ((cx as f32) * dc / d) as usize;
+                            let fy = ((cy as f32) * dc / d) as usize;
+                            let (x0, y0) = (fx.saturating_sub(margin), fy.saturating_sub(margin));
+                            let sub = small.crop(x0, y0, tw + 2 * margin, th + 2 * margin);
+                            match_template_where(&sub, &t, 1, on_garment(d, x0, y0, tw, th))
+                                .map(|(x, y, v)| (x0 + x, y0 + y, v))
+                        },
+                    )
+                }
+            }
+        };
+        if let Some((x, y, ncc)) = hit
+            && best.is_none_or(|b| ncc > b.0)
+        {
+            best = Some((ncc, x as f32, y as f32, s));
+        }
+    }
+    let (mut ncc, mut bx, mut by, mut s) = best?;
+    // With a mapped box the expected place is the prior: a look-alike
+    // elsewhere (a fold, a sleeve edge) must beat it clearly to win.
+    if mapped {
+        let (tw, th) = (
+            (expected[2] / d).round() as usize,
+            (expected[3] / d).round() as usize,
+        );
+        let (ex, ey) = (
+            ((expected[0] - sx0) / d).round().max(0.0) as usize,
+            ((expected[1] - sy0) / d).round().max(0.0) as usize,
+        );
+        let margin = 2usize;
+        let sub = small.crop(
+            ex.saturating_sub(margin),
+            ey.saturating_sub(margin),
+            tw + 2 * margin,
+            th + 2 * margin,
+        );
+        if tw >= 4 && th >= 4 {
+            let t = flatten_shading(&template_full.resize(tw, th));
+            if let Some((x, y, v)) = match_template(&sub, &t, 1)
+                && v >= ncc - MAPPED_PRIOR
+            {
+                (ncc, bx, by, s) = (
+                    v,
+                    (ex.saturating_sub(margin) + x) as f32,
+                    (ey.saturating_sub(margin) + y) as f32,
+                    1.0,
+                );
+            }
+        }
+    }
+    let found = [sx0 + bx * d, sy0 + by * d, expected[2] * s, expected[3] * s];
+    // Sharpness at full resolution: the found patch against the template
+    // resampled to the same size.
+    let (fw, fh) = (found[2].round() as usize, found[3].round() as usize);
+    let patch = render.crop(
+        found[0].max(0.0) as usize,
+        found[1].max(0.0) as usize,
+        fw,
+        fh,
+    );
+    let reference = template_full.resize(patch.width, patch.height);
+    let (lp, lr) = (laplacian_variance(&patch), laplacian_variance(&reference));
+    let sharpness_ratio = if lr > 1e-7 { lp / lr } else { 1.0 };
+    let fcx = found[0] + found[2] / 2.0;
+    let fcy = found[1] + found[3] / 2.0;
+    let offset = (fcx - cx).hypot(fcy - cy) / garment_w.max(1.0);
+    // Correlation of a print seen through another light and cloth: fine
+    // line art reaches ≈ 0.5, solid logos ≈ 0.9; an absent print ≤ 0.3
+    // apart from other motifs nearby (which sharpness and placement catch).
+    let presence = ramp(ncc, 0.25, 0.6);
+    let sharpness = ramp(sharpness_ratio, 0.12, 0.45);
+    let placement = (-(offset / 0.1).powi(2)).exp();
+    let score = presence.powf(0.5) * sharpness.powf(0.25) * placement.powf(0.25);
+    Some(RegionMatch {
+        index,
+        found_box: found,
+        expected_box: expected,
+        correlation: ncc,
+        sharpness_ratio,
+        offset_garment_widths: offset,
+        presence,
+        sharpness,
+        placement,
+        score,
+        weight,
+    })
+}
