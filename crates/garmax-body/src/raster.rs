@@ -8,6 +8,7 @@
 //! outward-wound surface; culling halves the work and removes the insides
 //! of the eye sockets that would otherwise show through).
 
+use garmax_core::pose::{OPENPOSE_COLORS, OPENPOSE_LIMBS};
 use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -467,71 +468,6 @@ pub fn segment_map(classes: &[SegmentClass], width: u32, height: u32) -> RgbImag
             .map_or([0, 0, 0], |c| c.color()))
     })
 }
-
-/// OpenPose COCO-18 keypoint order.
-pub const COCO18_NAMES: [&str; 18] = [
-    "nose",
-    "neck",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "right_eye",
-    "left_eye",
-    "right_ear",
-    "left_ear",
-];
-
-/// OpenPose's colours per keypoint (and per limb, in limb order).
-const OPENPOSE_COLORS: [[u8; 3]; 18] = [
-    [255, 0, 0],
-    [255, 85, 0],
-    [255, 170, 0],
-    [255, 255, 0],
-    [170, 255, 0],
-    [85, 255, 0],
-    [0, 255, 0],
-    [0, 255, 85],
-    [0, 255, 170],
-    [0, 255, 255],
-    [0, 170, 255],
-    [0, 85, 255],
-    [0, 0, 255],
-    [85, 0, 255],
-    [170, 0, 255],
-    [255, 0, 255],
-    [255, 0, 170],
-    [255, 0, 85],
-];
-
-/// OpenPose limbs (0-based COCO-18 indices), in the order ControlNet draws.
-const OPENPOSE_LIMBS: [[usize; 2]; 17] = [
-    [1, 2],
-    [1, 5],
-    [2, 3],
-    [3, 4],
-    [5, 6],
-    [6, 7],
-    [1, 8],
-    [8, 9],
-    [9, 10],
-    [1, 11],
-    [11, 12],
-    [12, 13],
-    [1, 0],
-    [0, 14],
-    [14, 16],
-    [0, 15],
-    [15, 17],
-];
 
 /// COCO-18 points from the 33 BlazePose-corresponding model keypoints
 /// (neck = shoulder midpoint, as OpenPose defines it).

@@ -76,6 +76,74 @@ pub struct Landmark {
     pub presence: f32,
 }
 
+/// OpenPose COCO-18 keypoint names, in OpenPose order (the layout ControlNet's
+/// OpenPose conditioning and the `pose_keypoints_2d` JSON use).
+pub const OPENPOSE18_NAMES: [&str; 18] = [
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_eye",
+    "left_eye",
+    "right_ear",
+    "left_ear",
+];
+
+/// OpenPose's 18 keypoint/limb colours (RGB), as the ControlNet annotator
+/// draws them: keypoint `i` and limb `i` share colour `i`.
+pub const OPENPOSE_COLORS: [[u8; 3]; 18] = [
+    [255, 0, 0],
+    [255, 85, 0],
+    [255, 170, 0],
+    [255, 255, 0],
+    [170, 255, 0],
+    [85, 255, 0],
+    [0, 255, 0],
+    [0, 255, 85],
+    [0, 255, 170],
+    [0, 255, 255],
+    [0, 170, 255],
+    [0, 85, 255],
+    [0, 0, 255],
+    [85, 0, 255],
+    [170, 0, 255],
+    [255, 0, 255],
+    [255, 0, 170],
+    [255, 0, 85],
+];
+
+/// OpenPose limbs as pairs of COCO-18 indices, in the annotator's drawing
+/// order.
+pub const OPENPOSE_LIMBS: [[usize; 2]; 17] = [
+    [1, 2],
+    [1, 5],
+    [2, 3],
+    [3, 4],
+    [5, 6],
+    [6, 7],
+    [1, 8],
+    [8, 9],
+    [9, 10],
+    [1, 11],
+    [11, 12],
+    [12, 13],
+    [1, 0],
+    [0, 14],
+    [14, 16],
+    [0, 15],
+    [15, 17],
+];
+
 /// The 33 landmarks of one person in the image and in metric world space.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoseLandmarks {

@@ -1,55 +1,11 @@
 //! Pictures of an analysis: the OpenPose-coloured skeleton ControlNet's
 //! OpenPose conditioning expects, and an overlay for people to check results.
 
+pub use garmax_core::pose::{OPENPOSE_COLORS, OPENPOSE_LIMBS};
 use image::{Rgb, RgbImage};
 
 use crate::analyzer::PersonAnalysis;
 use crate::keypoints::{Keypoint, openpose18};
-
-/// OpenPose's 18 keypoint/limb colours (RGB), as the ControlNet annotator
-/// draws them.
-pub const OPENPOSE_COLORS: [[u8; 3]; 18] = [
-    [255, 0, 0],
-    [255, 85, 0],
-    [255, 170, 0],
-    [255, 255, 0],
-    [170, 255, 0],
-    [85, 255, 0],
-    [0, 255, 0],
-    [0, 255, 85],
-    [0, 255, 170],
-    [0, 255, 255],
-    [0, 170, 255],
-    [0, 85, 255],
-    [0, 0, 255],
-    [85, 0, 255],
-    [170, 0, 255],
-    [255, 0, 255],
-    [255, 0, 170],
-    [255, 0, 85],
-];
-
-/// OpenPose limbs as pairs of COCO-18 indices (0-based), in drawing order;
-/// the annotator draws the first 17.
-pub const OPENPOSE_LIMBS: [(usize, usize); 17] = [
-    (1, 2),
-    (1, 5),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (6, 7),
-    (1, 8),
-    (8, 9),
-    (9, 10),
-    (1, 11),
-    (11, 12),
-    (12, 13),
-    (1, 0),
-    (0, 14),
-    (14, 16),
-    (0, 15),
-    (15, 17),
-];
 
 /// BlazePose connections drawn on the overlay.
 const BLAZEPOSE_EDGES: [(usize, usize); 35] = [
@@ -193,7 +149,7 @@ pub fn openpose_skeleton(
             circle(&mut img, (k.x, k.y), 4.0, color, 1.0);
         }
     }
-    for (i, &(a, b)) in OPENPOSE_LIMBS.iter().enumerate() {
+    for (i, &[a, b]) in OPENPOSE_LIMBS.iter().enumerate() {
         let (Some(ka), Some(kb)) = (keypoints.get(a), keypoints.get(b)) else {
             continue;
         };

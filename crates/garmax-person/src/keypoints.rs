@@ -1,6 +1,7 @@
 //! Derived keypoint sets: COCO-17 and OpenPose's COCO-18 (with the neck),
 //! and the OpenPose JSON file ControlNet tooling reads.
 
+pub use garmax_core::pose::OPENPOSE18_NAMES;
 use garmax_core::pose::{Landmark, PoseLandmarks, joint};
 use serde::{Deserialize, Serialize};
 
@@ -46,28 +47,6 @@ pub const COCO17_NAMES: [&str; 17] = [
 /// BlazePose index of each COCO-17 keypoint.
 pub const COCO17_FROM_BLAZEPOSE: [usize; 17] = [
     0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28,
-];
-
-/// OpenPose COCO-18 names, in OpenPose order.
-pub const OPENPOSE18_NAMES: [&str; 18] = [
-    "nose",
-    "neck",
-    "right_shoulder",
-    "right_elbow",
-    "right_wrist",
-    "left_shoulder",
-    "left_elbow",
-    "left_wrist",
-    "right_hip",
-    "right_knee",
-    "right_ankle",
-    "left_hip",
-    "left_knee",
-    "left_ankle",
-    "right_eye",
-    "left_eye",
-    "right_ear",
-    "left_ear",
 ];
 
 /// BlazePose index of each OpenPose keypoint; `None` for the neck, which is

@@ -87,8 +87,14 @@ fn bench_validate(args: ValidateArgs) -> anyhow::Result<()> {
     let engine = ValidationEngine::new(&config);
     let tier = config.tier(Tier::Standard);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    println!("validation (face, pose, colour, style, branding), {} px, 1 thread, {} runs per image", args.size, args.iterations);
-    println!("{:<40} {:>9} {:>9} {:>9}   per validator (ms, one run)", "image", "p50 ms", "p95 ms", "target×");
+    println!(
+        "validation (face, pose, colour, style, branding), {} px, 1 thread, {} runs per image",
+        args.size, args.iterations
+    );
+    println!(
+        "{:<40} {:>9} {:>9} {:>9}   per validator (ms, one run)",
+        "image", "p50 ms", "p95 ms", "target×"
+    );
     let mut all = Vec::new();
     for product in &inputs.products {
         let case = garmax_quality::testkit::bench_case(&inputs.person, product, args.size);
