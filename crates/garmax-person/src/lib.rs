@@ -31,6 +31,8 @@ pub mod geometry;
 pub mod keypoints;
 pub mod landmarks;
 pub mod models;
+#[cfg(feature = "tract")]
+pub mod tract_backend;
 
 pub use analyzer::{
     AnalyzerOptions, FaceAnalysis, PersonAnalysis, PersonAnalyzer, default_onnxruntime_library,

@@ -13,10 +13,8 @@ use crate::error::PersonError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TractBackend;
 
-type Plan = SimplePlan<TypedFact, Box<dyn TypedOp>, Graph<TypedFact, Box<dyn TypedOp>>>;
-
 struct TractModel {
-    plan: Plan,
+    plan: Arc<TypedRunnableModel>,
     inputs: Vec<String>,
     outputs: Vec<String>,
     path: PathBuf,
@@ -82,7 +80,7 @@ impl Model for TractModel {
             .iter()
             .zip(&self.outputs)
             .map(|(value, name)| {
-                let view = value.to_array_view::<f32>().map_err(err)?;
+                let view = value.to_plain_array_view::<f32>().map_err(err)?;
                 Ok(NamedTensor {
                     name: name.clone(),
                     tensor: Tensor {
