@@ -212,6 +212,20 @@ impl Similarity {
         ]
     }
 
+    /// The axis-aligned box `[x, y, w, h]` around `bbox` (`[x, y, w, h]`)
+    /// after the transform.
+    pub fn apply_box(&self, bbox: [f32; 4]) -> [f32; 4] {
+        let [x, y, w, h] = bbox;
+        let c = [[x, y], [x + w, y], [x, y + h], [x + w, y + h]].map(|p| self.apply(p));
+        let (x0, x1) = c
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
+        let (y0, y1) = c
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
+        [x0, y0, x1 - x0, y1 - y0]
+    }
+
     pub fn scale(&self) -> f32 {
         self.a.hypot(self.b)
     }
@@ -498,5 +512,35 @@ mod tests {
         assert_eq!(a.resize(0, 5).data.len(), 0);
         let up = a.resize(18, 14);
         assert!(up.data.iter().all(|v| v.is_finite()));
+    }
+}
+
+/// Maps product-photo boxes (`[x, y, w, h]`) into a render through the
+/// similarity that best carries `from` landmarks onto `to`: where the
+/// renderer put each logo. `None` for every box when no transform fits.
+pub fn map_boxes(from: &[[f32; 2]], to: &[[f32; 2]], boxes: &[[u32; 4]]) -> Vec<Option<[f32; 4]>> {
+    let Some(s) = Similarity::fit(from, to) else {
+        return vec![None; boxes.len()];
+    };
+    boxes
+        .iter()
+        .map(|b| Some(s.apply_box(b.map(|v| v as f32))))
+        .collect()
+}
+
+#[cfg(test)]
+mod map_boxes_tests {
+    use super::*;
+
+    #[test]
+    fn boxes_follow_a_scale_and_shift() {
+        let from = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]];
+        let to = [[5.0, 5.0], [25.0, 5.0], [5.0, 25.0]];
+        let mapped = map_boxes(&from, &to, &[[1, 2, 3, 4]]);
+        let [x, y, w, h] = mapped[0].unwrap();
+        for (got, want) in [(x, 7.0), (y, 9.0), (w, 6.0), (h, 8.0)] {
+            assert!((got - want).abs() < 1e-4, "{mapped:?}");
+        }
+        assert_eq!(map_boxes(&from[..1], &to[..1], &[[0, 0, 1, 1]]), vec![None]);
     }
 }

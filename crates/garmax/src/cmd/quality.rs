@@ -3,7 +3,6 @@
 //! `garmax-person` (which finds the pose and face on each render) and
 //! `garmax-quality` (which scores them and plans the next knobs).
 
-use garmax_quality::imgops::Similarity;
 use garmax_quality::{
     Attempt, FaceLayout, FacePoints, Parameters, ProductInput, QualityConfig, QualityError,
     RetryHistory, RetryLimits, RetryPlanner, Tier, ValidationEngine, ValidationInput,
@@ -68,25 +67,8 @@ pub fn mapped_logo_boxes(
         .filter(|c| !c.name.starts_with("sleeve"))
         .map(|c| ([c.garment.x, c.garment.y], [c.target.x, c.target.y]))
         .unzip();
-    let Some(s) = Similarity::fit(&from, &to) else {
-        return vec![None; analysis.branding.regions.len()];
-    };
-    analysis
-        .branding
-        .regions
-        .iter()
-        .map(|r| {
-            let [x, y, w, h] = r.bbox.map(|v| v as f32);
-            let c = [[x, y], [x + w, y], [x, y + h], [x + w, y + h]].map(|p| s.apply(p));
-            let (x0, x1) = c
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-            let (y0, y1) = c
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
-            Some([x0, y0, x1 - x0, y1 - y0])
-        })
-        .collect()
+    let boxes: Vec<[u32; 4]> = analysis.branding.regions.iter().map(|r| r.bbox).collect();
+    garmax_quality::imgops::map_boxes(&from, &to, &boxes)
 }
 
 fn mesh_points(face: &garmax_person::FaceAnalysis) -> Option<FacePoints> {
