@@ -471,13 +471,7 @@ mod tests {
     fn product() -> (RgbaImage, garmax_vision::GarmentAnalysis, Mask) {
         let g =
             garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 5, 128);
-        let decoded = garmax_vision::DecodedImage {
-            rgba: g.image.clone(),
-            format: garmax_vision::input::SourceFormat::Png,
-            has_alpha: false,
-            source_layout: "Rgba8".into(),
-            reoriented: false,
-        };
+        let decoded = garmax_vision::DecodedImage::from_rgba(g.image.clone());
         let out =
             garmax_vision::analyze_garment(&decoded, &garmax_vision::AnalysisOptions::default())
                 .unwrap();

@@ -6,7 +6,6 @@ use garmax_quality::testkit::{astronaut_face, astronaut_pose, flat};
 use garmax_quality::{
     FaceLayout, FacePoints, ProductInput, QualityConfig, Tier, ValidationEngine, ValidationInput,
 };
-use garmax_vision::input::{DecodedImage, SourceFormat};
 use garmax_vision::{AnalysisOptions, analyze_garment};
 
 fn product() -> (
@@ -15,13 +14,7 @@ fn product() -> (
     image::GrayImage,
 ) {
     let g = garmax_vision::synthetic::generate(garmax_vision::shape::GarmentType::Tshirt, 3, 256);
-    let decoded = DecodedImage {
-        rgba: g.image.clone(),
-        format: SourceFormat::Png,
-        has_alpha: false,
-        source_layout: "Rgba8".into(),
-        reoriented: false,
-    };
+    let decoded = garmax_vision::DecodedImage::from_rgba(g.image.clone());
     let out =
         analyze_garment(&decoded, &AnalysisOptions::default()).expect("synthetic tee analyses");
     (g.image, out.analysis, out.mask)

@@ -15,7 +15,6 @@ use garmax_render::{
     GarmentInput, LocalRenderer, RenderParams, RenderProvider, RenderQuality, RenderRequest,
 };
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
-use image::{Rgba, RgbaImage, imageops};
 
 /// (person fixture, tee file) pairs shown in the gallery.
 const PAIRS: &[(&str, &str)] = &[
@@ -109,7 +108,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var_os("GALLERY_DEBUG").is_some() {
             println!("  timings {:?}", s.timings_ms);
         }
-        let sheet = side_by_side(&person.photo, &product.rgba, &out.image, 512);
+        let sheet =
+            garmax_render::sheet::side_by_side(&person.photo, &product.rgba, &out.image, 512);
         sheet.save(out_dir.join(format!("{name}.png")))?;
         if std::env::var_os("GALLERY_DEBUG").is_some() {
             out.detail
@@ -133,36 +133,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::to_string_pretty(&results)?,
     )?;
     Ok(())
-}
-
-/// person | product (on light grey) | result, each scaled to `height`.
-fn side_by_side(
-    person: &RgbaImage,
-    product: &RgbaImage,
-    result: &RgbaImage,
-    height: u32,
-) -> RgbaImage {
-    let fit = |img: &RgbaImage| {
-        let k = height as f32 / img.height() as f32;
-        imageops::resize(
-            img,
-            ((img.width() as f32 * k).round() as u32).max(1),
-            height,
-            imageops::FilterType::Triangle,
-        )
-    };
-    let (p, r) = (fit(person), fit(result));
-    let mut g = RgbaImage::from_pixel(height, height, Rgba([235, 235, 235, 255]));
-    let pr = imageops::resize(product, height, height, imageops::FilterType::Triangle);
-    imageops::overlay(&mut g, &pr, 0, 0);
-    let gap = 6;
-    let mut sheet = RgbaImage::from_pixel(
-        p.width() + g.width() + r.width() + 2 * gap,
-        height,
-        Rgba([255, 255, 255, 255]),
-    );
-    imageops::overlay(&mut sheet, &p, 0, 0);
-    imageops::overlay(&mut sheet, &g, (p.width() + gap) as i64, 0);
-    imageops::overlay(&mut sheet, &r, (p.width() + g.width() + 2 * gap) as i64, 0);
-    sheet
 }

@@ -37,6 +37,7 @@ pub mod persona;
 pub mod plane;
 pub mod provider;
 pub mod render;
+pub mod sheet;
 pub mod warp;
 
 pub use error::RenderError;

@@ -1,7 +1,6 @@
 //! Prints the shape features the analysis measures on generated garments
 //! next to their ground truth; a tuning aid for the classifier.
 
-use garmax_vision::input::{DecodedImage, SourceFormat};
 use garmax_vision::synthetic::generate_indexed;
 use garmax_vision::{AnalysisOptions, analyze_garment};
 
@@ -12,13 +11,7 @@ fn main() {
         .unwrap_or(20);
     for i in 0..count {
         let g = generate_indexed(i, 2026, 512);
-        let input = DecodedImage {
-            rgba: g.image.clone(),
-            format: SourceFormat::Png,
-            has_alpha: false,
-            source_layout: "Rgba8".into(),
-            reoriented: false,
-        };
+        let input = garmax_vision::DecodedImage::from_rgba(g.image.clone());
         match analyze_garment(&input, &AnalysisOptions::default()) {
             Ok(out) => {
                 let f = &out.analysis.features;

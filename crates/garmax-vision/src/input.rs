@@ -102,6 +102,21 @@ pub struct DecodedImage {
     pub reoriented: bool,
 }
 
+impl DecodedImage {
+    /// Wraps pixels that were produced in memory (a render, a generated
+    /// product photo) rather than decoded from a file; treated as an opaque
+    /// PNG-like source.
+    pub fn from_rgba(rgba: RgbaImage) -> DecodedImage {
+        DecodedImage {
+            rgba,
+            format: SourceFormat::Png,
+            has_alpha: false,
+            source_layout: "Rgba8".into(),
+            reoriented: false,
+        }
+    }
+}
+
 /// Decodes untrusted bytes into an oriented RGBA image, enforcing `limits`.
 pub fn decode_image(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageError> {
     if bytes.is_empty() {

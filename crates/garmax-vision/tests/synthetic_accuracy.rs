@@ -2,7 +2,6 @@
 //! garment type, dominant colour (ΔE2000) and logo boxes (IoU).
 
 use garmax_vision::color::{delta_e2000, srgb_to_lab};
-use garmax_vision::input::{DecodedImage, SourceFormat};
 use garmax_vision::shape::GarmentType;
 use garmax_vision::synthetic::generate_indexed;
 use garmax_vision::{AnalysisOptions, analyze_garment};
@@ -31,13 +30,7 @@ fn analysis_recovers_ground_truth_on_generated_garments() {
         Default::default();
     for i in 0..COUNT {
         let g = generate_indexed(i, 2026, SIZE);
-        let input = DecodedImage {
-            rgba: g.image.clone(),
-            format: SourceFormat::Png,
-            has_alpha: false,
-            source_layout: "Rgba8".into(),
-            reoriented: false,
-        };
+        let input = garmax_vision::DecodedImage::from_rgba(g.image.clone());
         let out = analyze_garment(&input, &AnalysisOptions::default())
             .unwrap_or_else(|e| panic!("garment {i} ({:?}): {e}", g.truth.garment_type));
         let a = &out.analysis;

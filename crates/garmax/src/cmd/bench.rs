@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use garmax_assets::Cache;
-use garmax_vision::input::{DecodedImage, SourceFormat};
+use garmax_vision::input::DecodedImage;
 use garmax_vision::shape::GarmentType;
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 
@@ -164,13 +164,7 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
         let g = garmax_vision::synthetic::generate(kind, 7, 1024);
         images.push((
             format!("synthetic {} (white backdrop)", kind.name()),
-            DecodedImage {
-                rgba: g.image,
-                format: SourceFormat::Png,
-                has_alpha: false,
-                source_layout: "Rgba8".into(),
-                reoriented: false,
-            },
+            garmax_vision::DecodedImage::from_rgba(g.image),
         ));
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
@@ -248,13 +242,12 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
         ((crop.width() as f32 * k).round() as u32).max(1),
         ((crop.height() as f32 * k).round() as u32).max(1),
     );
-    let person = DecodedImage {
-        rgba: image::imageops::resize(&crop, w, h, image::imageops::FilterType::Triangle),
-        format: SourceFormat::Png,
-        has_alpha: false,
-        source_layout: "Rgba8".into(),
-        reoriented: false,
-    };
+    let person = DecodedImage::from_rgba(image::imageops::resize(
+        &crop,
+        w,
+        h,
+        image::imageops::FilterType::Triangle,
+    ));
     let garment = super::read_image(
         &cache.require("saleor/static/placeholders/saleordemoproduct_cl_boot03_1.png")?,
         &ImageLimits::default(),

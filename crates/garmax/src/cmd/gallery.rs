@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use garmax_assets::Cache;
 use garmax_render::{QualityTier, RenderQuality};
 use garmax_vision::{DecodedImage, ImageLimits};
-use image::{Rgba, RgbaImage, imageops};
 use serde_json::json;
 
 /// People: id, packaged photo, crop `[x, y, w, h]` (one person of a group).
@@ -91,9 +90,14 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             Ok(out) => {
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 let s = &out.render.detail.stats;
-                side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
-                    .save(out_dir.join(format!("{name}.png")))
-                    .with_context(|| format!("writing {name}.png"))?;
+                garmax_render::sheet::side_by_side(
+                    &person.rgba,
+                    &garment.rgba,
+                    &out.render.image,
+                    400,
+                )
+                .save(out_dir.join(format!("{name}.png")))
+                .with_context(|| format!("writing {name}.png"))?;
                 println!(
                     "| {name} | {}×{} | {ms:.0} | {:.2} | {:.2} | {:.2} | {}/{} |",
                     person.rgba.width(),
@@ -123,13 +127,7 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
     // Stage 1 without a photo: the body model as a mannequin.
     if let Some(model) = &pipeline.body {
         let m = super::mannequin::render(model, 640, 800);
-        let person = DecodedImage {
-            rgba: m.photo,
-            format: garmax_vision::input::SourceFormat::Png,
-            has_alpha: false,
-            source_layout: "Rgba8".into(),
-            reoriented: false,
-        };
+        let person = garmax_vision::DecodedImage::from_rgba(m.photo);
         let garment = load(&cache, &tee("boot06"), None)?;
         let out = pipeline.run_with(
             &garment,
@@ -141,7 +139,7 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             &mut |_, _| {},
         )?;
         let s = &out.render.detail.stats;
-        side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
+        garmax_render::sheet::side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
             .save(out_dir.join("mannequin__boot06.png"))
             .context("writing mannequin__boot06.png")?;
         println!(
@@ -182,36 +180,4 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&results)?,
     )?;
     Ok(())
-}
-
-/// person | product (on light grey) | result, each `height` px high.
-fn side_by_side(
-    person: &RgbaImage,
-    product: &RgbaImage,
-    result: &RgbaImage,
-    height: u32,
-) -> RgbaImage {
-    let fit = |img: &RgbaImage| {
-        let k = height as f32 / img.height().max(1) as f32;
-        imageops::resize(
-            img,
-            ((img.width() as f32 * k).round() as u32).max(1),
-            height,
-            imageops::FilterType::Triangle,
-        )
-    };
-    let (p, r) = (fit(person), fit(result));
-    let mut g = RgbaImage::from_pixel(height, height, Rgba([235, 235, 235, 255]));
-    let pr = imageops::resize(product, height, height, imageops::FilterType::Triangle);
-    imageops::overlay(&mut g, &pr, 0, 0);
-    let gap = 6;
-    let mut sheet = RgbaImage::from_pixel(
-        p.width() + g.width() + r.width() + 2 * gap,
-        height,
-        Rgba([255, 255, 255, 255]),
-    );
-    imageops::overlay(&mut sheet, &p, 0, 0);
-    imageops::overlay(&mut sheet, &g, (p.width() + gap) as i64, 0);
-    imageops::overlay(&mut sheet, &r, (p.width() + g.width() + 2 * gap) as i64, 0);
-    sheet
 }

@@ -107,13 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let (person_img, known) = match mannequin {
         Some(m) => (
-            DecodedImage {
-                rgba: m.photo,
-                format: garmax_vision::input::SourceFormat::Png,
-                has_alpha: false,
-                source_layout: "Rgba8".into(),
-                reoriented: false,
-            },
+            garmax_vision::DecodedImage::from_rgba(m.photo),
             Some((m.landmarks, m.mask)),
         ),
         None => (load_stage1(&cache, &stage1)?, None),
