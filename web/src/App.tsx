@@ -1,0 +1,152 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiClient, loadToken, saveToken } from './api/client';
+import { ApiError } from './api/errors';
+import type { Avatar, Garment, Me, Quality, Tier } from './api/types';
+import { ApiContext, useApi } from './hooks/useApi';
+import { SignIn } from './components/SignIn';
+import { Header, type Tab } from './components/Header';
+import { AvatarPanel } from './components/AvatarPanel';
+import { GarmentPanel } from './components/GarmentPanel';
+import { QualityControls } from './components/QualityControls';
+import { ProcessingModal } from './components/ProcessingModal';
+import { Gallery } from './components/Gallery';
+import { ErrorNote } from './components/ErrorNote';
+import { qualityCost } from './lib/quality';
+
+function tabFromHash(): Tab {
+  return window.location.hash === '#/gallery' ? 'gallery' : 'studio';
+}
+
+export function App() {
+  const [token, setToken] = useState<string | null>(() => loadToken());
+  const [me, setMe] = useState<Me | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const signOut = useCallback((why?: string) => {
+    saveToken(null);
+    setToken(null);
+    setMe(null);
+    setNotice(why ?? null);
+  }, []);
+
+  const api = useMemo(() => {
+    if (!token) return null;
+    const c = new ApiClient(token);
+    c.onUnauthorized = () => signOut('Your key was refused (AUTH_001). Sign in again.');
+    return c;
+  }, [token, signOut]);
+
+  const refreshMe = useCallback(async () => {
+    if (!api) return;
+    try {
+      setMe(await api.me());
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) setNotice(e instanceof Error ? e.message : String(e));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    if (api && !me) void refreshMe();
+  }, [api, me, refreshMe]);
+
+  if (!token || !api) {
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(t, m) => {
+          saveToken(t);
+          setToken(t);
+          setMe(m);
+          setNotice(null);
+        }}
+      />
+    );
+  }
+  if (!me) return <p className="loading" role="status">Loading your account…</p>;
+
+  return (
+    <ApiContext.Provider value={api}>
+      <Studio me={me} onSignOut={() => signOut()} refreshMe={refreshMe} />
+    </ApiContext.Provider>
+  );
+}
+
+function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refreshMe(): Promise<void> }) {
+  const [tab, setTab] = useState<Tab>(tabFromHash);
+  const [avatar, setAvatar] = useState<Avatar | null>(null);
+  const [garment, setGarment] = useState<Garment | null>(null);
+  const [quality, setQuality] = useState<Quality>('hd');
+  const [tier, setTier] = useState<Tier>('standard');
+  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [galleryVersion, setGalleryVersion] = useState(0);
+  const api = useApi();
+
+  useEffect(() => {
+    const onHash = () => setTab(tabFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const goTab = (t: Tab) => {
+    window.location.hash = t === 'gallery' ? '#/gallery' : '#/';
+    setTab(t);
+  };
+
+  const cost = qualityCost(quality);
+  const ready = avatar?.status === 'ready' && !!garment;
+  const start = async () => {
+    if (!avatar || !garment) return;
+    setStarting(true);
+    setError(null);
+    try {
+      const { sessionId } = await api.createSession({ avatarId: avatar.id, garmentId: garment.id, quality, preferences: { tier } });
+      setSessionId(sessionId);
+      void refreshMe();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  const onChanged = useCallback(() => {
+    void refreshMe();
+    setGalleryVersion((v) => v + 1);
+  }, [refreshMe]);
+
+  return (
+    <>
+      <a href="#main" className="skip-link">Skip to content</a>
+      <Header me={me} tab={tab} onTab={goTab} onSignOut={onSignOut} />
+      {tab === 'studio' ? (
+        <main id="main" className="studio">
+          <div className="columns">
+            <AvatarPanel selected={avatar} onSelect={setAvatar} />
+            <GarmentPanel selected={garment} onSelect={setGarment} />
+          </div>
+          <section className="card panel" aria-labelledby="quality-title">
+            <h2 id="quality-title"><span className="step">3</span> Quality and cost</h2>
+            <QualityControls quality={quality} tier={tier} credits={me.credits} onQuality={setQuality} onTier={setTier} />
+            <div className="actions">
+              <button type="button" className="primary large" onClick={start} disabled={!ready || starting || me.credits < cost} data-testid="start-session">
+                {starting ? 'Starting…' : `Try it on · ${cost} credits`}
+              </button>
+              {!ready && (
+                <span className="muted small">
+                  {!avatar ? 'Add or pick a photo first.' : avatar.status !== 'ready' ? 'Waiting for the 3D body…' : 'Add or pick a garment.'}
+                </span>
+              )}
+            </div>
+            <ErrorNote error={error} onDismiss={() => setError(null)} />
+          </section>
+        </main>
+      ) : (
+        <div id="main">
+          <Gallery onOpen={setSessionId} version={galleryVersion} />
+        </div>
+      )}
+      {sessionId && <ProcessingModal key={sessionId} sessionId={sessionId} onClose={() => setSessionId(null)} onChanged={onChanged} />}
+    </>
+  );
+}
