@@ -41,11 +41,11 @@ test('sign in, avatar, garment, live session, preview with meters, confirm', asy
   expect(existsSync(PERSON), `GARMAX_PERSON (${PERSON}) exists`).toBe(true);
   expect(existsSync(GARMENT), `GARMAX_GARMENT (${GARMENT}) exists`).toBe(true);
 
-  const consoleErrors: string[] = [];
+  const consoleErrors: { text: string; url: string }[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url });
   });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('pageerror', (e) => consoleErrors.push({ text: String(e), url: '' }));
 
   // 1. Sign in.
   await page.goto('/');
@@ -173,5 +173,8 @@ test('sign in, avatar, garment, live session, preview with meters, confirm', asy
   await expect(page.locator('[data-testid="gallery-item"][data-status="confirmed"]').first()).toBeVisible();
   await shot(page, '08-gallery');
 
-  expect(consoleErrors, 'no console errors').toEqual([]);
+  // A server without socket.io leaves the client's failed socket.io requests
+  // in the console; the studio then ran on SSE, which is the designed fallback.
+  const errors = consoleErrors.filter((e) => !(transport?.includes('server-sent') && e.url.includes('/socket.io/')));
+  expect(errors, 'no console errors').toEqual([]);
 });

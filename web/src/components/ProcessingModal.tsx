@@ -37,7 +37,7 @@ export function mergeUpdate(s: Session | null, u: StatusUpdate): Session {
 export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
   const api = useApi();
   const [session, setSession] = useState<Session | null>(null);
-  const [transport, setTransport] = useState<TransportName | 'none'>('none');
+  const [transport, setTransport] = useState<{ name: TransportName | 'none'; open: boolean }>({ name: 'none', open: false });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDivElement>(null);
@@ -76,7 +76,8 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
           return next;
         });
       },
-      onTransport: (name) => setTransport(name),
+      onTransport: (name) => setTransport({ name, open: false }),
+      onOpen: (name) => setTransport({ name, open: true }),
     });
     return () => {
       feed.close();
@@ -163,7 +164,19 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
   );
 }
 
-function ProcessingView({ session, transport, onCancel, busy }: { session: Session; transport: string; onCancel(): void; busy: boolean }) {
+const TRANSPORT_LABEL: Record<string, string> = { socket: 'socket.io', sse: 'server-sent events', poll: 'polling' };
+
+function ProcessingView({
+  session,
+  transport,
+  onCancel,
+  busy,
+}: {
+  session: Session;
+  transport: { name: string; open: boolean };
+  onCancel(): void;
+  busy: boolean;
+}) {
   const progress = displayProgress(session.stage, session.progress, session.status);
   const states = stageStates(session.stage ?? (session.status === 'queued' ? 'queued' : undefined), session.status);
   const eta = formatEta(session.estimatedTime);
@@ -209,7 +222,9 @@ function ProcessingView({ session, transport, onCancel, busy }: { session: Sessi
           {(session.quality ?? 'hd').toUpperCase()} · {tier.label} · {qualityCost(session.quality ?? 'hd')} credits
         </dd>
         <dt>Live via</dt>
-        <dd data-testid="transport">{transport === 'socket' ? 'socket.io' : transport === 'sse' ? 'server-sent events' : transport === 'poll' ? 'polling' : 'offline'}</dd>
+        <dd data-testid="transport" data-transport={transport.open ? transport.name : ''}>
+          {transport.name === 'none' ? 'offline — reopen to retry' : transport.open ? TRANSPORT_LABEL[transport.name] : 'connecting…'}
+        </dd>
       </dl>
       <div className="actions">
         <button type="button" onClick={onCancel} disabled={busy}>

@@ -61,16 +61,21 @@ describe('createFeed', () => {
     const b = fakeTransport('sse');
     const got: number[] = [];
     const transports: string[] = [];
+    const opened: string[] = [];
     const feed = createFeed('s1', 'k', [a.transport, b.transport], {
       onUpdate: (u) => got.push(u.seq!),
       onTransport: (n) => transports.push(n),
+      onOpen: (n) => opened.push(n),
     });
     a.handlers!.update(upd(1));
     a.handlers!.update(upd(2));
     a.handlers!.fail('connect error');
+    expect(opened).toEqual([]);
     expect(a.stopped).toBe(1);
     expect(b.started).toBe(1);
     expect(feed.transport).toBe('sse');
+    b.handlers!.open();
+    expect(opened).toEqual(['sse']);
     // SSE replays the stored events first.
     for (const s of [1, 2, 3, 4]) b.handlers!.update(upd(s));
     expect(got).toEqual([1, 2, 3, 4]);

@@ -22,7 +22,10 @@ export interface Transport {
 
 export interface FeedCallbacks {
   onUpdate(u: StatusUpdate): void;
+  /** A transport is being tried (or 'none': all failed). */
   onTransport?(name: TransportName | 'none', reason?: string): void;
+  /** The transport is connected and delivering. */
+  onOpen?(name: TransportName): void;
 }
 
 export interface Feed {
@@ -73,7 +76,7 @@ export function createFeed(
         if (FINAL.has(u.status)) closeFeed();
       },
       open() {
-        if (alive && !closed) cb.onTransport?.(t.name);
+        if (alive && !closed) cb.onOpen?.(t.name);
       },
       fail(why) {
         if (!alive || closed || mine !== index) return;
