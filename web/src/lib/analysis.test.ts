@@ -68,3 +68,18 @@ describe('readAnalysis', () => {
     expect(humanize('none')).toBeNull();
   });
 });
+
+import real from './fixtures/garmax-analyze-tshirt.json';
+
+describe('readAnalysis on real `garmax analyze --json` output', () => {
+  it('reads type, style, colours and the logo box', () => {
+    const a = readAnalysis(real);
+    expect(a.garmentType).toBe('tshirt');
+    expect(a.style).toEqual({ fit: 'regular', neckline: 'crew', sleeveLength: 'short' });
+    expect(a.dominant).toBe('#c4202c');
+    expect(a.palette[0].hex).toBe('#c4202c');
+    expect(a.logos).toHaveLength(1);
+    expect(a.logos[0]).toMatchObject({ x: 156, y: 171, w: 89, h: 59, kind: 'heat_transfer' });
+    expect(a.image).toEqual({ width: 400, height: 480 });
+  });
+});
