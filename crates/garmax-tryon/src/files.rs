@@ -54,8 +54,8 @@ pub fn png_gray(img: &GrayImage, name: &str) -> Result<Vec<u8>, TryOnError> {
 }
 
 pub fn png_gray16(img: &Gray16Image, name: &str) -> Result<Vec<u8>, TryOnError> {
-    // PNG stores 16-bit samples big-endian.
-    let raw: Vec<u8> = img.as_raw().iter().flat_map(|v| v.to_be_bytes()).collect();
+    // The encoder takes native-endian samples and writes PNG's big-endian.
+    let raw: Vec<u8> = img.as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
     png(
         &raw,
         img.width(),
