@@ -326,12 +326,13 @@ pub fn write_outputs(out: &BodyOutputs, dir: &Path) -> Result<Vec<PathBuf>> {
     write(dir.join("smpl.json"), &json, &mut written)?;
     let mut buf = Vec::new();
     let (w, h) = out.depth.dimensions();
-    // PNG stores 16-bit samples big-endian.
+    // The encoder takes native-endian samples and writes PNG's big-endian
+    // itself (pre-swapping them stored every depth byte-swapped).
     let raw16: Vec<u8> = out
         .depth
         .as_raw()
         .iter()
-        .flat_map(|v| v.to_be_bytes())
+        .flat_map(|v| v.to_ne_bytes())
         .collect();
     png(
         image::codecs::png::PngEncoder::new(&mut buf),
@@ -488,6 +489,10 @@ mod tests {
         assert_eq!(json["global_orient"].as_array().unwrap().len(), 3);
         let depth = image::open(dir.join("depth.png")).unwrap();
         assert_eq!(depth.color(), image::ColorType::L16);
+        assert!(
+            depth.into_luma16().as_raw() == out.depth.as_raw(),
+            "depth.png holds the depth values"
+        );
         assert!(out.smpl.depth_range.far_m > out.smpl.depth_range.near_m);
         // The segmentation covers exactly the mask.
         let covered = out.segment.pixels().filter(|p| p.0 != [0, 0, 0]).count();

@@ -3,7 +3,7 @@
 //! `overlay.png`, `person_mask.png` and `openpose.json` into that folder.
 //!
 //! `cargo run -p garmax-person --example analyze -- photo.jpg [out-dir]`
-//! (models from `$GARMAX_CACHE_DIR/models`, default `~/.cache/garmax/models`).
+//! (models from the asset cache's `models/`, as `garmax models fetch` uses).
 
 use std::path::PathBuf;
 
@@ -13,11 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let photo = args.next().ok_or("usage: analyze <photo> [out-dir]")?;
     let out_dir = args.next().map(PathBuf::from);
-    let cache = std::env::var_os("GARMAX_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
-        });
+    // The one cache resolver: GARMAX_CACHE_DIR, XDG_CACHE_HOME or ~/.cache.
+    let cache = garmax_assets::Cache::resolve()?.root().to_path_buf();
     garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
     let refine_passes = std::env::var("REFINE_PASSES")
         .ok()

@@ -13,11 +13,8 @@ use std::path::PathBuf;
 use garmax_person::{AnalyzerOptions, PersonAnalyzer, bench::bench_pose};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cache = std::env::var_os("GARMAX_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
-        });
+    // The one cache resolver: GARMAX_CACHE_DIR, XDG_CACHE_HOME or ~/.cache.
+    let cache = garmax_assets::Cache::resolve()?.root().to_path_buf();
     // The ONNX files come from the product's own importer (once).
     garmax_person::convert_models(&cache.join("assets"), &cache.join("models"), false)?;
     let repeats = std::env::args()

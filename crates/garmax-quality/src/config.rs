@@ -206,6 +206,42 @@ impl Parameters {
     }
 }
 
+/// The renderer's knobs (`garmax_core::tier::RenderParams`) are the same
+/// five numbers under the same names.
+impl From<garmax_core::tier::RenderParams> for Parameters {
+    fn from(r: garmax_core::tier::RenderParams) -> Parameters {
+        Parameters {
+            model_reference_strength: r.model_reference_strength,
+            pose_guidance_scale: r.pose_guidance_scale,
+            color_matching_weight: r.color_matching_weight,
+            style_transfer_weight: r.style_transfer_weight,
+            branding_enhancement_weight: r.branding_enhancement_weight,
+        }
+    }
+}
+
+impl From<Parameters> for garmax_core::tier::RenderParams {
+    fn from(p: Parameters) -> garmax_core::tier::RenderParams {
+        garmax_core::tier::RenderParams {
+            model_reference_strength: p.model_reference_strength,
+            pose_guidance_scale: p.pose_guidance_scale,
+            color_matching_weight: p.color_matching_weight,
+            style_transfer_weight: p.style_transfer_weight,
+            branding_enhancement_weight: p.branding_enhancement_weight,
+        }
+    }
+}
+
+impl From<garmax_core::tier::QualityTier> for Tier {
+    fn from(t: garmax_core::tier::QualityTier) -> Tier {
+        match t {
+            garmax_core::tier::QualityTier::Standard => Tier::Standard,
+            garmax_core::tier::QualityTier::Premium => Tier::Premium,
+            garmax_core::tier::QualityTier::Ultra => Tier::Ultra,
+        }
+    }
+}
+
 /// A `[min, max]` range per knob, or a step per knob: both keyed like
 /// [`Parameters`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -447,6 +483,35 @@ impl QualityConfig {
 
 #[cfg(test)]
 mod tests {
+
+    /// `config/quality_tiers.toml` repeats the tier table of
+    /// `garmax_core::tier` (the source) for its readers: they must agree.
+    #[test]
+    fn the_tier_file_agrees_with_the_core_table() {
+        use garmax_core::tier::QualityTier;
+        let config = QualityConfig::default();
+        for t in QualityTier::ALL {
+            let c = config.tier(Tier::from(t));
+            let th = t.thresholds();
+            assert_eq!(c.thresholds.overall, th.overall, "{t:?} overall");
+            assert_eq!(c.thresholds.consistency.face, th.face, "{t:?} face");
+            assert_eq!(c.thresholds.consistency.pose, th.pose, "{t:?} pose");
+            assert_eq!(c.thresholds.accuracy.color, th.color, "{t:?} color");
+            assert_eq!(c.thresholds.accuracy.style, th.style, "{t:?} style");
+            assert_eq!(
+                c.thresholds.accuracy.branding, th.branding,
+                "{t:?} branding"
+            );
+            assert_eq!(
+                c.parameters,
+                Parameters::from(t.parameters()),
+                "{t:?} parameters"
+            );
+            assert_eq!(c.max_retries, t.max_retries(), "{t:?} maxRetries");
+            assert_eq!(Tier::from(t).as_str(), t.name());
+        }
+    }
+
     use super::*;
 
     #[test]

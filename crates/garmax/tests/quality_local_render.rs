@@ -7,7 +7,7 @@ use garmax_quality::{
     ValidationInput,
 };
 use garmax_render::fixtures::PersonFixture;
-use garmax_render::{GarmentInput, RenderParams, RenderQuality, render_local};
+use garmax_render::{GarmentInput, RenderQuality, render_local};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
 
 fn load(name: &str) -> Vec<u8> {
@@ -18,32 +18,6 @@ fn load(name: &str) -> Vec<u8> {
             .expect("asset (run `garmax models fetch`)"),
     )
     .expect("read")
-}
-
-fn to_render(p: &garmax_quality::Parameters) -> RenderParams {
-    RenderParams {
-        model_reference_strength: p.model_reference_strength,
-        pose_guidance_scale: p.pose_guidance_scale,
-        color_matching_weight: p.color_matching_weight,
-        style_transfer_weight: p.style_transfer_weight,
-        branding_enhancement_weight: p.branding_enhancement_weight,
-    }
-}
-
-/// The product's branding boxes carried into the render by the similarity
-/// that best maps the garment's torso landmarks onto where the renderer put
-/// them (sleeve ends excluded: sleeves rotate on their own).
-fn mapped_logo_boxes(
-    corr: &[garmax_render::warp::Correspondence],
-    analysis: &garmax_vision::GarmentAnalysis,
-) -> Vec<Option<[f32; 4]>> {
-    let (from, to): (Vec<[f32; 2]>, Vec<[f32; 2]>) = corr
-        .iter()
-        .filter(|c| !c.name.starts_with("sleeve"))
-        .map(|c| ([c.garment.x, c.garment.y], [c.target.x, c.target.y]))
-        .unzip();
-    let boxes: Vec<[u32; 4]> = analysis.branding.regions.iter().map(|r| r.bbox).collect();
-    garmax_quality::imgops::map_boxes(&from, &to, &boxes)
 }
 
 struct Scene {
@@ -85,15 +59,9 @@ fn render_and_validate(
     tier: &garmax_quality::TierConfig,
     p: &garmax_quality::Parameters,
 ) -> Attempt<()> {
-    let r = render_local(&s.person, &s.garment, &to_render(p), RenderQuality::Sd).expect("render");
-    let mask = image::GrayImage::from_fn(r.image.width(), r.image.height(), |x, y| {
-        image::Luma([if r.detail.garment_alpha.get_pixel(x, y).0[0] >= 128 {
-            255
-        } else {
-            0
-        }])
-    });
-    let boxes = mapped_logo_boxes(&r.detail.correspondences, &s.out.analysis);
+    let r = render_local(&s.person, &s.garment, &(*p).into(), RenderQuality::Sd).expect("render");
+    let mask = garmax_tryon::garment_mask_of(&r);
+    let boxes = garmax_tryon::mapped_logo_boxes(&r.detail.correspondences, &s.out.analysis);
     let product = ProductInput {
         analysis: &s.out.analysis,
         image: &s.photo,

@@ -9,13 +9,12 @@ use std::path::{Path, PathBuf};
 use garmax_person::{AnalyzerOptions, PersonAnalyzer};
 use image::RgbImage;
 
-/// The asset cache: `GARMAX_CACHE_DIR` or `~/.cache/garmax`.
+/// The asset cache, resolved as the product does (`garmax_assets::Cache`).
 pub fn cache_root() -> PathBuf {
-    std::env::var_os("GARMAX_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/garmax")
-        })
+    garmax_assets::Cache::resolve()
+        .expect("an asset cache directory (GARMAX_CACHE_DIR or HOME)")
+        .root()
+        .to_path_buf()
 }
 
 pub fn fixtures_dir() -> PathBuf {

@@ -61,15 +61,13 @@ pub const MODELS: [ModelSpec; 5] = [
     },
 ];
 
-/// `$GARMAX_CACHE_DIR` or `~/.cache/garmax`, as `garmax models fetch` uses.
+/// The asset cache, resolved as `garmax models fetch` does
+/// (`garmax_assets::Cache`).
 pub fn cache_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("GARMAX_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".cache").join("garmax")
+    garmax_assets::Cache::resolve()
+        .expect("an asset cache directory (GARMAX_CACHE_DIR or HOME)")
+        .root()
+        .to_path_buf()
 }
 
 /// Path of a fetched asset; panics with the fix when it is missing, because

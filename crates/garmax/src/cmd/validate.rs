@@ -10,8 +10,7 @@ use anyhow::Context as _;
 use garmax_core::pose::PoseLandmarks;
 use garmax_quality::testkit::{self, Product, SeparationInputs};
 use garmax_quality::{
-    FaceLayout, FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput,
-    ValidationReport,
+    FacePoints, Metric, QualityConfig, Tier, ValidationEngine, ValidationInput, ValidationReport,
 };
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment};
 
@@ -114,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut generated_face: Option<FacePoints> = read_json(args.generated_face.as_deref())?;
     let mut notes = Vec::new();
     if args.landmarks == "auto" {
-        match person_analyzer() {
+        match super::person_analyzer(garmax_person::AnalyzerOptions::default()) {
             Ok(analyzer) => {
                 let (pose, face) = detect(&analyzer, &generated, "generated image", &mut notes);
                 detected_pose = detected_pose.or(pose);
@@ -140,9 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let tier_config = config.tier(tier);
     let report = engine.validate(&input, tier_config)?;
     if args.json {
-        let mut v = report.seed_json();
-        v["tier"] = serde_json::json!(tier.as_str());
-        v["results"] = serde_json::to_value(&report.results)?;
+        let mut v = serde_json::to_value(garmax_tryon::SeedValidation::of(tier, &report))?;
         v["elapsedMs"] = serde_json::json!(report.elapsed_ms);
         v["notes"] = serde_json::json!(notes);
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -158,15 +155,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The local MediaPipe pipeline, from the model cache.
-fn person_analyzer() -> anyhow::Result<garmax_person::PersonAnalyzer> {
-    let cache = garmax_assets::Cache::resolve()?;
-    Ok(garmax_person::PersonAnalyzer::new(
-        cache.models_dir(),
-        garmax_person::AnalyzerOptions::default(),
-    )?)
-}
-
 /// Pose landmarks and face mesh of the most prominent person in `image`;
 /// what could not be found is noted, not fatal (the validators that need it
 /// say they were skipped).
@@ -179,10 +167,7 @@ fn detect(
     let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
     match analyzer.analyze(&rgb) {
         Ok(a) => {
-            let face = a.face.filter(|f| f.mesh.len() >= 468).map(|f| FacePoints {
-                layout: FaceLayout::Mesh468,
-                points: f.mesh.iter().map(|p| [p[0], p[1]]).collect(),
-            });
+            let face = a.face.as_ref().and_then(garmax_tryon::face_points);
             if face.is_none() {
                 notes.push(format!("no face found on the {what}"));
             }
@@ -195,7 +180,7 @@ fn detect(
     }
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<QualityConfig> {
+pub fn load_config(path: Option<&Path>) -> anyhow::Result<QualityConfig> {
     match path {
         None => Ok(QualityConfig::default()),
         Some(p) => {
