@@ -52,6 +52,8 @@ pub struct Guidance {
     /// `smpl.json` as `garmax body` writes it: β, θ, camera, fit errors …
     /// (`garmax_body::outputs::SmplJson`).
     pub smpl_json: Vec<u8>,
+    /// The same as a JSON value (the report's `body`).
+    pub smpl: serde_json::Value,
 }
 
 /// How the person's landmarks were obtained.
@@ -193,6 +195,8 @@ pub(crate) fn prepare(
             Ok(out) => {
                 guidance = Some(Guidance {
                     smpl_json: files::json(&out.smpl, "smpl.json")?,
+                    smpl: serde_json::to_value(&out.smpl)
+                        .map_err(|e| TryOnError::encode("smpl.json", e))?,
                     depth: out.depth,
                     normal: out.normal,
                     parts: out.parts,
@@ -344,11 +348,6 @@ const RGB_MAPS: [&str; 5] = [
 ];
 
 impl Guidance {
-    /// `smpl.json` as a JSON value (the report's `body`).
-    pub fn smpl(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.smpl_json).unwrap_or_default()
-    }
-
     fn rgb_maps(&self) -> [&RgbImage; 5] {
         [
             &self.normal,
@@ -405,11 +404,8 @@ impl Guidance {
             pose: rgb("pose.png")?,
             overlay: rgb("overlay.png")?,
             glb: files::need(lookup, "body.glb")?,
-            smpl_json: {
-                // Checked here so a damaged file fails when read, not later.
-                files::read_json::<serde_json::Value>(smpl, "smpl.json")?;
-                smpl.to_vec()
-            },
+            smpl: files::read_json(smpl, "smpl.json")?,
+            smpl_json: smpl.to_vec(),
         })
     }
 }

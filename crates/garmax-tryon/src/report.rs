@@ -111,7 +111,7 @@ impl TryOnOutcome {
             stage1: stage1.cloned(),
             product_analysis: garment.analysis.clone(),
             person: person.report(),
-            body: person.guidance.as_ref().map(|g| g.smpl()),
+            body: person.guidance.as_ref().map(|g| g.smpl.clone()),
             render: RenderReport {
                 parameters: self.params,
                 stats: d.stats.clone(),

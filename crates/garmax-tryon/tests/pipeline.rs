@@ -89,6 +89,7 @@ fn a_stored_avatar_and_garment_render_the_same_image() {
         assert!(a.as_raw() == b.as_raw(), "{name}.png round trip");
     }
     assert!(g2.glb == g.glb && g2.smpl_json == g.smpl_json);
+    assert!(g2.smpl["beta"] == g.smpl["beta"]);
     let garment2 = PreparedGarment::from_files(stored(garment.to_files().unwrap())).unwrap();
 
     let options = no_validation();
