@@ -55,11 +55,44 @@ pub enum ErrorCode {
     /// Reading or writing a file failed.
     #[serde(rename = "IO_014")]
     Io,
+    /// No valid API key was given.
+    #[serde(rename = "AUTH_020")]
+    Unauthorized,
+    /// The key's role may not do this.
+    #[serde(rename = "AUTH_021")]
+    Forbidden,
+    /// The object does not exist (or belongs to someone else).
+    #[serde(rename = "NOT_022")]
+    NotFound,
+    /// The object's state does not allow the operation.
+    #[serde(rename = "STA_023")]
+    InvalidState,
+    /// Too many requests or a quota is used up.
+    #[serde(rename = "LIM_024")]
+    RateLimited,
+    /// A URL was refused (private address, scheme, host not allowed).
+    #[serde(rename = "URL_025")]
+    UrlRefused,
+    /// The request is malformed.
+    #[serde(rename = "REQ_026")]
+    InvalidRequest,
+    /// The database failed or is unreachable.
+    #[serde(rename = "DB_027")]
+    DatabaseUnavailable,
+    /// Object storage failed or is unreachable.
+    #[serde(rename = "OBJ_028")]
+    StorageUnavailable,
+    /// The request body exceeds its limit.
+    #[serde(rename = "REQ_029")]
+    RequestTooLarge,
+    /// The balance cannot cover the operation's cost.
+    #[serde(rename = "PAY_030")]
+    InsufficientCredits,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::ValidationTimeout,
         ErrorCode::GenerationFailed,
         ErrorCode::MaxRetriesExceeded,
@@ -74,6 +107,17 @@ impl ErrorCode {
         ErrorCode::BodyFitFailed,
         ErrorCode::InvalidConfig,
         ErrorCode::Io,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::InvalidState,
+        ErrorCode::RateLimited,
+        ErrorCode::UrlRefused,
+        ErrorCode::InvalidRequest,
+        ErrorCode::DatabaseUnavailable,
+        ErrorCode::StorageUnavailable,
+        ErrorCode::RequestTooLarge,
+        ErrorCode::InsufficientCredits,
     ];
 
     /// The code as shown to users, e.g. `"IMG_004"`.
@@ -93,6 +137,17 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "BOD_012",
             ErrorCode::InvalidConfig => "CFG_013",
             ErrorCode::Io => "IO_014",
+            ErrorCode::Unauthorized => "AUTH_020",
+            ErrorCode::Forbidden => "AUTH_021",
+            ErrorCode::NotFound => "NOT_022",
+            ErrorCode::InvalidState => "STA_023",
+            ErrorCode::RateLimited => "LIM_024",
+            ErrorCode::UrlRefused => "URL_025",
+            ErrorCode::InvalidRequest => "REQ_026",
+            ErrorCode::DatabaseUnavailable => "DB_027",
+            ErrorCode::StorageUnavailable => "OBJ_028",
+            ErrorCode::RequestTooLarge => "REQ_029",
+            ErrorCode::InsufficientCredits => "PAY_030",
         }
     }
 
@@ -113,6 +168,17 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "Body fit failed",
             ErrorCode::InvalidConfig => "Invalid configuration",
             ErrorCode::Io => "I/O error",
+            ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::Forbidden => "Forbidden",
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::InvalidState => "Invalid state",
+            ErrorCode::RateLimited => "Rate limited",
+            ErrorCode::UrlRefused => "URL refused",
+            ErrorCode::InvalidRequest => "Invalid request",
+            ErrorCode::DatabaseUnavailable => "Database unavailable",
+            ErrorCode::StorageUnavailable => "Storage unavailable",
+            ErrorCode::RequestTooLarge => "Request too large",
+            ErrorCode::InsufficientCredits => "Insufficient credits",
         }
     }
 

@@ -3,8 +3,10 @@
 //! (one table, `tier`), and the landmark types that connect the
 //! person analysis to the body fitter, the renderer and the validators.
 
+pub mod billing;
 pub mod error;
 pub mod pose;
+pub mod session;
 pub mod tier;
 
 pub use error::{Coded, ErrorCode};

@@ -29,6 +29,13 @@ enum Command {
     Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
+    /// Run the HTTP API (with in-process workers by default).
+    Serve(cmd::serve::ServeArgs),
+    /// Run job workers only (any number, on any machine sharing the database and storage).
+    Worker(cmd::serve::WorkerArgs),
+    /// Create, list and revoke users and their API keys.
+    #[command(subcommand)]
+    Users(cmd::users::Command),
     /// Time the pipeline's stages on fixed inputs.
     #[command(subcommand)]
     Bench(cmd::bench::Command),
@@ -38,7 +45,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GARMAX_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| "warn,garmax_server=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -51,6 +58,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Bench(command) => cmd::bench::run(command),
+        Command::Serve(args) => cmd::serve::serve(args),
+        Command::Worker(args) => cmd::serve::worker(args),
+        Command::Users(command) => cmd::users::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

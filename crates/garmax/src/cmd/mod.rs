@@ -6,7 +6,9 @@ pub mod body;
 pub mod demo;
 pub mod gallery;
 pub mod models;
+pub mod serve;
 pub mod tryon;
+pub mod users;
 pub mod validate;
 
 use std::io::Read as _;

@@ -1,0 +1,194 @@
+//! The service's configuration: defaults, then a TOML file's `[server]`
+//! table, then command-line flags and environment variables (the binary
+//! applies those last).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `garmax serve` and `garmax worker` are configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "snake_case", deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// Holds the SQLite database and the local object store by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/garmax.db`.
+    pub database_url: Option<String>,
+    /// A directory, `file:///dir` or `s3://bucket/prefix`; default:
+    /// `<data_dir>/objects`.
+    pub storage_url: Option<String>,
+    /// In-process workers of `serve` (0: API only).
+    pub workers: usize,
+    /// Jobs one worker process runs at once (the seed's
+    /// `MAX_CONCURRENT_GENERATIONS`).
+    pub max_concurrent_generations: usize,
+    /// Time limit of one avatar or render job (the seed's
+    /// `IMAGE_PROCESSING_TIMEOUT`, ms).
+    pub image_processing_timeout_ms: u64,
+    /// Time limit of validating one render (the seed's `VALIDATION_TIMEOUT`, ms).
+    pub validation_timeout_ms: u64,
+    /// Tier of a session that names none (the seed's `DEFAULT_QUALITY_TIER`).
+    pub default_quality_tier: String,
+    /// Upper bound on render attempts per session (the seed's `MAX_RETRY_ATTEMPTS`).
+    pub max_retry_attempts: u32,
+    /// Whether identical validations are served from a cache
+    /// (the seed's `CACHE_VALIDATION_RESULTS`).
+    pub cache_validation_results: bool,
+    /// Seconds after the preview when the server confirms on the user's
+    /// behalf (the seed's 30 s countdown); 0 disables.
+    pub auto_confirm_secs: u64,
+    /// Largest JSON body (bytes).
+    pub max_body_bytes: usize,
+    /// Largest uploaded image (bytes); the image decoder's pixel limit
+    /// applies too.
+    pub max_upload_bytes: usize,
+    /// Largest width × height of an uploaded image.
+    pub max_upload_pixels: u64,
+    /// Requests per second per API key, and the burst allowed above it.
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    /// Origins allowed by CORS (empty: same origin only; `*`: any).
+    pub cors_origins: Vec<String>,
+    /// Hosts a session may name an image URL on (besides this server).
+    pub allowed_image_hosts: Vec<String>,
+    /// The built studio (`web/dist`), served at `/` when it exists.
+    pub web_dir: Option<PathBuf>,
+    /// Lease of a claimed job; a worker renews it every third of it.
+    pub job_lease_ms: i64,
+    /// Attempts of a job before it fails for good.
+    pub job_max_attempts: i64,
+    /// How long shutdown waits for running jobs before releasing them.
+    pub shutdown_grace_ms: u64,
+    /// Database connections of one process.
+    pub database_max_connections: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("garmax-data"),
+            database_url: None,
+            storage_url: None,
+            workers: 1,
+            max_concurrent_generations: 3,
+            image_processing_timeout_ms: 300_000,
+            validation_timeout_ms: 30_000,
+            default_quality_tier: "standard".into(),
+            max_retry_attempts: 3,
+            cache_validation_results: true,
+            auto_confirm_secs: 30,
+            max_body_bytes: 64 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
+            max_upload_pixels: 40_000_000,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 200,
+            cors_origins: Vec::new(),
+            allowed_image_hosts: Vec::new(),
+            web_dir: None,
+            job_lease_ms: 30_000,
+            job_max_attempts: 3,
+            shutdown_grace_ms: 20_000,
+            database_max_connections: 16,
+        }
+    }
+}
+
+/// The file's shape: settings under `[server]`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FileConfig {
+    server: Option<ServerConfig>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration {0}")]
+pub struct ConfigError(pub String);
+
+impl garmax_core::Coded for ConfigError {
+    fn code(&self) -> garmax_core::ErrorCode {
+        garmax_core::ErrorCode::InvalidConfig
+    }
+}
+
+impl ServerConfig {
+    /// Reads the `[server]` table of a TOML file over the defaults.
+    pub fn from_file(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        ServerConfig::from_toml(&text)
+            .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    pub fn from_toml(text: &str) -> Result<ServerConfig, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        Ok(file.server.unwrap_or_default())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("garmax.db").display()))
+    }
+
+    pub fn storage_url(&self) -> String {
+        self.storage_url
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("objects").display().to_string())
+    }
+
+    /// Checks values that would make the service misbehave.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !["standard", "premium", "ultra"].contains(&self.default_quality_tier.as_str()) {
+            return Err(ConfigError(format!(
+                "default_quality_tier '{}' is not standard, premium or ultra",
+                self.default_quality_tier
+            )));
+        }
+        if self.max_concurrent_generations == 0 {
+            return Err(ConfigError(
+                "max_concurrent_generations must be at least 1".into(),
+            ));
+        }
+        if self.job_lease_ms < 3_000 {
+            return Err(ConfigError("job_lease_ms must be at least 3000".into()));
+        }
+        if self.rate_limit_per_sec == 0 || self.rate_limit_burst == 0 {
+            return Err(ConfigError("rate limits must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_unknown_keys_are_refused() {
+        let c = ServerConfig::from_toml("[server]\nworkers = 4\nauto_confirm_secs = 5\n").unwrap();
+        assert_eq!(c.workers, 4);
+        assert_eq!(c.auto_confirm_secs, 5);
+        assert_eq!(c.max_concurrent_generations, 3);
+        assert!(ServerConfig::from_toml("[server]\nwokers = 4\n").is_err());
+        assert!(ServerConfig::from_toml("").unwrap().validate().is_ok());
+        let bad = ServerConfig {
+            default_quality_tier: "gold".into(),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn default_urls_live_in_the_data_dir() {
+        let c = ServerConfig {
+            data_dir: "/d".into(),
+            ..Default::default()
+        };
+        assert_eq!(c.database_url(), "sqlite:///d/garmax.db");
+        assert_eq!(c.storage_url(), "/d/objects");
+    }
+}

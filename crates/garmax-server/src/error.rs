@@ -1,0 +1,157 @@
+//! API errors: a code from `garmax_core::ErrorCode`, a message, the HTTP
+//! status that fits the code, and `Retry-After` where a wait helps.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use garmax_core::{Coded, ErrorCode};
+use garmax_store::StoreError;
+use serde::Serialize;
+
+/// An error answered to a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code such as `IMG_004`.
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+    pub fn not_found() -> ApiError {
+        ApiError::new(ErrorCode::NotFound, "not found")
+    }
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "a valid API key is required (Authorization: Bearer …)",
+        )
+    }
+    pub fn forbidden() -> ApiError {
+        ApiError::new(ErrorCode::Forbidden, "this route needs the admin role")
+    }
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, message)
+    }
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// The HTTP status of a code.
+    pub fn status_of(code: ErrorCode) -> StatusCode {
+        use ErrorCode as C;
+        match code {
+            C::Unauthorized => StatusCode::UNAUTHORIZED,
+            C::Forbidden => StatusCode::FORBIDDEN,
+            C::NotFound | C::ModelNotFound => StatusCode::NOT_FOUND,
+            C::InvalidState => StatusCode::CONFLICT,
+            C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            C::ImageTooLarge | C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            C::InvalidImage
+            | C::NoGarmentFound
+            | C::NoPersonFound
+            | C::InvalidPose
+            | C::UrlRefused
+            | C::BodyFitFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            C::InvalidRequest | C::InvalidConfig => StatusCode::BAD_REQUEST,
+            C::DatabaseUnavailable | C::StorageUnavailable | C::AssetUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            C::ValidationTimeout => StatusCode::GATEWAY_TIMEOUT,
+            C::GenerationFailed | C::InferenceFailed => StatusCode::BAD_GATEWAY,
+            C::MaxRetriesExceeded => StatusCode::UNPROCESSABLE_ENTITY,
+            C::Io => StatusCode::INTERNAL_SERVER_ERROR,
+            C::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = ApiError::status_of(self.code);
+        if status.is_server_error() {
+            tracing::warn!(code = %self.code, "{}", self.message);
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str().to_string(),
+                message: self.message,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        let code = e.code();
+        let message = match &e {
+            StoreError::NotFound => "not found".to_string(),
+            // Details of the database stay in the log.
+            StoreError::Database(_) | StoreError::Objects(_) | StoreError::Migration(_) => {
+                tracing::error!("{e}");
+                code.title().to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut err = ApiError::new(code, message);
+        if e.is_transient() {
+            err.retry_after_secs = Some(2);
+        }
+        err
+    }
+}
+
+impl From<garmax_vision::ImageError> for ApiError {
+    fn from(e: garmax_vision::ImageError) -> ApiError {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_status_and_errors_are_json() {
+        for code in ErrorCode::ALL {
+            let s = ApiError::status_of(code);
+            assert!(s.is_client_error() || s.is_server_error(), "{code}: {s}");
+        }
+        let r = ApiError::new(ErrorCode::RateLimited, "slow down")
+            .with_retry_after(7)
+            .into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(
+            ApiError::from(StoreError::NotFound).code,
+            ErrorCode::NotFound
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! Prometheus metrics: one recorder per process, requests and latencies per
+//! route (middleware), queue depth and age and sessions by status (read at
+//! scrape time), stage durations and job outcomes (recorded by workers).
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// The process's recorder (installed on first use).
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder already installed (a test harness) keeps
+            // its own; ours then only renders what it saw.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Counts and times every request by its route template (never the raw
+/// path, which would let clients create unbounded label values).
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("garmax_http_requests_total", &labels).increment(1);
+    metrics::histogram!("garmax_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn render(State(state): State<AppState>) -> Response {
+    if let Ok(q) = state.store.queue_stats().await {
+        metrics::gauge!("garmax_queue_jobs", "status" => "queued").set(q.queued as f64);
+        metrics::gauge!("garmax_queue_jobs", "status" => "running").set(q.running as f64);
+        metrics::gauge!("garmax_queue_jobs", "status" => "failed").set(q.failed as f64);
+        metrics::gauge!("garmax_queue_jobs", "status" => "done").set(q.done as f64);
+        metrics::gauge!("garmax_queue_oldest_queued_seconds")
+            .set(q.oldest_queued_ms as f64 / 1000.0);
+    }
+    if let Ok(counts) = state.store.session_counts().await {
+        for (status, n) in counts {
+            metrics::gauge!("garmax_sessions", "status" => status).set(n as f64);
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

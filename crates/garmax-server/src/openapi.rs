@@ -1,0 +1,34 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use utoipa::Modify;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::routes::{avatars, events, garments, health, me, sessions};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "garmax", description = "Self-hosted virtual try-on: avatars, garments, try-on sessions with live progress."),
+    paths(
+        health::health, health::ready, health::queue,
+        me::me, me::users,
+        avatars::create, avatars::list, avatars::get, avatars::remove, avatars::file,
+        garments::create, garments::list, garments::get, garments::image,
+        sessions::create, sessions::list, sessions::get, sessions::confirm, sessions::reject,
+        sessions::cancel, sessions::preview, sessions::result,
+        events::stream,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The API's JSON shapes, made from the store's rows. Only this crate knows
+//! them (see docs/api/README.md).
+
+use garmax_core::session::SessionStatus;
+use garmax_store::avatars::{Avatar, AvatarStatus};
+use garmax_store::garments::Garment;
+use garmax_store::sessions::{Session, SessionEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ErrorDetail;
+
+/// RFC 3339 from epoch milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn detail(e: &Option<(String, String)>) -> Option<ErrorDetail> {
+    e.as_ref().map(|(code, message)| ErrorDetail {
+        code: code.clone(),
+        message: message.clone(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeView {
+    pub id: String,
+    pub name: String,
+    /// `user` or `admin`.
+    pub role: String,
+    pub plan: String,
+    pub credits: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvatarView {
+    pub id: String,
+    /// `processing`, `ready` or `failed`.
+    pub status: String,
+    pub error: Option<ErrorDetail>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Files under `/api/avatars/{id}/files/{name}`.
+    pub files: Vec<String>,
+}
+
+impl From<&Avatar> for AvatarView {
+    fn from(a: &Avatar) -> AvatarView {
+        AvatarView {
+            id: a.id.clone(),
+            status: a.status.as_str().into(),
+            error: detail(&a.error),
+            created_at: rfc3339(a.created_at),
+            updated_at: rfc3339(a.updated_at),
+            files: if a.status == AvatarStatus::Ready {
+                a.files.clone()
+            } else {
+                vec!["photo".into()]
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GarmentView {
+    pub id: String,
+    pub created_at: String,
+    /// The garment analysis (`garmax analyze --json`).
+    #[schema(value_type = Object)]
+    pub analysis: serde_json::Value,
+    pub image_url: String,
+}
+
+impl From<&Garment> for GarmentView {
+    fn from(g: &Garment) -> GarmentView {
+        GarmentView {
+            id: g.id.clone(),
+            created_at: rfc3339(g.created_at),
+            analysis: g.analysis.clone(),
+            image_url: format!("/api/garments/{}/image", g.id),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub session_id: String,
+    pub avatar_id: String,
+    pub garment_id: String,
+    pub quality: String,
+    pub tier: String,
+    pub status: String,
+    pub stage: String,
+    pub progress: i64,
+    pub message: String,
+    /// Seconds left, estimated from recent runs of the remaining stages.
+    pub estimated_time: Option<f64>,
+    #[schema(value_type = Option<Object>)]
+    pub validation: Option<serde_json::Value>,
+    pub attempts: i64,
+    pub preview_url: Option<String>,
+    pub result_url: Option<String>,
+    pub error: Option<ErrorDetail>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub auto_confirm_at: Option<String>,
+}
+
+impl From<&Session> for SessionView {
+    fn from(s: &Session) -> SessionView {
+        SessionView {
+            session_id: s.id.clone(),
+            avatar_id: s.avatar_id.clone(),
+            garment_id: s.garment_id.clone(),
+            quality: s.quality.clone(),
+            tier: s.tier.clone(),
+            status: s.status.as_str().into(),
+            stage: s.stage.clone(),
+            progress: s.progress,
+            message: s.message.clone(),
+            estimated_time: s.eta_ms.map(|ms| ms as f64 / 1000.0),
+            validation: s.validation.clone(),
+            attempts: s.attempts,
+            preview_url: s
+                .has_preview
+                .then(|| format!("/api/tryon/sessions/{}/preview", s.id)),
+            result_url: (s.status == SessionStatus::Confirmed)
+                .then(|| format!("/api/tryon/sessions/{}/result", s.id)),
+            error: detail(&s.error),
+            created_at: rfc3339(s.created_at),
+            updated_at: rfc3339(s.updated_at),
+            auto_confirm_at: s.auto_confirm_at.map(rfc3339),
+        }
+    }
+}
+
+/// The payload of `status-update` (socket.io and SSE).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusUpdate {
+    pub session_id: String,
+    pub seq: i64,
+    pub status: String,
+    pub stage: String,
+    pub progress: i64,
+    pub message: String,
+    pub estimated_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_url: Option<String>,
+}
+
+impl From<&SessionEvent> for StatusUpdate {
+    fn from(e: &SessionEvent) -> StatusUpdate {
+        StatusUpdate {
+            session_id: e.session_id.clone(),
+            seq: e.seq,
+            status: e.status.clone(),
+            stage: e.stage.clone(),
+            progress: e.progress,
+            message: e.message.clone(),
+            estimated_time: e.eta_ms.map(|ms| ms as f64 / 1000.0),
+            preview_url: (e.status == SessionStatus::PreviewReady.as_str())
+                .then(|| format!("/api/tryon/sessions/{}/preview", e.session_id)),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageView<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Items per page (1–100, default 20).
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub id: String,
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreated {
+    pub session_id: String,
+}
+
+/// The seed's session request, with ids (or URLs into this server or an
+/// allow-listed host) instead of uploads.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSession {
+    pub avatar_id: Option<String>,
+    pub garment_id: Option<String>,
+    /// Instead of `garmentId`: an image URL on this server or an allowed host.
+    pub garment_url: Option<String>,
+    /// `sd`, `hd` (default) or `4k`.
+    pub quality: Option<String>,
+    pub preferences: Option<Preferences>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    /// `standard`, `premium` or `ultra` (default: the server's).
+    pub tier: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(1_796_083_200_000), "2026-12-01T00:00:00.000Z");
+    }
+}

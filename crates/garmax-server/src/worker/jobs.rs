@@ -1,0 +1,455 @@
+//! The job kinds and their handlers.
+
+use std::time::{Duration, Instant};
+
+use garmax_core::ErrorCode;
+use garmax_core::session::{ProgressStage, SessionAction, SessionStatus};
+use garmax_store::avatars::AvatarStatus;
+use garmax_store::objects::{ObjectKey, Owner};
+use garmax_store::queue::Job;
+use garmax_store::sessions::{Outcome, Progress};
+use garmax_store::{StoreError, now_ms};
+use tokio::sync::mpsc;
+
+use crate::engine::{EngineError, RenderOptions};
+use crate::state::AppState;
+
+/// Person analysis, body fit and guidance maps of an avatar.
+pub const AVATAR: &str = "avatar";
+/// Render, validation and retry of a session, up to its preview.
+pub const RENDER: &str = "render";
+/// Avatars run before renders, which wait for them.
+pub const AVATAR_PRIORITY: i64 = 5;
+
+/// Largest stored file a job reads back.
+const MAX_OBJECT: u64 = 256 * 1024 * 1024;
+
+/// Why a job did not finish.
+#[derive(Debug)]
+pub enum JobError {
+    /// A dependency is not ready (the avatar is still processing): run again
+    /// soon without counting an attempt.
+    NotReady,
+    /// Worth another attempt after a backoff (storage or database away, a
+    /// provider timed out).
+    Retry(String),
+    /// Will fail the same way again.
+    Permanent(ErrorCode, String),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> JobError {
+        if e.is_transient() {
+            JobError::Retry(e.to_string())
+        } else {
+            JobError::Permanent(garmax_core::Coded::code(&e), e.to_string())
+        }
+    }
+}
+
+impl From<EngineError> for JobError {
+    fn from(e: EngineError) -> JobError {
+        if e.retryable {
+            JobError::Retry(e.to_string())
+        } else {
+            JobError::Permanent(e.code, e.message)
+        }
+    }
+}
+
+fn payload_id(job: &Job, key: &str) -> Result<String, JobError> {
+    job.payload
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            JobError::Permanent(
+                ErrorCode::InvalidRequest,
+                format!("job payload without {key}"),
+            )
+        })
+}
+
+/// Runs a claimed job.
+pub async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
+    match job.kind.as_str() {
+        AVATAR => process_avatar(state, &payload_id(job, "avatarId")?).await,
+        RENDER => render_session(state, &payload_id(job, "sessionId")?).await,
+        other => Err(JobError::Permanent(
+            ErrorCode::InvalidRequest,
+            format!("unknown job kind {other}"),
+        )),
+    }
+}
+
+/// Writes a job's outcome to the queue, and to the avatar or session when
+/// the job has failed for good.
+pub async fn settle(state: &AppState, job: &Job, outcome: Result<(), JobError>) {
+    let result = match outcome {
+        Ok(()) => state.store.complete(job).await.map(|_| ()),
+        Err(JobError::NotReady) => state.store.release(job, now_ms() + 1_000).await.map(|_| ()),
+        Err(JobError::Retry(message)) => match state.store.fail_attempt(job, &message).await {
+            Ok(Some("failed")) => {
+                mark_failed(state, job, ErrorCode::GenerationFailed, &message).await;
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        },
+        Err(JobError::Permanent(code, message)) => {
+            match state.store.fail_permanently(job, &message).await {
+                Ok(true) => {
+                    mark_failed(state, job, code, &message).await;
+                    Ok(())
+                }
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    if let Err(e) = result {
+        // The lease runs out and another worker takes the job over.
+        tracing::warn!(job = %job.id, "recording the job's outcome: {e}");
+    }
+}
+
+async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str) {
+    let result = match job.kind.as_str() {
+        AVATAR => match payload_id(job, "avatarId") {
+            Ok(id) => state
+                .store
+                .fail_avatar(&id, code.as_str(), message)
+                .await
+                .map(|_| ()),
+            Err(_) => Ok(()),
+        },
+        RENDER => match payload_id(job, "sessionId") {
+            Ok(id) => {
+                let outcome = Outcome {
+                    message: Some("the try-on failed"),
+                    error: Some((code.as_str(), message)),
+                    ..Default::default()
+                };
+                match state
+                    .store
+                    .transition(&id, None, SessionAction::Fail, outcome)
+                    .await
+                {
+                    Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(_) => Ok(()),
+        },
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!(job = %job.id, "marking the job's object failed: {e}");
+    }
+}
+
+/// Periodic work of every worker: confirm previews whose countdown ran
+/// out, and fail what dead workers left behind.
+pub async fn sweep(state: &AppState) {
+    if let Ok(due) = state.store.due_auto_confirms(now_ms(), 100).await {
+        for id in due {
+            let outcome = Outcome {
+                message: Some("confirmed automatically"),
+                ..Default::default()
+            };
+            // Another process may win the race; the state machine refuses
+            // the second confirm.
+            match state
+                .store
+                .transition(&id, None, SessionAction::Confirm, outcome)
+                .await
+            {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => tracing::warn!(session = %id, "auto-confirm: {e}"),
+            }
+        }
+    }
+    if let Ok(dead) = state.store.reap_expired().await {
+        for job in dead {
+            mark_failed(
+                state,
+                &job,
+                ErrorCode::GenerationFailed,
+                "the worker stopped answering on every attempt",
+            )
+            .await;
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool within the job time limit.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, JobError> {
+    let limit = Duration::from_millis(state.config.image_processing_timeout_ms);
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(_)) => Err(JobError::Retry("the pipeline stopped unexpectedly".into())),
+        Err(_) => Err(JobError::Retry(format!(
+            "the pipeline took longer than {} s",
+            limit.as_secs()
+        ))),
+    }
+}
+
+async fn process_avatar(state: &AppState, id: &str) -> Result<(), JobError> {
+    let avatar = match state.store.avatar_by_id(id).await {
+        Ok(a) => a,
+        // Deleted meanwhile: nothing to do.
+        Err(StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if avatar.status != AvatarStatus::Processing {
+        return Ok(());
+    }
+    let photo = state
+        .objects
+        .get(&ObjectKey::new(Owner::Avatar, id, "photo")?, MAX_OBJECT)
+        .await?
+        .to_vec();
+    let engine = state.engine.clone();
+    let files = blocking(state, move || engine.process_avatar(&photo, &mut |_, _| {})).await??;
+    let mut names = vec!["photo".to_string()];
+    for (name, bytes) in files {
+        state
+            .objects
+            .put(&ObjectKey::new(Owner::Avatar, id, &name)?, bytes)
+            .await?;
+        names.push(name);
+    }
+    state.store.finish_avatar(id, &names).await?;
+    Ok(())
+}
+
+/// Loads stored files by name into memory for the engine.
+async fn load_files(
+    state: &AppState,
+    owner: Owner,
+    id: &str,
+    names: &[&str],
+    present: &[String],
+) -> Result<Vec<(String, Vec<u8>)>, JobError> {
+    let mut out = Vec::new();
+    for name in names {
+        if !present.iter().any(|p| p == name) {
+            continue;
+        }
+        let bytes = state
+            .objects
+            .get(&ObjectKey::new(owner, id, name)?, MAX_OBJECT)
+            .await?;
+        out.push((name.to_string(), bytes.to_vec()));
+    }
+    Ok(out)
+}
+
+/// The stages a render reports, in order, after the avatar's (which are
+/// announced at once: the avatar was processed before).
+const RENDER_STAGES: [ProgressStage; 4] = [
+    ProgressStage::AiQueued,
+    ProgressStage::AiProcessing,
+    ProgressStage::AiComplete,
+    ProgressStage::Finalizing,
+];
+
+async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
+    let session = state.store.session_by_id(id).await?;
+    if session.status.is_terminal() || session.status == SessionStatus::PreviewReady {
+        return Ok(());
+    }
+    let avatar = match state.store.avatar_by_id(&session.avatar_id).await {
+        Ok(a) => a,
+        Err(StoreError::NotFound) => {
+            return Err(JobError::Permanent(
+                ErrorCode::NotFound,
+                "the avatar was deleted".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match avatar.status {
+        AvatarStatus::Processing => return Err(JobError::NotReady),
+        AvatarStatus::Failed => {
+            let (code, message) = avatar.error.clone().unwrap_or_default();
+            let code = ErrorCode::parse(&code).unwrap_or(ErrorCode::NoPersonFound);
+            return Err(JobError::Permanent(
+                code,
+                format!("the avatar could not be processed: {message}"),
+            ));
+        }
+        AvatarStatus::Ready => {}
+    }
+    match state
+        .store
+        .transition(
+            id,
+            None,
+            SessionAction::Start,
+            Outcome {
+                message: Some("processing"),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Ok(_) => {}
+        // Cancelled meanwhile.
+        Err(StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    // The avatar's stages were done once, when it was created.
+    for stage in [
+        ProgressStage::SmplStart,
+        ProgressStage::SmplPoseComplete,
+        ProgressStage::SmplMeshComplete,
+        ProgressStage::SmplGuidanceComplete,
+    ] {
+        report(state, id, stage, "body model reused from the avatar", None).await?;
+    }
+    let garment = state.store.garment_by_id(&session.garment_id).await?;
+    let avatar_files = load_files(
+        state,
+        Owner::Avatar,
+        &avatar.id,
+        state.engine.avatar_files(),
+        &avatar.files,
+    )
+    .await?;
+    let garment_files = load_files(
+        state,
+        Owner::Garment,
+        &garment.id,
+        state.engine.garment_files(),
+        &garment.files,
+    )
+    .await?;
+    let eta = remaining_estimate(state, ProgressStage::AiQueued).await;
+    report(state, id, ProgressStage::AiQueued, "rendering", eta).await?;
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<(ProgressStage, String)>();
+    let engine = state.engine.clone();
+    let options = RenderOptions {
+        quality: session.quality.clone(),
+        tier: session.tier.clone(),
+        max_attempts: state.config.max_retry_attempts,
+    };
+    let work = blocking(state, move || {
+        let lookup = |files: &Vec<(String, Vec<u8>)>, name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone())
+        };
+        engine.render(
+            &|n| lookup(&avatar_files, n),
+            &|n| lookup(&garment_files, n),
+            &options,
+            &mut |stage, message| {
+                let _ = tx.send((stage, message.to_string()));
+            },
+        )
+    });
+    tokio::pin!(work);
+    let mut current = (ProgressStage::AiQueued, Instant::now());
+    let rendered = loop {
+        tokio::select! {
+            biased;
+            Some((stage, message)) = rx.recv() => {
+                if stage > current.0 {
+                    let _ = state.store.record_stage_duration(current.0.key(), current.1.elapsed().as_millis() as i64).await;
+                    current = (stage, Instant::now());
+                }
+                let eta = remaining_estimate(state, stage).await;
+                report(state, id, stage, &message, eta).await?;
+            }
+            done = &mut work => break done??,
+        }
+    };
+    let _ = state
+        .store
+        .record_stage_duration(current.0.key(), current.1.elapsed().as_millis() as i64)
+        .await;
+    report(
+        state,
+        id,
+        ProgressStage::Finalizing,
+        "storing the preview",
+        None,
+    )
+    .await?;
+    state
+        .objects
+        .put(
+            &ObjectKey::new(Owner::Session, id, "preview.png")?,
+            rendered.preview_png,
+        )
+        .await?;
+    let auto_confirm_at = (state.config.auto_confirm_secs > 0)
+        .then(|| now_ms() + state.config.auto_confirm_secs as i64 * 1000);
+    let message = match &rendered.warning {
+        Some((code, text)) => format!("preview ready ({code}: {text})"),
+        None => "preview ready".to_string(),
+    };
+    let outcome = Outcome {
+        stage: Some(ProgressStage::Complete.key()),
+        progress: Some(ProgressStage::Complete.progress() as i64),
+        message: Some(&message),
+        validation: Some(&rendered.validation),
+        attempts: Some(rendered.attempts as i64),
+        has_preview: true,
+        auto_confirm_at,
+        ..Default::default()
+    };
+    match state
+        .store
+        .transition(id, None, SessionAction::PreviewReady, outcome)
+        .await
+    {
+        Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records a progress report (dropped by the store when it does not move
+/// the session forward).
+async fn report(
+    state: &AppState,
+    id: &str,
+    stage: ProgressStage,
+    message: &str,
+    eta_ms: Option<i64>,
+) -> Result<(), JobError> {
+    state
+        .store
+        .record_progress(
+            id,
+            &Progress {
+                stage: stage.key(),
+                progress: stage.progress() as i64,
+                message,
+                eta_ms,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Time left from the start of `from`: the typical durations of it and the
+/// stages after it, when each has been seen before.
+async fn remaining_estimate(state: &AppState, from: ProgressStage) -> Option<i64> {
+    let mut total = 0;
+    for stage in RENDER_STAGES.iter().filter(|s| **s >= from) {
+        total += state
+            .store
+            .typical_stage_duration(stage.key())
+            .await
+            .ok()??;
+    }
+    Some(total)
+}

@@ -1,0 +1,273 @@
+//! Authorization and hostile input against the real `garmax serve`: other
+//! users' objects are 404 on every route, keys and roles are enforced, SSRF
+//! is refused, oversize and non-image uploads get their codes, and random
+//! garbage never crashes the server.
+
+mod support;
+
+use serde_json::json;
+use support::{Backend, Client, serve};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_see_only_their_own_objects_and_roles_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend::embedded(dir.path());
+    let key_a = backend.create_user("a", false, 100);
+    let key_b = backend.create_user("b", false, 100);
+    let key_admin = backend.create_user("root", true, 0);
+    let server = serve(&backend, &["--workers", "1", "--auto-confirm-secs", "600"]);
+    let a = Client::new(&server.base, &key_a);
+    let b = Client::new(&server.base, &key_b);
+    let avatar = a.ready_avatar().await;
+    let garment = a.garment().await;
+    let session = a.create_session(&avatar, &garment, "sd").await;
+    a.wait_session(&session, 300, |s| s["status"] == "preview_ready")
+        .await;
+
+    let gets = [
+        format!("/api/avatars/{avatar}"),
+        format!("/api/avatars/{avatar}/files/photo"),
+        format!("/api/avatars/{avatar}/files/body.glb"),
+        format!("/api/garments/{garment}"),
+        format!("/api/garments/{garment}/image"),
+        format!("/api/tryon/sessions/{session}"),
+        format!("/api/tryon/sessions/{session}/preview"),
+        format!("/api/tryon/sessions/{session}/result"),
+        format!("/api/tryon/sessions/{session}/events"),
+    ];
+    for path in &gets {
+        let (status, body) = b.get_json(path).await;
+        assert_eq!(status, 404, "B GET {path}: {body}");
+        assert_eq!(body["error"]["code"], "NOT_022");
+    }
+    for action in ["confirm", "reject", "cancel"] {
+        let (status, _) = b
+            .post_json(
+                &format!("/api/tryon/sessions/{session}/{action}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, 404, "B {action}");
+    }
+    assert_eq!(b.delete(&format!("/api/avatars/{avatar}")).await, 404);
+    // B cannot start a session on A's avatar or garment either.
+    let b_garment = b.garment().await;
+    let (status, _) = b
+        .post_json(
+            "/api/tryon/sessions",
+            &json!({"avatarId": avatar, "garmentId": b_garment, "quality": "sd"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = b.get_json("/api/tryon/sessions").await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    let (_, list) = b.get_json("/api/avatars").await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+    // A's socket-less view still works.
+    assert_eq!(
+        a.get(&format!("/api/tryon/sessions/{session}/preview"))
+            .await
+            .status(),
+        200
+    );
+    // B's socket cannot join A's session.
+    let mut sb = support::socket(&server.base, &key_b).await;
+    sb.join(&session).await;
+    let err = tokio::time::timeout(std::time::Duration::from_secs(10), sb.errors.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(err["code"], "NOT_022");
+    assert!(sb.updates.try_recv().is_err(), "no update leaked to B");
+
+    // No key, a bad key, a revoked key: 401.
+    let anon = reqwest::Client::new();
+    for path in ["/api/me", "/api/avatars", &gets[0]] {
+        let r = anon
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    let bad = Client::new(&server.base, "gmx_not-a-key");
+    assert_eq!(bad.get_json("/api/me").await.0, 401);
+    let out = backend
+        .command(&["users", "revoke", "--name", "b"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        b.get_json("/api/me").await.0,
+        401,
+        "a revoked key stops working"
+    );
+    // Admin routes: 403 for users, 200 for admins.
+    assert_eq!(a.get_json("/api/admin/queue").await.0, 403);
+    assert_eq!(a.get_json("/api/admin/users").await.0, 403);
+    let admin = Client::new(&server.base, &key_admin);
+    let (status, users) = admin.get_json("/api/admin/users").await;
+    assert_eq!(status, 200);
+    assert_eq!(users.as_array().unwrap().len(), 3);
+    assert_eq!(admin.get_json("/api/admin/queue").await.0, 200);
+    // Deleting works for the owner.
+    assert_eq!(a.delete(&format!("/api/avatars/{avatar}")).await, 204);
+    assert_eq!(a.get_json(&format!("/api/avatars/{avatar}")).await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_coded_errors_and_never_crashes_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend::embedded(dir.path());
+    let key = backend.create_user("fuzz", false, 100);
+    let server = serve(
+        &backend,
+        &[
+            "--workers",
+            "0",
+            "--rate-limit",
+            "1000",
+            "--rate-burst",
+            "1000",
+            "--allowed-image-hosts",
+            "localhost,127.0.0.1,10.0.0.1,169.254.169.254,[::1]",
+        ],
+    );
+    let c = Client::new(&server.base, &key);
+
+    // Not an image; a truncated PNG; a decompression bomb header; too big.
+    let (status, body) = c
+        .upload("/api/garments", "image", b"hello, not an image".to_vec())
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("IMG_004")),
+        "{body}"
+    );
+    let png = support::garment_photo();
+    let (status, body) = c
+        .upload("/api/avatars", "photo", png[..png.len() / 3].to_vec())
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("IMG_004")),
+        "{body}"
+    );
+    let (status, body) = c
+        .upload("/api/avatars", "photo", bomb_png(60_000, 60_000))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("IMG_007")),
+        "{body}"
+    );
+    let (status, _) = c
+        .upload("/api/garments", "image", vec![0u8; 21 * 1024 * 1024])
+        .await;
+    assert_eq!(status, 413);
+    let (status, body) = c.upload("/api/garments", "wrong-field", png.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("REQ_026"))
+    );
+    // An oversize JSON body.
+    let big = json!({ "avatarId": "x".repeat(200_000) });
+    let (status, _) = c.post_json("/api/tryon/sessions", &big).await;
+    assert_eq!(status, 413);
+    // Malformed requests.
+    for body in [
+        json!({}),
+        json!({"avatarId": 5}),
+        json!({"avatarId": "x", "garmentId": "y", "quality": "8k"}),
+        json!({"avatarId": "x", "extra": 1}),
+    ] {
+        let (status, b) = c.post_json("/api/tryon/sessions", &body).await;
+        assert!(status == 400 || status == 404, "{body} -> {status} {b}");
+    }
+
+    // SSRF: private, loopback, link-local, other schemes, names of loopback.
+    let (_, avatar) = c
+        .upload("/api/avatars", "photo", support::person_photo())
+        .await;
+    let avatar = avatar["id"].as_str().unwrap().to_string();
+    for url in [
+        "http://127.0.0.1:1/x.png",
+        "http://[::1]/x.png",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/x.png",
+        "file:///etc/passwd",
+        "http://localhost/x.png",
+        "ftp://localhost/x.png",
+        "http://example.invalid/x.png",
+        &format!("{}/api/garments/../../etc/passwd", "http://127.0.0.1:9"),
+    ] {
+        let (status, body) = c
+            .post_json(
+                "/api/tryon/sessions",
+                &json!({"avatarId": avatar, "garmentUrl": url, "quality": "sd"}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("URL_025")),
+            "{url}: {body}"
+        );
+    }
+
+    // Random paths, methods and bodies: never a 5xx, the server stays up.
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let paths = [
+        "/api/avatars/",
+        "/api/garments/",
+        "/api/tryon/sessions/",
+        "/api/avatars/x/files/",
+        "/api/",
+    ];
+    for _ in 0..300 {
+        let path = format!(
+            "{}{}",
+            paths[(next() % paths.len() as u64) as usize],
+            (0..(next() % 40))
+                .map(|_| char::from(b"abc012-_./%~?=&"[(next() % 15) as usize]))
+                .collect::<String>()
+        );
+        let body: Vec<u8> = (0..(next() % 2000)).map(|_| next() as u8).collect();
+        let req = match next() % 3 {
+            0 => c.http.get(c.url(&path)),
+            1 => c
+                .http
+                .post(c.url(&path))
+                .header("content-type", "application/json")
+                .body(body),
+            _ => c
+                .http
+                .post(c.url(&path))
+                .header("content-type", "multipart/form-data; boundary=x")
+                .body(body),
+        };
+        let r = req.bearer_auth(&key).send().await.unwrap();
+        assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+    }
+    assert_eq!(reqwest::get(c.url("/health")).await.unwrap().status(), 200);
+}
+
+/// A valid PNG header claiming `w`×`h` pixels, with no real data.
+fn bomb_png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::new(4, 4);
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    // IHDR's width and height are bytes 16..24, its CRC (over type and
+    // data, bytes 12..29) follows.
+    out[16..20].copy_from_slice(&w.to_be_bytes());
+    out[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32fast::hash(&out[12..29]);
+    out[29..33].copy_from_slice(&crc.to_be_bytes());
+    out
+}
