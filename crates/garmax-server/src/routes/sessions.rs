@@ -40,7 +40,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Json<CreateSession>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(req) = body.map_err(ApiError::from)?;
     let quality = req.quality.as_deref().unwrap_or("hd");
     if !QUALITIES.contains(&quality) {
         return Err(ApiError::bad_request(format!(

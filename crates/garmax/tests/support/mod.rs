@@ -398,7 +398,7 @@ pub async fn socket(base: &str, key: &str) -> Socket {
     let client = ClientBuilder::new(base.to_string())
         .namespace("/tryon")
         .auth(serde_json::json!({ "token": key }))
-        .on("connect", move |_, _| {
+        .on("open", move |_, _| {
             let ctx = ctx.clone();
             async move {
                 let _ = ctx.send(());
