@@ -55,11 +55,29 @@ pub enum ErrorCode {
     /// Reading or writing a file failed.
     #[serde(rename = "IO_014")]
     Io,
+    /// A provider refused the request or its output on safety grounds.
+    #[serde(rename = "SAF_015")]
+    ContentBlocked,
+    /// A per-user limit (concurrent or daily renders) was reached; the API
+    /// answers 429.
+    #[serde(rename = "LIM_016")]
+    LimitExceeded,
+    /// A daily or per-generation spending budget would be exceeded.
+    #[serde(rename = "BUD_017")]
+    BudgetExceeded,
+    /// A provider cannot be used: not configured, bad credentials, account
+    /// quota spent, or its circuit breaker is open.
+    #[serde(rename = "PRV_018")]
+    ProviderUnavailable,
+    /// A provider rejected the request as invalid (bad input image, size,
+    /// parameters).
+    #[serde(rename = "REQ_019")]
+    InvalidRequest,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::ValidationTimeout,
         ErrorCode::GenerationFailed,
         ErrorCode::MaxRetriesExceeded,
@@ -74,6 +92,11 @@ impl ErrorCode {
         ErrorCode::BodyFitFailed,
         ErrorCode::InvalidConfig,
         ErrorCode::Io,
+        ErrorCode::ContentBlocked,
+        ErrorCode::LimitExceeded,
+        ErrorCode::BudgetExceeded,
+        ErrorCode::ProviderUnavailable,
+        ErrorCode::InvalidRequest,
     ];
 
     /// The code as shown to users, e.g. `"IMG_004"`.
@@ -93,6 +116,11 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "BOD_012",
             ErrorCode::InvalidConfig => "CFG_013",
             ErrorCode::Io => "IO_014",
+            ErrorCode::ContentBlocked => "SAF_015",
+            ErrorCode::LimitExceeded => "LIM_016",
+            ErrorCode::BudgetExceeded => "BUD_017",
+            ErrorCode::ProviderUnavailable => "PRV_018",
+            ErrorCode::InvalidRequest => "REQ_019",
         }
     }
 
@@ -113,6 +141,11 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "Body fit failed",
             ErrorCode::InvalidConfig => "Invalid configuration",
             ErrorCode::Io => "I/O error",
+            ErrorCode::ContentBlocked => "Content blocked",
+            ErrorCode::LimitExceeded => "Limit exceeded",
+            ErrorCode::BudgetExceeded => "Budget exceeded",
+            ErrorCode::ProviderUnavailable => "Provider unavailable",
+            ErrorCode::InvalidRequest => "Invalid provider request",
         }
     }
 
