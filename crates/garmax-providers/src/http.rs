@@ -169,12 +169,13 @@ pub(crate) fn is_safety_message(lower: &str) -> bool {
 /// `Retry-After: 7` (delta seconds), or Google's `"retryDelay": "7s"` in
 /// the error details.
 pub(crate) fn retry_after(headers: &HeaderMap, body: &str) -> Option<Duration> {
-    if let Some(v) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
-        if let Ok(s) = v.trim().parse::<f64>() {
-            if s.is_finite() && s >= 0.0 {
-                return Some(Duration::from_secs_f64(s.min(86_400.0)));
-            }
-        }
+    let header = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0);
+    if let Some(s) = header {
+        return Some(Duration::from_secs_f64(s.min(86_400.0)));
     }
     let at = body.find("\"retryDelay\"")?;
     let rest = &body[at + 12..];

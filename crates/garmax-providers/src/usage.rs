@@ -89,12 +89,17 @@ pub struct MemoryUsage {
 
 #[derive(Debug, Default)]
 struct State {
-    spend: HashMap<(u64, ScopeKey), Spend>,
+    /// (spent, reserved) in micro-USD: integer sums do not drift.
+    spend: HashMap<(u64, ScopeKey), (i64, i64)>,
     renders_today: HashMap<(u64, String), u32>,
     in_flight: HashMap<String, u32>,
 }
 
 type ScopeKey = String;
+
+fn micro(usd: f64) -> i64 {
+    (usd.max(0.0) * 1e6).round() as i64
+}
 
 fn key(scope: &BudgetScope) -> ScopeKey {
     match scope {
@@ -119,15 +124,15 @@ impl UsageStore for MemoryUsage {
     fn reserve(&self, request: ReserveRequest) -> BoxFuture<'_, Result<Reservation, BudgetScope>> {
         let result = (|| {
             let mut state = self.state();
-            let amount = request.amount_usd.max(0.0);
+            let amount = micro(request.amount_usd);
             for line in &request.lines {
                 if let Some(limit) = line.limit_usd {
-                    let s = state
+                    let (spent, reserved) = state
                         .spend
                         .get(&(request.day, key(&line.scope)))
                         .copied()
                         .unwrap_or_default();
-                    if s.spent_usd + s.reserved_usd + amount > limit + 1e-12 {
+                    if spent + reserved + amount > micro(limit) {
                         return Err(line.scope.clone());
                     }
                 }
@@ -137,12 +142,12 @@ impl UsageStore for MemoryUsage {
                     .spend
                     .entry((request.day, key(&line.scope)))
                     .or_default()
-                    .reserved_usd += amount;
+                    .1 += amount;
             }
             Ok(Reservation {
                 id: self.next_id.fetch_add(1, Ordering::Relaxed),
                 day: request.day,
-                amount_usd: amount,
+                amount_usd: amount as f64 / 1e6,
                 scopes: request.lines.into_iter().map(|l| l.scope).collect(),
             })
         })();
@@ -157,8 +162,8 @@ impl UsageStore for MemoryUsage {
                     .spend
                     .entry((reservation.day, key(scope)))
                     .or_default();
-                s.reserved_usd = (s.reserved_usd - reservation.amount_usd).max(0.0);
-                s.spent_usd += actual_usd.max(0.0);
+                s.1 = (s.1 - micro(reservation.amount_usd)).max(0);
+                s.0 += micro(actual_usd);
             }
         }
         Box::pin(async {})
@@ -204,12 +209,16 @@ impl UsageStore for MemoryUsage {
     }
 
     fn spend(&self, day: u64, scope: &BudgetScope) -> BoxFuture<'_, Spend> {
-        let s = self
+        let (spent, reserved) = self
             .state()
             .spend
             .get(&(day, key(scope)))
             .copied()
             .unwrap_or_default();
+        let s = Spend {
+            spent_usd: spent as f64 / 1e6,
+            reserved_usd: reserved as f64 / 1e6,
+        };
         Box::pin(async move { s })
     }
 }

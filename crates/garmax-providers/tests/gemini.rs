@@ -159,3 +159,99 @@ async fn failed_batch_is_an_error_for_the_whole_batch() {
     let e = p.run_batch(&[job()]).await.unwrap_err();
     assert!(e.to_string().contains("BATCH_STATE_FAILED"), "{e}");
 }
+
+fn batched(
+    server: &MockServer,
+    max_size: usize,
+) -> std::sync::Arc<garmax_providers::BatchedProvider> {
+    let backend = std::sync::Arc::new(GeminiProvider::new(
+        config("gemini-batch", &server.uri()),
+        MODEL,
+    ));
+    let cfg = garmax_providers::BatchConfig {
+        max_size,
+        timeout: Duration::from_secs(30),
+        queue_capacity: 16,
+        max_in_flight: 2,
+    };
+    std::sync::Arc::new(garmax_providers::BatchedProvider::new(
+        "gemini-batch",
+        "gemini-batch",
+        Some(0.02),
+        backend,
+        cfg,
+    ))
+}
+
+/// Three callers, one Batch API job (the batch is full at three, so it
+/// flushes without waiting for the 30 s deadline); each caller gets its own
+/// item: two images and one per-item error.
+#[tokio::test]
+async fn batched_provider_one_batch_per_full_queue() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1beta/models/{MODEL}:batchGenerateContent")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "name": "batches/b3", "done": true, "metadata": {"state": "BATCH_STATE_SUCCEEDED"},
+            "response": {"inlinedResponses": {"inlinedResponses": [
+                {"metadata": {"key": "item-0"}, "response": image_response()},
+                {"metadata": {"key": "item-1"}, "response": {"promptFeedback": {"blockReason": "SAFETY"}}},
+                {"metadata": {"key": "item-2"}, "response": image_response()}
+            ]}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let p = batched(&server, 3);
+    let j = common::job();
+    let (a, b, c) = tokio::join!(p.render(&j), p.render(&j), p.render(&j));
+    let outcomes = [a.is_ok(), b.is_ok(), c.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 2, "{outcomes:?}");
+    let blocked = [a, b, c]
+        .into_iter()
+        .filter_map(Result::err)
+        .next()
+        .unwrap();
+    assert_eq!(blocked.class(), ErrorClass::SafetyBlocked);
+}
+
+/// A failed batch (the Batch API answers 500) falls back item by item
+/// down the chain: every caller still gets an image, from the next
+/// provider.
+#[tokio::test]
+async fn failed_batch_falls_back_item_by_item_through_the_router() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1beta/models/{MODEL}:batchGenerateContent")))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": 500, "status": "INTERNAL"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1beta/models/{MODEL}:generateContent")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(image_response()))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let router = garmax_providers::Router::builder()
+        .provider(batched(&server, 2))
+        .provider(std::sync::Arc::new(GeminiProvider::new(
+            config("gemini", &server.uri()),
+            MODEL,
+        )))
+        .split(true, 100, ["gemini-batch", "gemini"])
+        .default_chain(["gemini"])
+        .build()
+        .unwrap();
+    let (ja, jb) = (common::job().with_user("a"), common::job().with_user("b"));
+    let (x, y) = tokio::join!(router.render(&ja), router.render(&jb));
+    for r in [x.unwrap(), y.unwrap()] {
+        assert_eq!(r.route, "split");
+        assert_eq!(r.result.provider, "gemini");
+        assert_eq!(r.attempts[0].provider, "gemini-batch");
+        assert_eq!(r.attempts[0].error_class, Some(ErrorClass::Retryable));
+    }
+}
