@@ -29,6 +29,9 @@ enum Command {
     Body(cmd::body::Args),
     /// Run the main job on the bundled sample (fetching assets if missing).
     Demo(cmd::demo::Args),
+    /// Configured render providers, failover chains, breakers and budgets.
+    #[command(subcommand)]
+    Providers(cmd::providers::Command),
     /// Time the pipeline's stages on fixed inputs.
     #[command(subcommand)]
     Bench(cmd::bench::Command),
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Bench(command) => cmd::bench::run(command),
+        Command::Providers(command) => cmd::providers::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod gallery;
 pub mod mannequin;
 pub mod models;
+pub mod providers;
 pub mod quality;
 pub mod tryon;
 pub mod validate;
