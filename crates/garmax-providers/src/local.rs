@@ -86,3 +86,22 @@ impl Provider for LocalProvider {
         Box::pin(async { Ok("built in, always available".into()) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorClass;
+    use crate::job::GarmentBrief;
+
+    /// A job without decoded inputs is invalid input for the local
+    /// renderer (the next provider, if any, may still take it).
+    #[tokio::test]
+    async fn local_adapter_maps_errors() {
+        let img = ImageData::new(vec![0], "image/png");
+        let job = RenderJob::new(img.clone(), img, GarmentBrief::default());
+        let e = LocalProvider.render(&job).await.unwrap_err();
+        assert_eq!(e.class(), ErrorClass::InvalidInput);
+        assert_eq!(LocalProvider.estimate_cost(&job), 0.0);
+        assert!(LocalProvider.check().await.is_ok());
+    }
+}
