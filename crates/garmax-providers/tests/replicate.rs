@@ -253,17 +253,7 @@ async fn failed_predictions_safety_and_bad_outputs() {
         ErrorClass::SafetyBlocked
     );
 
-    // A non-image output, an oversize output, and a URL into the private network.
-    Mock::given(method("GET"))
-        .and(path("/files/page.html"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/files/huge.png"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![0x89; 1 << 20], "image/png"))
-        .mount(&server)
-        .await;
+    // A non-image output, an oversize output, URLs into the private network.
     for (url, why) in [
         (format!("{}/files/page.html", server.uri()), "not a PNG"),
         (format!("{}/files/huge.png", server.uri()), "larger than"),
