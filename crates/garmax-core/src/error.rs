@@ -55,6 +55,24 @@ pub enum ErrorCode {
     /// Reading or writing a file failed.
     #[serde(rename = "IO_014")]
     Io,
+    /// A provider refused the request or its output on safety grounds.
+    #[serde(rename = "SAF_015")]
+    ContentBlocked,
+    /// A per-user limit (concurrent or daily renders) was reached; the API
+    /// answers 429.
+    #[serde(rename = "LIM_016")]
+    LimitExceeded,
+    /// A daily or per-generation spending budget would be exceeded.
+    #[serde(rename = "BUD_017")]
+    BudgetExceeded,
+    /// A provider cannot be used: not configured, bad credentials, account
+    /// quota spent, or its circuit breaker is open.
+    #[serde(rename = "PRV_018")]
+    ProviderUnavailable,
+    /// The request is malformed, or a provider rejected it as invalid (bad
+    /// input image, size, parameters).
+    #[serde(rename = "REQ_019")]
+    InvalidRequest,
     /// No valid API key was given.
     #[serde(rename = "AUTH_020")]
     Unauthorized,
@@ -73,9 +91,6 @@ pub enum ErrorCode {
     /// A URL was refused (private address, scheme, host not allowed).
     #[serde(rename = "URL_025")]
     UrlRefused,
-    /// The request is malformed.
-    #[serde(rename = "REQ_026")]
-    InvalidRequest,
     /// The database failed or is unreachable.
     #[serde(rename = "DB_027")]
     DatabaseUnavailable,
@@ -92,7 +107,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::ValidationTimeout,
         ErrorCode::GenerationFailed,
         ErrorCode::MaxRetriesExceeded,
@@ -107,13 +122,17 @@ impl ErrorCode {
         ErrorCode::BodyFitFailed,
         ErrorCode::InvalidConfig,
         ErrorCode::Io,
+        ErrorCode::ContentBlocked,
+        ErrorCode::LimitExceeded,
+        ErrorCode::BudgetExceeded,
+        ErrorCode::ProviderUnavailable,
+        ErrorCode::InvalidRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::InvalidState,
         ErrorCode::RateLimited,
         ErrorCode::UrlRefused,
-        ErrorCode::InvalidRequest,
         ErrorCode::DatabaseUnavailable,
         ErrorCode::StorageUnavailable,
         ErrorCode::RequestTooLarge,
@@ -137,13 +156,17 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "BOD_012",
             ErrorCode::InvalidConfig => "CFG_013",
             ErrorCode::Io => "IO_014",
+            ErrorCode::ContentBlocked => "SAF_015",
+            ErrorCode::LimitExceeded => "LIM_016",
+            ErrorCode::BudgetExceeded => "BUD_017",
+            ErrorCode::ProviderUnavailable => "PRV_018",
+            ErrorCode::InvalidRequest => "REQ_019",
             ErrorCode::Unauthorized => "AUTH_020",
             ErrorCode::Forbidden => "AUTH_021",
             ErrorCode::NotFound => "NOT_022",
             ErrorCode::InvalidState => "STA_023",
             ErrorCode::RateLimited => "LIM_024",
             ErrorCode::UrlRefused => "URL_025",
-            ErrorCode::InvalidRequest => "REQ_026",
             ErrorCode::DatabaseUnavailable => "DB_027",
             ErrorCode::StorageUnavailable => "OBJ_028",
             ErrorCode::RequestTooLarge => "REQ_029",
@@ -168,13 +191,17 @@ impl ErrorCode {
             ErrorCode::BodyFitFailed => "Body fit failed",
             ErrorCode::InvalidConfig => "Invalid configuration",
             ErrorCode::Io => "I/O error",
+            ErrorCode::ContentBlocked => "Content blocked",
+            ErrorCode::LimitExceeded => "Limit exceeded",
+            ErrorCode::BudgetExceeded => "Budget exceeded",
+            ErrorCode::ProviderUnavailable => "Provider unavailable",
+            ErrorCode::InvalidRequest => "Invalid request",
             ErrorCode::Unauthorized => "Unauthorized",
             ErrorCode::Forbidden => "Forbidden",
             ErrorCode::NotFound => "Not found",
             ErrorCode::InvalidState => "Invalid state",
             ErrorCode::RateLimited => "Rate limited",
             ErrorCode::UrlRefused => "URL refused",
-            ErrorCode::InvalidRequest => "Invalid request",
             ErrorCode::DatabaseUnavailable => "Database unavailable",
             ErrorCode::StorageUnavailable => "Storage unavailable",
             ErrorCode::RequestTooLarge => "Request too large",

@@ -36,6 +36,9 @@ enum Command {
     /// Create, list and revoke users and their API keys.
     #[command(subcommand)]
     Users(cmd::users::Command),
+    /// Configured render providers, failover chains, breakers and budgets.
+    #[command(subcommand)]
+    Providers(cmd::providers::Command),
     /// Time the pipeline's stages on fixed inputs.
     #[command(subcommand)]
     Bench(cmd::bench::Command),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::serve(args),
         Command::Worker(args) => cmd::serve::worker(args),
         Command::Users(command) => cmd::users::run(command),
+        Command::Providers(command) => cmd::providers::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

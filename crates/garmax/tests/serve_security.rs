@@ -168,7 +168,7 @@ async fn hostile_input_gets_coded_errors_and_never_crashes_the_server() {
     let (status, body) = c.upload("/api/garments", "wrong-field", png.clone()).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("REQ_026"))
+        (400, Some("REQ_019"))
     );
     // An oversize JSON body.
     let big = json!({ "avatarId": "x".repeat(200_000) }).to_string();

@@ -6,6 +6,7 @@ pub mod body;
 pub mod demo;
 pub mod gallery;
 pub mod models;
+pub mod providers;
 pub mod serve;
 pub mod tryon;
 pub mod users;
