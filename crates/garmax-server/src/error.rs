@@ -63,7 +63,10 @@ impl ApiError {
             C::Forbidden => StatusCode::FORBIDDEN,
             C::NotFound | C::ModelNotFound => StatusCode::NOT_FOUND,
             C::InvalidState => StatusCode::CONFLICT,
-            C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            C::RateLimited | C::LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
+            C::BudgetExceeded => StatusCode::PAYMENT_REQUIRED,
+            C::ContentBlocked => StatusCode::UNPROCESSABLE_ENTITY,
+            C::ProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             C::ImageTooLarge | C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::InvalidImage
             | C::NoGarmentFound
