@@ -18,6 +18,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod fashn;
+pub mod fetch;
 pub mod gemini;
 pub mod http;
 pub mod job;

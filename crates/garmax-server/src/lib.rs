@@ -22,7 +22,6 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
-pub mod remote;
 pub mod routes;
 pub mod state;
 pub mod upload;

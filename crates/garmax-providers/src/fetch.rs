@@ -1,4 +1,4 @@
-//! Images named by URL, fetched without trusting the URL (SSRF).
+//! Images named by a user's URL, fetched without trusting the URL (SSRF).
 //!
 //! A URL is fetched only when its host is allow-listed, every address it
 //! resolves to is a public unicast address (no loopback, private, link-local
@@ -11,9 +11,26 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use garmax_core::ErrorCode;
+use garmax_core::{Coded, ErrorCode};
 
-use crate::error::ApiError;
+/// Why a URL was not fetched.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    /// The URL, its host, an address it resolves to or a redirect is not allowed.
+    #[error("{0}")]
+    Refused(String),
+    #[error("the image exceeds {0} bytes")]
+    TooLarge(usize),
+}
+
+impl Coded for FetchError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            FetchError::Refused(_) => ErrorCode::UrlRefused,
+            FetchError::TooLarge(_) => ErrorCode::ImageTooLarge,
+        }
+    }
+}
 
 /// What a fetch may reach.
 #[derive(Clone)]
@@ -38,8 +55,8 @@ impl FetchPolicy {
     }
 }
 
-fn refused(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::UrlRefused, message)
+fn refused(message: impl Into<String>) -> FetchError {
+    FetchError::Refused(message.into())
 }
 
 /// Whether an address is a public unicast address.
@@ -76,8 +93,9 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// A garment id when `url` is this server's own garment URL
-/// (`/api/garments/{id}[/image]`, relative or on this host).
+/// A garment id when `url` is the server's own garment URL
+/// (`/api/garments/{id}[/image]`, relative or on `own_host`): such a URL is
+/// resolved, never fetched.
 pub fn own_garment_id(url: &str, own_host: Option<&str>) -> Option<String> {
     let path = if url.starts_with('/') {
         url.to_string()
@@ -108,7 +126,7 @@ fn host_allowed(host: &str, allowed: &[String]) -> bool {
 
 /// Checks a URL against the policy and resolves it to an address to
 /// connect to.
-pub async fn check_url(url: &url::Url, policy: &FetchPolicy) -> Result<SocketAddr, ApiError> {
+pub async fn check_url(url: &url::Url, policy: &FetchPolicy) -> Result<SocketAddr, FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refused(format!(
             "the URL scheme '{}' is not allowed (http or https)",
@@ -156,7 +174,7 @@ pub async fn check_url(url: &url::Url, policy: &FetchPolicy) -> Result<SocketAdd
 }
 
 /// Fetches an image URL under the policy.
-pub async fn fetch_image(url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, ApiError> {
+pub async fn fetch_image(url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, FetchError> {
     let mut current = url::Url::parse(url).map_err(|_| refused("not a valid URL"))?;
     tokio::time::timeout(policy.timeout, async {
         for _ in 0..=policy.max_redirects {
@@ -199,15 +217,12 @@ pub async fn fetch_image(url: &str, policy: &FetchPolicy) -> Result<Vec<u8>, Api
 async fn read_capped(
     mut response: reqwest::Response,
     max_bytes: usize,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, FetchError> {
     if response
         .content_length()
         .is_some_and(|n| n as usize > max_bytes)
     {
-        return Err(ApiError::new(
-            ErrorCode::ImageTooLarge,
-            format!("the image exceeds {max_bytes} bytes"),
-        ));
+        return Err(FetchError::TooLarge(max_bytes));
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response
@@ -216,10 +231,7 @@ async fn read_capped(
         .map_err(|e| refused(format!("reading the URL failed: {e}")))?
     {
         if bytes.len() + chunk.len() > max_bytes {
-            return Err(ApiError::new(
-                ErrorCode::ImageTooLarge,
-                format!("the image exceeds {max_bytes} bytes"),
-            ));
+            return Err(FetchError::TooLarge(max_bytes));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -306,7 +318,7 @@ mod tests {
             "http://not-allowed.example/x.png",
         ] {
             let err = fetch_image(url, &policy).await.unwrap_err();
-            assert_eq!(err.code, ErrorCode::UrlRefused, "{url}: {}", err.message);
+            assert_eq!(err.code(), ErrorCode::UrlRefused, "{url}: {err}");
         }
     }
 }
