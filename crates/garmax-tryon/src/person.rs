@@ -193,10 +193,13 @@ pub(crate) fn prepare(
             &mut fitted,
         ) {
             Ok(out) => {
+                // `smpl` is read back from the JSON text, as `from_files`
+                // does, so a stored avatar has exactly the same values
+                // (f32 → text → f64 is not f32 → f64).
+                let smpl_json = files::json(&out.smpl, "smpl.json")?;
                 guidance = Some(Guidance {
-                    smpl_json: files::json(&out.smpl, "smpl.json")?,
-                    smpl: serde_json::to_value(&out.smpl)
-                        .map_err(|e| TryOnError::encode("smpl.json", e))?,
+                    smpl: files::read_json(&smpl_json, "smpl.json")?,
+                    smpl_json,
                     depth: out.depth,
                     normal: out.normal,
                     parts: out.parts,
