@@ -23,9 +23,15 @@ if (!URL) {
 
 test.skip(!URL, 'GARMAX_URL is not set: the end-to-end test needs a running garmax serve');
 
+// Screenshots document the run; one that cannot be taken in time (a busy
+// software-rendered WebGL frame) is reported, not a failure.
 async function shot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  try {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled', timeout: 20_000 });
+  } catch (e) {
+    console.warn(`screenshot ${name} skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 async function credits(page: Page): Promise<number> {
@@ -109,16 +115,19 @@ test('sign in, avatar, garment, live session, preview with meters, confirm', asy
 
   // Record every stage the modal shows, as it happens.
   await page.evaluate(() => {
-    const w = window as unknown as { __stages: string[]; __progress: number[] };
+    const w = window as unknown as { __stages: string[]; __progress: number[]; __transport: string };
     w.__stages = [];
     w.__progress = [];
+    w.__transport = '';
     new MutationObserver(() => {
+      const t = document.querySelector('[data-testid="transport"]')?.textContent;
+      if (t) w.__transport = t;
       const view = document.querySelector('[data-testid="processing-view"]');
       const stage = view?.getAttribute('data-stage');
       if (stage && w.__stages.at(-1) !== stage) w.__stages.push(stage);
       const p = document.querySelector<HTMLProgressElement>('[data-testid="session-progress"]');
       if (p && w.__progress.at(-1) !== p.value) w.__progress.push(p.value);
-    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-stage', 'value'] });
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-stage', 'value'] });
   });
 
   // 5. Start; the processing modal shows live progress.
@@ -126,10 +135,12 @@ test('sign in, avatar, garment, live session, preview with meters, confirm', asy
   const modal = page.getByTestId('processing-modal');
   await expect(modal).toBeVisible();
   await expect(modal.getByTestId('processing-view')).toBeVisible();
-  await expect(modal.getByTestId('transport')).toHaveText(/socket\.io|server-sent events/, { timeout: 20_000 });
-  const transport = await modal.getByTestId('transport').textContent();
   await shot(page, '05-processing');
   await expect(modal).toHaveAttribute('data-status', 'preview_ready', { timeout: 8 * 60_000 });
+  // A fast server may reach the preview before a check could poll the
+  // label, so the observer above recorded which live transport was shown.
+  const transport = await page.evaluate(() => (window as unknown as { __transport: string }).__transport);
+  expect(transport, 'the live transport shown while processing').toMatch(/socket\.io|server-sent events/);
   const seen = await page.evaluate(() => (window as unknown as { __stages: string[] }).__stages);
   const progress = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
   console.log(`live via ${transport}; stages seen: ${seen.join(' → ')}; progress: ${progress.join(', ')}`);
