@@ -4,7 +4,7 @@
 
 use sqlx::Row as _;
 
-use crate::{Page, Store, StoreError, Tx, clamp_limit, decode_cursor, encode_cursor, now_ms};
+use crate::{Page, Store, StoreError, Tx, clamp_limit, cursor_bounds, encode_cursor, now_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AvatarStatus {
@@ -122,10 +122,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Avatar>, StoreError> {
         let limit = clamp_limit(limit);
-        let (t, id) = match cursor {
-            Some(c) => decode_cursor(c)?,
-            None => (i64::MAX, "\u{10FFFF}".to_string()),
-        };
+        let (t, id) = cursor_bounds(cursor)?;
         let rows = sqlx::query(
             "SELECT id, user_id, status, error_code, error_message, files, created_at, updated_at \
              FROM avatars WHERE user_id = $1 AND deleted_at IS NULL \

@@ -4,7 +4,7 @@
 use sqlx::Row as _;
 
 use crate::avatars::page;
-use crate::{Page, Store, StoreError, clamp_limit, decode_cursor, encode_cursor, now_ms};
+use crate::{Page, Store, StoreError, clamp_limit, cursor_bounds, encode_cursor, now_ms};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Garment {
@@ -86,10 +86,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Garment>, StoreError> {
         let limit = clamp_limit(limit);
-        let (t, id) = match cursor {
-            Some(c) => decode_cursor(c)?,
-            None => (i64::MAX, "\u{10FFFF}".to_string()),
-        };
+        let (t, id) = cursor_bounds(cursor)?;
         let rows = sqlx::query(
             "SELECT id, user_id, analysis, files, created_at FROM garments \
              WHERE user_id = $1 AND deleted_at IS NULL \

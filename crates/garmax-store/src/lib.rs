@@ -208,6 +208,15 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     Ok((t.parse().map_err(|_| bad())?, id.to_string()))
 }
 
+/// The (created_at, id) a page starts below: the cursor's, or above
+/// everything for the first page.
+pub(crate) fn cursor_bounds(cursor: Option<&str>) -> Result<(i64, String), StoreError> {
+    match cursor {
+        Some(c) => decode_cursor(c),
+        None => Ok((i64::MAX, "\u{10FFFF}".to_string())),
+    }
+}
+
 /// Page size bounds for listings.
 pub(crate) fn clamp_limit(limit: Option<u32>) -> i64 {
     limit.unwrap_or(20).clamp(1, 100) as i64

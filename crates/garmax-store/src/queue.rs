@@ -302,7 +302,7 @@ impl Store {
         })
     }
 
-    /// The jobs whose payload names `key` = `value` (e.g. a session's jobs).
+    /// Every job of a kind, oldest first (for the admin view and tests).
     pub async fn jobs_of_kind(&self, kind: &str) -> Result<Vec<JobState>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, kind, status, attempts, last_error FROM jobs WHERE kind = $1 ORDER BY created_at",

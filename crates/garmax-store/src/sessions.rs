@@ -14,7 +14,7 @@ use sqlx::Row as _;
 
 use crate::avatars::page;
 use crate::{
-    Backend, Page, Store, StoreError, Tx, clamp_limit, decode_cursor, encode_cursor, now_ms,
+    Backend, Page, Store, StoreError, Tx, clamp_limit, cursor_bounds, encode_cursor, now_ms,
 };
 
 /// A session row.
@@ -315,10 +315,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Session>, StoreError> {
         let limit = clamp_limit(limit);
-        let (t, id) = match cursor {
-            Some(c) => decode_cursor(c)?,
-            None => (i64::MAX, "\u{10FFFF}".to_string()),
-        };
+        let (t, id) = cursor_bounds(cursor)?;
         let rows = sqlx::query(
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
              message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \

@@ -161,10 +161,17 @@ async fn hostile_input_gets_coded_errors_and_never_crashes_the_server() {
         (413, Some("IMG_007")),
         "{body}"
     );
-    let (status, _) = c
-        .upload("/api/garments", "image", vec![0u8; 21 * 1024 * 1024])
-        .await;
-    assert_eq!(status, 413);
+    // Too big: the server answers 413 before reading it all and closes.
+    let mut huge =
+        b"--x\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n"
+            .to_vec();
+    huge.extend(std::iter::repeat_n(0u8, 21 * 1024 * 1024));
+    huge.extend_from_slice(b"\r\n--x--\r\n");
+    let multipart = "multipart/form-data; boundary=x";
+    assert_eq!(
+        raw_post_status(&server.base, "/api/garments", &key, multipart, &huge).await,
+        413
+    );
     let (status, body) = c.upload("/api/garments", "wrong-field", png.clone()).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
@@ -172,7 +179,17 @@ async fn hostile_input_gets_coded_errors_and_never_crashes_the_server() {
     );
     // An oversize JSON body.
     let big = json!({ "avatarId": "x".repeat(200_000) }).to_string();
-    assert_eq!(raw_post_status(&server.base, "/api/tryon/sessions", &key, big.as_bytes()).await, 413);
+    assert_eq!(
+        raw_post_status(
+            &server.base,
+            "/api/tryon/sessions",
+            &key,
+            "application/json",
+            big.as_bytes()
+        )
+        .await,
+        413
+    );
     // Malformed requests.
     for body in [
         json!({}),
@@ -275,18 +292,40 @@ fn bomb_png(w: u32, h: u32) -> Vec<u8> {
 /// even when the server answers before reading the whole body and closes
 /// (as it should for an oversize body; HTTP clients report that as an
 /// error instead of the response).
-async fn raw_post_status(base: &str, path: &str, key: &str, body: &[u8]) -> u16 {
+async fn raw_post_status(
+    base: &str,
+    path: &str,
+    key: &str,
+    content_type: &str,
+    body: &[u8],
+) -> u16 {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body).await;
+    // Read while writing: the answer comes before the body is consumed,
+    // and must be read before the server's close resets the connection.
+    let (mut reader, mut writer) = stream.into_split();
+    let body = body.to_vec();
+    let write = tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&body).await;
+    });
     let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
+    let mut buf = [0u8; 4096];
+    while !response.windows(2).any(|w| w == b"\r\n") {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    write.abort();
     let text = String::from_utf8_lossy(&response);
-    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP response: {text}"))
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP response: {text}"))
 }

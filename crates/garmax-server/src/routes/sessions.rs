@@ -12,11 +12,11 @@ use garmax_store::sessions::{NewSession, Outcome};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use garmax_providers::fetch as remote;
 use crate::routes::avatars::serve_object;
 use crate::state::AppState;
 use crate::views::{CreateSession, PageQuery, PageView, SessionCreated, SessionView};
 use crate::worker::jobs;
+use garmax_providers::fetch as remote;
 
 const QUALITIES: [&str; 3] = ["sd", "hd", "4k"];
 const TIERS: [&str; 3] = ["standard", "premium", "ultra"];
@@ -122,7 +122,9 @@ async fn garment_from_url(
         state.config.allowed_image_hosts.clone(),
         state.config.max_upload_bytes,
     );
-    let bytes = remote::fetch_image(url, &policy).await.map_err(|e| ApiError::new(garmax_core::Coded::code(&e), e.to_string()))?;
+    let bytes = remote::fetch_image(url, &policy)
+        .await
+        .map_err(|e| ApiError::new(garmax_core::Coded::code(&e), e.to_string()))?;
     let bytes =
         crate::upload::check_image(bytes, crate::routes::avatars::image_limits(state)).await?;
     Ok(
