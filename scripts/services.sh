@@ -78,7 +78,14 @@ JSON
 stop_seaweedfs() {
   if [ -n "${SEAWEED_PID:-}" ]; then
     kill "$SEAWEED_PID" 2>/dev/null || true
-    pkill -f "weed server .*${SEAWEED_DIR:-none}" 2>/dev/null || true
+    # weed can take its time to shut down (or ignore the signal): wait a
+    # few seconds, then make sure.
+    for _ in $(seq 1 25); do
+      kill -0 "$SEAWEED_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -9 "$SEAWEED_PID" 2>/dev/null || true
+    pkill -9 -f "weed server .*${SEAWEED_DIR:-none}" 2>/dev/null || true
     wait "$SEAWEED_PID" 2>/dev/null || true
     rm -rf "${SEAWEED_DIR:?}"
   fi
