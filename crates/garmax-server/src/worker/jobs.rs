@@ -263,28 +263,7 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
     if session.status.is_terminal() || session.status == SessionStatus::PreviewReady {
         return Ok(());
     }
-    let avatar = match state.store.avatar_by_id(&session.avatar_id).await {
-        Ok(a) => a,
-        Err(StoreError::NotFound) => {
-            return Err(JobError::Permanent(
-                ErrorCode::NotFound,
-                "the avatar was deleted".into(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    match avatar.status {
-        AvatarStatus::Processing => return Err(JobError::NotReady),
-        AvatarStatus::Failed => {
-            let (code, message) = avatar.error.clone().unwrap_or_default();
-            let code = ErrorCode::parse(&code).unwrap_or(ErrorCode::NoPersonFound);
-            return Err(JobError::Permanent(
-                code,
-                format!("the avatar could not be processed: {message}"),
-            ));
-        }
-        AvatarStatus::Ready => {}
-    }
+    let avatar = ready_avatar(state, &session.avatar_id).await?;
     match state
         .store
         .transition(
@@ -332,6 +311,50 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
     let eta = remaining_estimate(state, ProgressStage::AiQueued).await;
     report(state, id, ProgressStage::AiQueued, "rendering", eta).await?;
 
+    let rendered = run_render(state, id, &session, avatar_files, garment_files).await?;
+    deliver_preview(state, id, rendered).await
+}
+
+/// The session's avatar once it is ready: `NotReady` while it is still
+/// processing, a permanent failure when it failed or was deleted.
+async fn ready_avatar(
+    state: &AppState,
+    avatar_id: &str,
+) -> Result<garmax_store::avatars::Avatar, JobError> {
+    let avatar = match state.store.avatar_by_id(avatar_id).await {
+        Ok(a) => a,
+        Err(StoreError::NotFound) => {
+            return Err(JobError::Permanent(
+                ErrorCode::NotFound,
+                "the avatar was deleted".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match avatar.status {
+        AvatarStatus::Processing => return Err(JobError::NotReady),
+        AvatarStatus::Failed => {
+            let (code, message) = avatar.error.clone().unwrap_or_default();
+            let code = ErrorCode::parse(&code).unwrap_or(ErrorCode::NoPersonFound);
+            return Err(JobError::Permanent(
+                code,
+                format!("the avatar could not be processed: {message}"),
+            ));
+        }
+        AvatarStatus::Ready => {}
+    }
+    Ok(avatar)
+}
+
+/// Runs the engine on the blocking pool, recording its progress (and
+/// each stage's duration, for ETAs) as it reports it.
+async fn run_render(
+    state: &AppState,
+    id: &str,
+    session: &garmax_store::sessions::Session,
+    avatar_files: Vec<(String, Vec<u8>)>,
+    garment_files: Vec<(String, Vec<u8>)>,
+) -> Result<crate::engine::Rendered, JobError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(ProgressStage, String)>();
     let engine = state.engine.clone();
     let options = RenderOptions {
@@ -375,6 +398,16 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
         .store
         .record_stage_duration(current.0.key(), current.1.elapsed().as_millis() as i64)
         .await;
+    Ok(rendered)
+}
+
+/// Stores the preview and moves the session to `preview_ready` (a session
+/// cancelled meanwhile stays cancelled).
+async fn deliver_preview(
+    state: &AppState,
+    id: &str,
+    rendered: crate::engine::Rendered,
+) -> Result<(), JobError> {
     report(
         state,
         id,
