@@ -2,7 +2,9 @@
 // session on a running `garmax serve`, the session runs, and every client
 // records when each status-update arrived. Reported: how many clients got
 // every update, and per update the spread from its first to its p50/p99/last
-// receipt (the fan-out latency of one process's socket.io layer).
+// receipt (the fan-out latency of one process's socket.io layer). Updates
+// already stored when a client joined are replayed to it at once; only
+// updates first sent after every client had joined are measured.
 //   node scripts/bench-fanout.mjs URL API_KEY AVATAR_ID GARMENT_ID [N]
 // (scripts/bench-serve prints the ids; run from web/ so socket.io-client resolves.)
 import { io } from 'socket.io-client';
@@ -34,6 +36,10 @@ const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 console.log(`${n} clients joined session ${sessionId}; ${done} saw preview_ready`);
 for (const [seq, ts] of [...arrivals.entries()].sort((a, b) => a[0] - b[0])) {
   ts.sort((a, b) => a - b);
+  if (ts[0] < start) {
+    console.log(`seq ${String(seq).padStart(2)}: ${String(ts.length).padStart(5)} receipts (replayed on join, not measured)`);
+    continue;
+  }
   const spread = ts.map((t) => t - ts[0]);
   console.log(`seq ${String(seq).padStart(2)}: ${String(ts.length).padStart(5)} receipts, fan-out p50 ${pct(spread, 0.5).toFixed(1)} ms, p99 ${pct(spread, 0.99).toFixed(1)} ms, max ${spread.at(-1).toFixed(1)} ms`);
 }

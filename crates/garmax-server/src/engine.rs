@@ -11,8 +11,9 @@ use garmax_core::session::ProgressStage;
 /// Files by name (`photo`, `depth`, `body.glb`, …) and their bytes.
 pub type Files = Vec<(String, Vec<u8>)>;
 
-/// Reports progress of a job: a stage of the seed's map and a message.
-pub type ProgressFn<'a> = &'a mut (dyn FnMut(ProgressStage, &str) + Send);
+/// Reports progress of a job: a stage of the seed's map, the render
+/// attempt it belongs to (`None` outside the retry loop) and a message.
+pub type ProgressFn<'a> = &'a mut (dyn FnMut(ProgressStage, Option<u32>, &str) + Send);
 
 /// What went wrong in the pipeline, with its code.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -28,6 +28,7 @@ pub mod upload;
 pub mod views;
 pub mod worker;
 
+use std::future::IntoFuture as _;
 use std::time::Duration;
 
 use axum::Router;
@@ -47,8 +48,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP application on `state`.
 pub fn app(state: AppState) -> Router {
-    let (socket_layer, io) = live::layer(state.clone());
-    tokio::spawn(live::forward(io, state.store.subscribe()));
+    let (socket_layer, forwarder) = live::layer(state.clone());
+    tokio::spawn(live::forward(forwarder, state.store.subscribe()));
     let public = Router::new()
         .route("/health", get(routes::health::health))
         .route("/ready", get(routes::health::ready))
@@ -142,8 +143,10 @@ pub async fn open_state(
     Ok(AppState::new(store, objects, config, engine))
 }
 
-/// Serves until `shutdown` resolves; in-process workers (`workers` slots,
-/// 0 for none) stop gracefully after the listener.
+/// Serves until `shutdown` resolves, then stops in-process workers
+/// (`workers` slots, 0 for none; running jobs finish within the grace
+/// period or go back to the queue) while open connections drain — long
+/// ones (SSE, socket.io) for at most [`CONNECTION_DRAIN`].
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -153,12 +156,30 @@ pub async fn serve(
     let worker = (workers > 0).then(|| worker::Worker::start(state.clone(), workers));
     let app = app(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "garmax serve listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    if let Some(w) = worker {
-        w.shutdown().await;
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let server = axum::serve(listener, app).with_graceful_shutdown({
+        let stopping = stopping.clone();
+        async move { stopping.notified().await }
+    });
+    let server = server.into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served?,
+        () = shutdown => {}
+    }
+    stopping.notify_one();
+    let stop_worker = async {
+        if let Some(w) = worker {
+            w.shutdown().await;
+        }
+    };
+    let (drained, ()) = tokio::join!(tokio::time::timeout(CONNECTION_DRAIN, server), stop_worker);
+    if drained.is_err() {
+        tracing::info!("closing the connections still open after {CONNECTION_DRAIN:?}");
     }
     state.store.close().await;
     Ok(())
 }
+
+/// How long a stopping server waits for open connections.
+pub const CONNECTION_DRAIN: Duration = Duration::from_secs(10);

@@ -98,7 +98,7 @@ impl ProgressSink for Forward<'_, '_> {
             _ => message.to_string(),
         };
         if let Some(s) = garmax_core::session::ProgressStage::parse(stage.key()) {
-            (self.0)(s, &message);
+            (self.0)(s, stage.attempt(), &message);
         }
     }
 }

@@ -173,6 +173,9 @@ pub struct StatusUpdate {
     pub progress: i64,
     pub message: String,
     pub estimated_time: Option<f64>,
+    /// The render attempt this update belongs to (absent before the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_url: Option<String>,
 }
@@ -187,6 +190,7 @@ impl From<&SessionEvent> for StatusUpdate {
             progress: e.progress,
             message: e.message.clone(),
             estimated_time: e.eta_ms.map(|ms| ms as f64 / 1000.0),
+            attempts: (e.attempt > 0).then_some(e.attempt),
             preview_url: (e.status == SessionStatus::PreviewReady.as_str())
                 .then(|| format!("/api/tryon/sessions/{}/preview", e.session_id)),
         }

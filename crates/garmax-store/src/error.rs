@@ -54,6 +54,9 @@ impl StoreError {
                         | sqlx::Error::WorkerCrashed
                         | sqlx::Error::Protocol(_)
                 ) || e.to_string().contains("database is locked")
+                    || e.as_database_error()
+                        .and_then(|d| d.code())
+                        .is_some_and(|code| is_transient_sqlstate(&code))
             }
             StoreError::Objects(e) => !matches!(e, object_store::Error::NotFound { .. }),
             _ => false,
@@ -73,6 +76,33 @@ impl Coded for StoreError {
             StoreError::Invalid(_) => ErrorCode::InvalidRequest,
             StoreError::Config(_) => ErrorCode::InvalidConfig,
             StoreError::InsufficientCredits { .. } => ErrorCode::InsufficientCredits,
+        }
+    }
+}
+
+/// PostgreSQL errors that a retry can outlive: the server shutting down or
+/// restarting (class 57P: `terminating connection due to administrator
+/// command`, crash recovery, not accepting connections yet), a lost
+/// connection (class 08), and transaction conflicts (serialization failure,
+/// deadlock).
+fn is_transient_sqlstate(code: &str) -> bool {
+    code.starts_with("57P") || code.starts_with("08") || code == "40001" || code == "40P01"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient_sqlstate;
+
+    #[test]
+    fn restarts_and_lost_connections_are_transient_violations_are_not() {
+        for code in [
+            "57P01", "57P02", "57P03", "08006", "08003", "40001", "40P01",
+        ] {
+            assert!(is_transient_sqlstate(code), "{code}");
+        }
+        // unique_violation, check_violation, undefined_table, syntax error
+        for code in ["23505", "23514", "42P01", "42601"] {
+            assert!(!is_transient_sqlstate(code), "{code}");
         }
     }
 }

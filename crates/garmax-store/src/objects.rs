@@ -14,6 +14,26 @@ use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
 
 use crate::StoreError;
 
+/// Retries of one storage request: a few, within seconds. A storage that
+/// stays unreachable longer fails the request (`OBJ_028`); a job then goes
+/// back to the durable queue with its own backoff rather than holding a
+/// worker slot for minutes (object_store's default is 10 retries within
+/// 3 minutes).
+fn storage_retry() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: 3,
+        retry_timeout: std::time::Duration::from_secs(10),
+        ..Default::default()
+    }
+}
+
+/// Bounds on one storage connection and request.
+fn storage_client_options() -> object_store::ClientOptions {
+    object_store::ClientOptions::new()
+        .with_connect_timeout(std::time::Duration::from_secs(5))
+        .with_timeout(std::time::Duration::from_secs(60))
+}
+
 /// What owns a stored file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
@@ -91,7 +111,12 @@ impl Objects {
             if bucket.is_empty() {
                 return Err(StoreError::Config(format!("no bucket in {url}")));
             }
-            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            // Client options first: they replace the whole set, including
+            // the `allow_http` the endpoint below may need.
+            let mut builder = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(storage_retry())
+                .with_client_options(storage_client_options());
             if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
                 builder = builder.with_endpoint(&endpoint);
                 if endpoint.starts_with("http://") {

@@ -8,7 +8,7 @@
 //! re-reports 10 %, 25 %, … and those reports are dropped, so a client never
 //! sees progress go backwards and the preview is announced once.
 
-use garmax_core::session::{SessionAction, SessionStatus};
+use garmax_core::session::{ProgressStage, SessionAction, SessionStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
@@ -66,6 +66,10 @@ pub struct SessionEvent {
     pub message: String,
     pub eta_ms: Option<i64>,
     pub created_at: i64,
+    /// The render attempt the event belongs to (1-based; 0 before the
+    /// first attempt and for state changes that carry none).
+    #[serde(default)]
+    pub attempt: i64,
 }
 
 /// A progress report from the pipeline.
@@ -75,6 +79,9 @@ pub struct Progress<'a> {
     pub progress: i64,
     pub message: &'a str,
     pub eta_ms: Option<i64>,
+    /// The render attempt reporting (1-based), `None` for stages outside
+    /// the retry loop. A later attempt may revisit an earlier stage.
+    pub attempt: Option<i64>,
 }
 
 /// The PostgreSQL channel events are announced on.
@@ -126,7 +133,22 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<SessionEvent, StoreError> {
         message: row.try_get("message")?,
         eta_ms: row.try_get("eta_ms")?,
         created_at: row.try_get("created_at")?,
+        attempt: row.try_get("attempt")?,
     })
+}
+
+/// Whether a report of `stage_progress` by render `attempt` comes after
+/// the session's current position: a new attempt always does; within an
+/// attempt, only a later stage (the stage's own percentage, which the
+/// shown progress may exceed after a retry, orders the stages).
+fn moves_forward(current: &Session, attempt: i64, stage_progress: i64) -> bool {
+    if attempt > current.attempts {
+        return true;
+    }
+    let current_stage = ProgressStage::parse(&current.stage)
+        .map(|s| s.progress() as i64)
+        .unwrap_or(current.progress);
+    stage_progress > current_stage
 }
 
 /// Inserts a queued session and its first event.
@@ -160,6 +182,7 @@ async fn insert(
         message: "waiting for a worker".into(),
         eta_ms: None,
         created_at: now,
+        attempt: 0,
     };
     insert_event(tx, backend, &event).await?;
     Ok(event)
@@ -167,8 +190,8 @@ async fn insert(
 
 async fn insert_event(tx: &mut Tx, backend: Backend, e: &SessionEvent) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO session_events (session_id, seq, status, stage, progress, message, eta_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO session_events (session_id, seq, status, stage, progress, message, eta_ms, created_at, attempt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&e.session_id)
     .bind(e.seq)
@@ -178,6 +201,7 @@ async fn insert_event(tx: &mut Tx, backend: Backend, e: &SessionEvent) -> Result
     .bind(&e.message)
     .bind(e.eta_ms)
     .bind(e.created_at)
+    .bind(e.attempt)
     .execute(&mut **tx)
     .await?;
     if backend == Backend::Postgres {
@@ -433,6 +457,7 @@ impl Store {
             message,
             eta_ms: eta,
             created_at: now,
+            attempt: attempts,
         };
         insert_event(&mut tx, self.backend(), &event).await?;
         tx.commit().await?;
@@ -445,8 +470,12 @@ impl Store {
     }
 
     /// Records progress of a processing session. Returns the new event, or
-    /// `None` when the report would not move the session forward (a retried
-    /// stage, a session no longer processing).
+    /// `None` when the report would not move the session forward: a stage
+    /// re-reported by a retried job, a session no longer processing.
+    ///
+    /// Reports are ordered by (attempt, stage): a later render attempt may
+    /// revisit an earlier stage (rendering again after a failed
+    /// validation), while the shown `progress` never goes backwards.
     pub async fn record_progress(
         &self,
         id: &str,
@@ -454,18 +483,23 @@ impl Store {
     ) -> Result<Option<SessionEvent>, StoreError> {
         let mut tx = self.begin().await?;
         let current = lock_session(&mut tx, self.backend(), id).await?;
-        if current.status != SessionStatus::Processing || p.progress <= current.progress {
+        let attempt = p.attempt.unwrap_or(current.attempts).max(current.attempts);
+        if current.status != SessionStatus::Processing
+            || !moves_forward(&current, attempt, p.progress)
+        {
             return Ok(None);
         }
         let now = now_ms();
+        let progress = p.progress.max(current.progress);
         sqlx::query(
-            "UPDATE sessions SET stage = $1, progress = $2, message = $3, eta_ms = $4, updated_at = $5 \
-             WHERE id = $6",
+            "UPDATE sessions SET stage = $1, progress = $2, message = $3, eta_ms = $4, attempts = $5, \
+             updated_at = $6 WHERE id = $7",
         )
         .bind(p.stage)
-        .bind(p.progress)
+        .bind(progress)
         .bind(p.message)
         .bind(p.eta_ms)
+        .bind(attempt)
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
@@ -475,10 +509,11 @@ impl Store {
             seq: next_seq(&mut tx, id).await?,
             status: current.status.as_str().to_string(),
             stage: p.stage.to_string(),
-            progress: p.progress,
+            progress,
             message: p.message.to_string(),
             eta_ms: p.eta_ms,
             created_at: now,
+            attempt,
         };
         insert_event(&mut tx, self.backend(), &event).await?;
         tx.commit().await?;
@@ -493,7 +528,7 @@ impl Store {
         after_seq: i64,
     ) -> Result<Vec<SessionEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT session_id, seq, status, stage, progress, message, eta_ms, created_at \
+            "SELECT session_id, seq, status, stage, progress, message, eta_ms, created_at, attempt \
              FROM session_events WHERE session_id = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(id)
@@ -506,7 +541,7 @@ impl Store {
     /// The session's latest event.
     pub async fn last_event(&self, id: &str) -> Result<Option<SessionEvent>, StoreError> {
         let row = sqlx::query(
-            "SELECT session_id, seq, status, stage, progress, message, eta_ms, created_at \
+            "SELECT session_id, seq, status, stage, progress, message, eta_ms, created_at, attempt \
              FROM session_events WHERE session_id = $1 ORDER BY seq DESC LIMIT 1",
         )
         .bind(id)

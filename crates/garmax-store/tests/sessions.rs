@@ -147,6 +147,7 @@ async fn progress_never_goes_backwards_and_the_preview_is_announced_once() {
             progress,
             message: "m",
             eta_ms: None,
+            attempt: None,
         };
         assert!(
             s.record_progress(&id, &p("smpl-start", 10))
@@ -399,5 +400,70 @@ async fn credits_are_held_captured_once_and_released_and_never_overspent() {
             25,
             "{engine}: 35 - 10 charged"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_attempt_revisits_rendering_without_the_progress_going_back() {
+    let (_dir, stores) = common::stores().await;
+    for (engine, s) in &stores {
+        let u = s
+            .create_user("u", Role::User, "free", 0)
+            .await
+            .unwrap()
+            .user;
+        let id = session_for(s, &u.id).await;
+        s.transition(&id, None, SessionAction::Start, Outcome::default())
+            .await
+            .unwrap();
+        let report = |stage: &'static str, progress, attempt| {
+            let s = s.clone();
+            let id = id.clone();
+            async move {
+                s.record_progress(
+                    &id,
+                    &Progress {
+                        stage,
+                        progress,
+                        message: "m",
+                        eta_ms: None,
+                        attempt,
+                    },
+                )
+                .await
+                .unwrap()
+                .map(|e| (e.stage, e.progress, e.attempt))
+            }
+        };
+        assert_eq!(
+            report("ai-processing", 75, Some(1)).await,
+            Some(("ai-processing".into(), 75, 1))
+        );
+        assert_eq!(
+            report("ai-complete", 90, Some(1)).await,
+            Some(("ai-complete".into(), 90, 1))
+        );
+        // Attempt 2 renders again: the stage is shown, the bar stays at 90.
+        assert_eq!(
+            report("ai-processing", 75, Some(2)).await,
+            Some(("ai-processing".into(), 90, 2)),
+            "{engine}"
+        );
+        assert_eq!(
+            report("ai-complete", 90, Some(2)).await,
+            Some(("ai-complete".into(), 90, 2)),
+            "{engine}"
+        );
+        // A stage outside the loop belongs to the current attempt.
+        assert_eq!(
+            report("finalizing", 95, None).await,
+            Some(("finalizing".into(), 95, 2))
+        );
+        // A re-run job's old attempts and stages are dropped.
+        assert_eq!(report("ai-processing", 75, Some(1)).await, None);
+        assert_eq!(report("ai-complete", 90, Some(2)).await, None);
+        assert_eq!(report("finalizing", 95, None).await, None);
+        let session = s.session_by_id(&id).await.unwrap();
+        assert_eq!((session.attempts, session.progress), (2, 95), "{engine}");
     }
 }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{Backend, Client, assert_ordered, serve, socket};
+use support::{Backend, Client, assert_ordered, serve, socket, worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_runs_live_to_preview_and_is_confirmed_rejected_or_cancelled() {
@@ -59,6 +59,10 @@ async fn a_session_runs_live_to_preview_and_is_confirmed_rejected_or_cancelled()
     );
     assert_ordered(&sse_updates);
     assert_ordered(&socket_updates);
+    // socket.io replays the history on join too: both see the same run,
+    // retry attempts included.
+    let seqs = |u: &[serde_json::Value]| u.iter().map(|u| u["seq"].clone()).collect::<Vec<_>>();
+    assert_eq!(seqs(&socket_updates), seqs(&sse_updates));
     // SSE replays from the start: every stage of the seed's map, in order.
     let stages: Vec<&str> = sse_updates
         .iter()
@@ -249,4 +253,62 @@ async fn the_server_confirms_a_preview_when_the_countdown_runs_out() {
             .status(),
         200
     );
+}
+
+/// The queue's job counts by status, as `/metrics` reports them.
+async fn queue_jobs(c: &Client) -> std::collections::BTreeMap<String, f64> {
+    let text = c.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("garmax_queue_jobs{status=\""))
+        .filter_map(|l| {
+            let (status, value) = l.split_once("\"} ")?;
+            Some((status.to_string(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_hands_its_running_job_back_and_another_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend::embedded(dir.path());
+    // A short grace period, and a lease so long that only the hand-back
+    // (never an expired lease) can let another worker take the job.
+    let config = dir.path().join("garmax.toml");
+    std::fs::write(&config, "[server]\nshutdown_grace_ms = 300\n").unwrap();
+    let config = config.to_str().unwrap();
+    let lease = ["--config", config, "--job-lease-ms", "600000"];
+    let key = backend.create_user("brand", false, 100);
+    let server = serve(&backend, &["--workers", "0", "--auto-confirm-secs", "600"]);
+    let c = Client::new(&server.base, &key);
+    let mut first = worker(&backend, &lease);
+    let avatar = c.ready_avatar().await;
+    let garment = c.garment().await;
+    let id = c.create_session(&avatar, &garment, "sd").await;
+    c.wait_session(&id, 120, |s| s["progress"].as_i64().unwrap_or(0) >= 60)
+        .await;
+
+    // SIGTERM mid-render: the worker stops within its grace period (plus
+    // the one second it gives the render it let go), releasing the job.
+    let status = first
+        .terminate(30)
+        .unwrap_or_else(|| panic!("the worker did not stop:\n{}", first.log_text()));
+    assert!(status.success(), "{status:?}\n{}", first.log_text());
+    assert!(
+        first.log_text().contains("releasing"),
+        "{}",
+        first.log_text()
+    );
+    let jobs = queue_jobs(&c).await;
+    assert_eq!(jobs.get("running"), Some(&0.0), "{jobs:?}");
+    assert_eq!(jobs.get("queued"), Some(&1.0), "{jobs:?}");
+
+    let _second = worker(&backend, &lease);
+    let s = c
+        .wait_session(&id, 300, |s| {
+            s["status"] == "preview_ready" || s["status"] == "failed"
+        })
+        .await;
+    assert_eq!(s["status"], "preview_ready", "{s}");
+    let events = c.sse(&id, None, &["preview_ready"], 30).await;
+    assert_ordered(&events);
 }

@@ -169,7 +169,7 @@ describe('socketTransport', () => {
     const { sock, tokens, events } = setup();
     expect(tokens).toEqual(['key']);
     sock.fire('connect');
-    expect(sock.emitted).toEqual([['join-session', [{ sessionId: 's1' }]]]);
+    expect(sock.emitted).toEqual([['join-session', [{ sessionId: 's1', lastSeq: 0 }]]]);
     sock.fire('status-update', upd(1));
     expect(events.updates).toHaveLength(1);
     expect(events.opens).toBe(1);
@@ -203,12 +203,16 @@ describe('socketTransport', () => {
     const onReconnect = vi.fn();
     const { sock, events } = setup({ onReconnect });
     sock.fire('connect');
+    sock.fire('status-update', upd(4));
     sock.fire('disconnect', 'transport close');
     sock.fire('connect_error', new Error('x'));
     sock.fire('connect_error', new Error('x'));
     expect(events.fails).toHaveLength(0); // socket.io keeps reconnecting
     sock.fire('connect');
-    expect(sock.emitted.filter(([e]) => e === 'join-session')).toHaveLength(2);
+    const joins = sock.emitted.filter(([e]) => e === 'join-session');
+    expect(joins).toHaveLength(2);
+    // The rejoin asks for what came after the last update it had.
+    expect(joins[1][1]).toEqual([{ sessionId: 's1', lastSeq: 4 }]);
     expect(onReconnect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(60_000);
     expect(events.fails).toHaveLength(0);

@@ -158,9 +158,12 @@ export function socketTransport(factory: SocketFactory, opts: SocketOptions = {}
         try { socket.disconnect(); } catch { /* already closed */ }
         h.fail(why);
       };
+      // The server replays the stored updates after `lastSeq` on join, so a
+      // rejoin after a reconnect misses nothing.
+      let lastSeq = 0;
       socket.on('connect', () => {
         errors = 0;
-        socket.emit('join-session', { sessionId });
+        socket.emit('join-session', { sessionId, lastSeq });
         if (connectedOnce) opts.onReconnect?.();
         connectedOnce = true;
         clearTimeout(timer);
@@ -179,6 +182,7 @@ export function socketTransport(factory: SocketFactory, opts: SocketOptions = {}
         finish(`server error: ${msg}`);
       });
       socket.on('status-update', (u: StatusUpdate) => {
+        if (typeof u.seq === 'number' && u.seq > lastSeq) lastSeq = u.seq;
         if (!done) h.update(u);
       });
       socket.on('disconnect', (reason: string) => {

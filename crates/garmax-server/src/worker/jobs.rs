@@ -214,7 +214,18 @@ async fn process_avatar(state: &AppState, id: &str) -> Result<(), JobError> {
         .await?
         .to_vec();
     let engine = state.engine.clone();
-    let files = blocking(state, move || engine.process_avatar(&photo, &mut |_, _| {})).await??;
+    let (files, timings) = blocking(state, move || {
+        // When each stage began: a stage lasts until the next one begins.
+        let mut reached = Vec::new();
+        let files = engine.process_avatar(&photo, &mut |stage, _, _| {
+            reached.push((stage, Instant::now()));
+        });
+        files.map(|f| (f, reached))
+    })
+    .await??;
+    for pair in timings.windows(2) {
+        stage_done(state, pair[0].0, pair[1].1 - pair[0].1).await;
+    }
     let mut names = vec!["photo".to_string()];
     for (name, bytes) in files {
         state
@@ -289,7 +300,15 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
         ProgressStage::SmplMeshComplete,
         ProgressStage::SmplGuidanceComplete,
     ] {
-        report(state, id, stage, "body model reused from the avatar", None).await?;
+        report(
+            state,
+            id,
+            stage,
+            None,
+            "body model reused from the avatar",
+            None,
+        )
+        .await?;
     }
     let garment = state.store.garment_by_id(&session.garment_id).await?;
     let avatar_files = load_files(
@@ -309,7 +328,7 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
     )
     .await?;
     let eta = remaining_estimate(state, ProgressStage::AiQueued).await;
-    report(state, id, ProgressStage::AiQueued, "rendering", eta).await?;
+    report(state, id, ProgressStage::AiQueued, None, "rendering", eta).await?;
 
     let rendered = run_render(state, id, &session, avatar_files, garment_files).await?;
     deliver_preview(state, id, rendered).await
@@ -355,7 +374,7 @@ async fn run_render(
     avatar_files: Vec<(String, Vec<u8>)>,
     garment_files: Vec<(String, Vec<u8>)>,
 ) -> Result<crate::engine::Rendered, JobError> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<(ProgressStage, String)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(ProgressStage, Option<u32>, String)>();
     let engine = state.engine.clone();
     let options = RenderOptions {
         quality: session.quality.clone(),
@@ -373,8 +392,8 @@ async fn run_render(
             &|n| lookup(&avatar_files, n),
             &|n| lookup(&garment_files, n),
             &options,
-            &mut |stage, message| {
-                let _ = tx.send((stage, message.to_string()));
+            &mut |stage, attempt, message| {
+                let _ = tx.send((stage, attempt, message.to_string()));
             },
         )
     });
@@ -383,22 +402,33 @@ async fn run_render(
     let rendered = loop {
         tokio::select! {
             biased;
-            Some((stage, message)) = rx.recv() => {
-                if stage > current.0 {
-                    let _ = state.store.record_stage_duration(current.0.key(), current.1.elapsed().as_millis() as i64).await;
+            Some((stage, attempt, message)) = rx.recv() => {
+                if stage != current.0 {
+                    stage_done(state, current.0, current.1.elapsed()).await;
                     current = (stage, Instant::now());
                 }
                 let eta = remaining_estimate(state, stage).await;
-                report(state, id, stage, &message, eta).await?;
+                report(state, id, stage, attempt, &message, eta).await?;
             }
             done = &mut work => break done??,
         }
     };
-    let _ = state
-        .store
-        .record_stage_duration(current.0.key(), current.1.elapsed().as_millis() as i64)
-        .await;
+    stage_done(state, current.0, current.1.elapsed()).await;
     Ok(rendered)
+}
+
+/// Records how long a stage took: in the store, where every process's ETAs
+/// come from, and as this process's Prometheus histogram.
+async fn stage_done(state: &AppState, stage: ProgressStage, took: std::time::Duration) {
+    metrics::histogram!("garmax_stage_duration_seconds", "stage" => stage.key())
+        .record(took.as_secs_f64());
+    if let Err(e) = state
+        .store
+        .record_stage_duration(stage.key(), took.as_millis() as i64)
+        .await
+    {
+        tracing::warn!(stage = stage.key(), "recording a stage duration: {e}");
+    }
 }
 
 /// Stores the preview and moves the session to `preview_ready` (a session
@@ -412,6 +442,7 @@ async fn deliver_preview(
         state,
         id,
         ProgressStage::Finalizing,
+        None,
         "storing the preview",
         None,
     )
@@ -455,6 +486,7 @@ async fn report(
     state: &AppState,
     id: &str,
     stage: ProgressStage,
+    attempt: Option<u32>,
     message: &str,
     eta_ms: Option<i64>,
 ) -> Result<(), JobError> {
@@ -467,6 +499,7 @@ async fn report(
                 progress: stage.progress() as i64,
                 message,
                 eta_ms,
+                attempt: attempt.map(i64::from),
             },
         )
         .await?;

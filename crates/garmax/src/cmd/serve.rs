@@ -174,7 +174,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.workers = w;
     }
     let engine = engine(&config)?;
-    runtime()?.block_on(async move {
+    let runtime = runtime()?;
+    let result = runtime.block_on(async move {
         let bind = config.bind;
         let workers = config.workers;
         let state = garmax_server::open_state(config, engine).await?;
@@ -186,13 +187,16 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("garmax serve listening on http://{addr}");
         garmax_server::serve(state, listener, workers, shutdown_signal()).await?;
         Ok(())
-    })
+    });
+    runtime.shutdown_timeout(SHUTDOWN_LEFTOVERS);
+    result
 }
 
 pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let config = args.service.config()?;
     let engine = engine(&config)?;
-    runtime()?.block_on(async move {
+    let runtime = runtime()?;
+    let result = runtime.block_on(async move {
         let slots = config.max_concurrent_generations;
         let state = garmax_server::open_state(config, engine).await?;
         let worker = garmax_server::worker::Worker::start(state.clone(), slots);
@@ -201,5 +205,13 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         worker.shutdown().await;
         state.store.close().await;
         Ok(())
-    })
+    });
+    // A render released at shutdown may still be computing on the
+    // blocking pool: its job is back in the queue, so don't wait for it.
+    runtime.shutdown_timeout(SHUTDOWN_LEFTOVERS);
+    result
 }
+
+/// How long the runtime waits, at exit, for blocking work whose jobs were
+/// already released.
+const SHUTDOWN_LEFTOVERS: std::time::Duration = std::time::Duration::from_secs(1);

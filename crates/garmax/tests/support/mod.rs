@@ -154,6 +154,21 @@ impl Proc {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Sends SIGTERM (what a service manager sends to stop a service) and
+    /// waits up to `secs` for the process to exit; `None` if it did not.
+    pub fn terminate(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        run_ok(Command::new("kill").args(["-TERM", &pid]));
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
 }
 
 /// Starts `garmax serve` on a free port with `extra` flags; waits for it.
@@ -449,15 +464,21 @@ impl Socket {
             .unwrap();
     }
 
-    /// Collects updates until one has a status in `until`.
+    /// Collects updates until one has a status in `until`, dropping a
+    /// repeated `seq` as every client does (an event written while the
+    /// server replays the history on join may come twice).
     pub async fn until(&mut self, until: &[&str], secs: u64) -> Vec<Value> {
-        let mut out = Vec::new();
+        let mut out: Vec<Value> = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let v = tokio::time::timeout_at(deadline, self.updates.recv())
                 .await
                 .unwrap_or_else(|_| panic!("socket.io timed out after {out:?}"))
                 .expect("socket closed");
+            let seq = v["seq"].as_i64();
+            if seq.is_some() && out.last().and_then(|l| l["seq"].as_i64()) >= seq {
+                continue;
+            }
             let stop = until.contains(&v["status"].as_str().unwrap_or(""));
             out.push(v);
             if stop {
@@ -496,4 +517,178 @@ pub fn assert_ordered(updates: &[Value]) {
         assert_eq!(p["progress"], 100);
         assert!(p["previewUrl"].as_str().unwrap().ends_with("/preview"));
     }
+}
+
+/// A TCP proxy in front of a real service that a test can cut and
+/// restore: while cut, open connections are dropped and new ones are
+/// closed at once, as when the service's host is unreachable.
+pub struct Outage {
+    pub addr: std::net::SocketAddr,
+    up: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Outage {
+    /// Proxies a fresh loopback port to `target` (`host:port`).
+    pub async fn proxy(target: &str) -> Outage {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (up, _) = tokio::sync::watch::channel(true);
+        let up = std::sync::Arc::new(up);
+        let target = target.to_string();
+        let shared = up.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !*shared.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let mut cut = shared.subscribe();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let (mut client, mut server) = (client, server);
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Outage { addr, up, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    pub fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A PostgreSQL server of the test's own (initdb in a temporary folder, a
+/// free port), so the test can restart it without touching the shared one.
+/// Run as root it runs the server as the `postgres` user, as PostgreSQL
+/// requires.
+pub struct PrivatePostgres {
+    dir: PathBuf,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    pub fn start() -> PrivatePostgres {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("garmax-pg-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
+        if as_root {
+            run_ok(Command::new("chown").arg("postgres:postgres").arg(&dir));
+        }
+        let pg = PrivatePostgres { dir, port };
+        run_ok(&mut pg.command("initdb", &["-A", "trust", "-U", "postgres", "--no-sync"]));
+        pg.ctl("start");
+        pg
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// `pg_ctl restart -m fast`: every connection is closed, in-flight
+    /// transactions are rolled back, the server comes back on its port.
+    pub fn restart(&self) {
+        self.ctl("restart");
+    }
+
+    fn ctl(&self, action: &str) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log");
+        let log = log.to_str().unwrap();
+        run_ok(&mut self.command(
+            "pg_ctl",
+            &[
+                "-w", "-t", "60", "-m", "fast", "-l", log, "-o", &options, action,
+            ],
+        ));
+    }
+
+    /// `tool -D <data>` with `args`, as the `postgres` user when we are root.
+    fn command(&self, tool: &str, args: &[&str]) -> Command {
+        let bin = [
+            "/usr/lib/postgresql/15/bin",
+            "/usr/lib/postgresql/16/bin",
+            "/usr/local/bin",
+            "/usr/bin",
+        ]
+        .iter()
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{tool} (PostgreSQL's server tools) is required for this test"));
+        let data = self.dir.join("data");
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
+        let mut c = if as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin);
+            c
+        } else {
+            Command::new(bin)
+        };
+        c.arg("-D").arg(data).args(args);
+        c
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl", &["-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_ok(c: &mut Command) {
+    let out = c.output().unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{c:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
