@@ -5,8 +5,9 @@
 // receipt (the fan-out latency of one process's socket.io layer). Updates
 // already stored when a client joined are replayed to it at once; only
 // updates first sent after every client had joined are measured.
-//   node scripts/bench-fanout.mjs URL API_KEY AVATAR_ID GARMENT_ID [N]
-// (scripts/bench-serve prints the ids; run from web/ so socket.io-client resolves.)
+//   node web/bench/fanout.mjs URL API_KEY AVATAR_ID GARMENT_ID [N]
+// (scripts/bench-serve runs it with GARMAX_BENCH_FANOUT=N; it lives in web/ so
+// socket.io-client resolves from web/node_modules.)
 import { io } from 'socket.io-client';
 
 const [url, key, avatarId, garmentId, nArg] = process.argv.slice(2);
