@@ -19,7 +19,21 @@ interface Props {
 
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
 
+/**
+ * Whether `u` is older than what `s` already shows. The server's progress
+ * never goes backwards within a session, and a retry keeps it while raising
+ * `attempts`, so an update behind on (progress, attempts) predates the
+ * state — e.g. the history socket.io replays on join, after a fresher read
+ * of the session.
+ */
+export function isStale(s: Session | null, u: StatusUpdate): boolean {
+  if (!s || typeof u.progress !== 'number' || typeof s.progress !== 'number') return false;
+  if (u.progress !== s.progress) return u.progress < s.progress;
+  return typeof u.attempts === 'number' && typeof s.attempts === 'number' && u.attempts < s.attempts;
+}
+
 export function mergeUpdate(s: Session | null, u: StatusUpdate): Session {
+  if (s && isStale(s, u)) return s;
   const base: Session = s ?? { sessionId: u.sessionId, status: u.status };
   return {
     ...base,

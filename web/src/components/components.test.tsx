@@ -67,4 +67,17 @@ describe('mergeUpdate', () => {
     expect(s).toMatchObject({ stage: 'ai-processing', progress: 77, attempts: 2, tier: 'premium', estimatedTime: 30 });
     expect(mergeUpdate(s, { sessionId: 's', status: 'processing', estimatedTime: null }).estimatedTime).toBeNull();
   });
+  it('ignores a replayed update older than the state shown', () => {
+    const shown = { sessionId: 's', status: 'processing', stage: 'ai-queued', progress: 60 } as const;
+    expect(mergeUpdate(shown, { sessionId: 's', status: 'queued', stage: 'queued', progress: 0 })).toBe(shown);
+    expect(mergeUpdate(shown, { sessionId: 's', status: 'processing', stage: 'smpl-start', progress: 10 })).toBe(shown);
+    expect(mergeUpdate(shown, { sessionId: 's', status: 'processing', stage: 'ai-processing', progress: 75 }).stage).toBe('ai-processing');
+  });
+  it('shows a retry: same progress, a later attempt', () => {
+    const validated = { sessionId: 's', status: 'processing', stage: 'ai-complete', progress: 90, attempts: 1 } as const;
+    const retry = mergeUpdate(validated, { sessionId: 's', status: 'processing', stage: 'ai-processing', progress: 90, attempts: 2 });
+    expect(retry).toMatchObject({ stage: 'ai-processing', attempts: 2 });
+    // The first attempt's validation, replayed late, does not undo it.
+    expect(mergeUpdate(retry, { sessionId: 's', status: 'processing', stage: 'ai-complete', progress: 90, attempts: 1 })).toBe(retry);
+  });
 });
