@@ -579,6 +579,7 @@ mod tests {
         let text = r#"
             [providers]
             default_chain = ["cheap", "costly"]
+            split_chain = []
             [providers.endpoints.cheap]
             kind = "fashn"
             [providers.endpoints.costly]

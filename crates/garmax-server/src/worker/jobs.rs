@@ -361,6 +361,8 @@ async fn run_render(
         quality: session.quality.clone(),
         tier: session.tier.clone(),
         max_attempts: state.config.max_retry_attempts,
+        user_id: Some(session.user_id.clone()),
+        router: Some(state.router.clone()),
     };
     let work = blocking(state, move || {
         let lookup = |files: &Vec<(String, Vec<u8>)>, name: &str| {
@@ -391,7 +393,7 @@ async fn run_render(
                 let eta = remaining_estimate(state, stage).await;
                 report(state, id, stage, &message, eta).await?;
             }
-            done = &mut work => break done??,
+            done = &mut work => break super::attempts::record(state, id, done?).await?,
         }
     };
     let _ = state
