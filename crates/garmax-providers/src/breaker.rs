@@ -97,6 +97,14 @@ impl CircuitBreaker {
         }
     }
 
+    /// How long it stays open from `now`, when it is open.
+    pub fn open_for(&self, now: Instant) -> Option<Duration> {
+        match self.open_until {
+            Some(until) if now < until && !self.probing => Some(until - now),
+            _ => None,
+        }
+    }
+
     pub fn admit(&mut self, now: Instant) -> Admission {
         match self.open_until {
             None => Admission::Allowed,

@@ -116,6 +116,11 @@ pub struct EndpointConfig {
     /// FASHN: `?webhook_url=` for push delivery.
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// A paid fallback of last resort (the seed's Bedrock failover): kept
+    /// out of every chain unless `allow_bedrock_failover` is on, and
+    /// budgeted by `BEDROCK_DAILY_BUDGET_USD` when it names no budget.
+    #[serde(default)]
+    pub costly_failover: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +151,9 @@ impl Default for BudgetConfig {
 pub struct ProvidersConfig {
     pub enable_gemini_batch: bool,
     pub gemini_traffic_percent: u32,
+    /// The seed's `ALLOW_BEDROCK_FAILOVER`, off by default: whether
+    /// endpoints marked `costly_failover` may serve at all.
+    pub allow_bedrock_failover: bool,
     pub split_chain: Vec<String>,
     pub default_chain: Vec<String>,
     pub local_last: bool,
@@ -172,6 +180,7 @@ impl Default for ProvidersConfig {
             timeout_s: None,
             batch: false,
             webhook_url: None,
+            costly_failover: false,
         };
         let mut endpoints = BTreeMap::new();
         endpoints.insert(
@@ -204,6 +213,7 @@ impl Default for ProvidersConfig {
         ProvidersConfig {
             enable_gemini_batch: false,
             gemini_traffic_percent: 0,
+            allow_bedrock_failover: false,
             split_chain: vec!["gemini-batch".into(), "photomaker".into(), "sdxl".into()],
             default_chain: vec!["nano-banana-pro".into(), "photomaker".into(), "sdxl".into()],
             local_last: true,
@@ -280,6 +290,12 @@ impl ProvidersConfig {
         if let Some(p) = num::<u32>(env, "GEMINI_TRAFFIC_PERCENT")? {
             self.gemini_traffic_percent = p;
         }
+        // The seed reads `=== 'false'`, which turns the flag on when it is
+        // set to "false"; here "true" turns it on and anything else off.
+        if let Some(v) = env("ALLOW_BEDROCK_FAILOVER") {
+            self.allow_bedrock_failover = v.trim() == "true";
+        }
+        let bedrock_budget = num::<f64>(env, "BEDROCK_DAILY_BUDGET_USD")?;
         let b = &mut self.budgets;
         if let Some(v) = num(env, "GARMAX_DAILY_BUDGET_USD")? {
             b.global_daily_usd = Some(v);
@@ -308,6 +324,8 @@ impl ProvidersConfig {
             }
             if let Some(v) = num(env, &format!("{prefix}_DAILY_BUDGET_USD"))? {
                 ep.daily_budget_usd = Some(v);
+            } else if ep.costly_failover && ep.daily_budget_usd.is_none() {
+                ep.daily_budget_usd = bedrock_budget;
             }
         }
         self.validate()
@@ -376,8 +394,19 @@ impl ProvidersConfig {
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Router, RouterError> {
+        self.build_router_with(env, Arc::new(crate::usage::MemoryUsage::new()))
+    }
+
+    /// [`ProvidersConfig::build_router`] with budgets, counters and breakers
+    /// in `usage` (the database when the platform's store is configured).
+    pub fn build_router_with(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        usage: Arc<dyn crate::usage::UsageStore>,
+    ) -> Result<Router, RouterError> {
         self.validate()?;
         let mut builder = RouterBuilder::new()
+            .usage(usage)
             .breaker(self.breaker)
             .append_local(self.local_last)
             .stop_on_safety_block(self.stop_on_safety_block);
@@ -393,7 +422,8 @@ impl ProvidersConfig {
         };
         let mut usable = std::collections::HashSet::new();
         for r in self.resolve(env) {
-            if !r.has_key {
+            let gated = self.endpoints[&r.name].costly_failover && !self.allow_bedrock_failover;
+            if !r.has_key || gated {
                 continue;
             }
             let ep = &self.endpoints[&r.name];
@@ -542,5 +572,37 @@ mod tests {
             ["nano-banana-pro", "photomaker", "sdxl", "local"]
         );
         assert_eq!(env_prefix("nano-banana-pro"), "GARMAX_NANO_BANANA_PRO");
+    }
+
+    #[tokio::test]
+    async fn bedrock_style_failover_is_off_by_default() {
+        let text = r#"
+            [providers]
+            default_chain = ["cheap", "costly"]
+            split_chain = []
+            [providers.endpoints.cheap]
+            kind = "fashn"
+            [providers.endpoints.costly]
+            kind = "openai"
+            costly_failover = true
+        "#;
+        let keys = [("FASHN_API_KEY", "fa-x"), ("OPENAI_API_KEY", "sk-x")];
+        let mut off = ProvidersConfig::from_toml(text).unwrap();
+        off.apply_env(&env(&keys)).unwrap();
+        assert!(!off.allow_bedrock_failover);
+        let router = off.build_router(&env(&keys)).unwrap();
+        assert_eq!(router.chain_for(Some("u")).1, ["cheap", "local"]);
+        let mut on = ProvidersConfig::from_toml(text).unwrap();
+        let mut with_flag = keys.to_vec();
+        with_flag.push(("ALLOW_BEDROCK_FAILOVER", "true"));
+        with_flag.push(("BEDROCK_DAILY_BUDGET_USD", "50"));
+        on.apply_env(&env(&with_flag)).unwrap();
+        assert_eq!(on.endpoints["costly"].daily_budget_usd, Some(50.0));
+        assert_eq!(on.endpoints["cheap"].daily_budget_usd, None);
+        let router = on.build_router(&env(&with_flag)).unwrap();
+        assert_eq!(
+            router.chain_for(Some("u")).1,
+            ["cheap", "costly", "local"]
+        );
     }
 }

@@ -66,6 +66,17 @@ pub enum ProviderError {
     /// URL we refuse to fetch).
     #[error("{provider}: {message}")]
     Permanent { provider: String, message: String },
+    /// The local renderer could not dress this person with this garment;
+    /// its own code is kept (PER_010 no person, GAR_008 no garment, GEN_002
+    /// seen from the back …). The renderer is pure and deterministic, so
+    /// this is always the request's fault (class invalid input: it never
+    /// counts against a breaker).
+    #[error("{provider}: [{code}] {message}")]
+    Renderer {
+        provider: String,
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 impl ProviderError {
@@ -80,6 +91,7 @@ impl ProviderError {
             ProviderError::Auth { .. } => ErrorClass::Auth,
             ProviderError::Quota { .. } => ErrorClass::Quota,
             ProviderError::Permanent { .. } => ErrorClass::Permanent,
+            ProviderError::Renderer { .. } => ErrorClass::InvalidInput,
         }
     }
 
@@ -105,7 +117,8 @@ impl ProviderError {
             | ProviderError::InvalidInput { provider, .. }
             | ProviderError::Auth { provider, .. }
             | ProviderError::Quota { provider, .. }
-            | ProviderError::Permanent { provider, .. } => provider,
+            | ProviderError::Permanent { provider, .. }
+            | ProviderError::Renderer { provider, .. } => provider,
         }
     }
 
@@ -119,6 +132,9 @@ impl ProviderError {
 
 impl Coded for ProviderError {
     fn code(&self) -> ErrorCode {
+        if let ProviderError::Renderer { code, .. } = self {
+            return *code;
+        }
         match self.class() {
             ErrorClass::Retryable | ErrorClass::Permanent => ErrorCode::GenerationFailed,
             ErrorClass::SafetyBlocked => ErrorCode::ContentBlocked,

@@ -202,6 +202,7 @@ impl FashnProvider {
             json!(category(&job.garment.garment_type)),
         );
         Ok(RenderResult {
+            local_output: None,
             cost_usd: c.cost_per_image(job) * images.len() as f64,
             images,
             provider: name.into(),

@@ -140,6 +140,7 @@ impl GeminiProvider {
         .await?;
         let (images, metadata) = self.parse_response(&response)?;
         Ok(RenderResult {
+            local_output: None,
             cost_usd: c.cost_per_image(job) * images.len() as f64,
             images,
             provider: self.name().into(),
@@ -248,6 +249,7 @@ impl GeminiProvider {
                     self.parse_response(response).map(|(images, mut metadata)| {
                         metadata.insert("batch".into(), json!(op_name));
                         RenderResult {
+                            local_output: None,
                             cost_usd: c.cost_per_image(job) * images.len() as f64,
                             images,
                             provider: self.name().into(),

@@ -166,23 +166,40 @@ pub(crate) fn is_safety_message(lower: &str) -> bool {
     .any(|m| lower.contains(m))
 }
 
-/// `Retry-After: 7` (delta seconds), or Google's `"retryDelay": "7s"` in
-/// the error details.
+/// `Retry-After: 7` (delta seconds), `Retry-After: Wed, 21 Oct 2015
+/// 07:28:00 GMT` (an HTTP date, RFC 9110 §10.2.3: the wait until then, zero
+/// when it has passed), or Google's `"retryDelay": "7s"` in the error
+/// details. Capped at one day.
 pub(crate) fn retry_after(headers: &HeaderMap, body: &str) -> Option<Duration> {
+    retry_after_at(headers, body, std::time::SystemTime::now())
+}
+
+/// [`retry_after`] with the current time passed in.
+pub(crate) fn retry_after_at(
+    headers: &HeaderMap,
+    body: &str,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    const DAY: f64 = 86_400.0;
     let header = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0);
-    if let Some(s) = header {
-        return Some(Duration::from_secs_f64(s.min(86_400.0)));
+        .map(str::trim);
+    if let Some(value) = header {
+        if let Some(s) = value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0) {
+            return Some(Duration::from_secs_f64(s.min(DAY)));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            let wait = at.duration_since(now).unwrap_or(Duration::ZERO);
+            return Some(wait.min(Duration::from_secs_f64(DAY)));
+        }
     }
     let at = body.find("\"retryDelay\"")?;
     let rest = &body[at + 12..];
     let start = rest.find('"')? + 1;
     let end = rest[start..].find('"')? + start;
     let secs = rest[start..end].trim_end_matches('s').parse::<f64>().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(DAY)))
 }
 
 /// Reads at most `cap` bytes of a body; more is an error, refused from
@@ -463,6 +480,26 @@ mod tests {
             Some(Duration::from_secs(12))
         );
         assert_eq!(retry_after(&HeaderMap::new(), "{}"), None);
+    }
+
+    #[test]
+    fn retry_after_as_http_date() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:45 GMT".parse().unwrap());
+        assert_eq!(retry_after_at(&h, "", now), Some(Duration::from_secs(45)));
+        // A date in the past: retry now.
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:00:00 GMT".parse().unwrap());
+        assert_eq!(retry_after_at(&h, "", now), Some(Duration::ZERO));
+        // Far future: capped at a day.
+        h.insert(RETRY_AFTER, "Fri, 21 Oct 2016 07:28:00 GMT".parse().unwrap());
+        assert_eq!(
+            retry_after_at(&h, "", now),
+            Some(Duration::from_secs(86_400))
+        );
+        // Neither seconds nor a date: ignored.
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after_at(&h, "", now), None);
     }
 
     #[test]

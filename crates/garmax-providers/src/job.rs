@@ -84,6 +84,20 @@ pub struct GuidanceMaps {
     pub segment: Option<ImageData>,
 }
 
+impl GuidanceMaps {
+    /// The maps from stored PNG files, looked up by name (`pose`, `depth`,
+    /// `normal`, `segment`); missing ones stay `None`.
+    pub fn from_pngs(lookup: impl Fn(&str) -> Option<Vec<u8>>) -> GuidanceMaps {
+        let png = |name: &str| lookup(name).map(|b| ImageData::new(b, "image/png"));
+        GuidanceMaps {
+            pose: png("pose"),
+            depth: png("depth"),
+            normal: png("normal"),
+            segment: png("segment"),
+        }
+    }
+}
+
 /// Decoded inputs for the local renderer (remote providers use the encoded
 /// images instead).
 pub struct LocalInputs {
@@ -167,4 +181,28 @@ pub struct RenderResult {
     /// finish reason, usage).
     pub metadata: serde_json::Map<String, serde_json::Value>,
     pub timings: Timings,
+    /// `local` only: the renderer's whole output (image and geometry),
+    /// handed through the router to the try-on bridge without re-decoding.
+    pub local_output: Option<LocalOutput>,
+}
+
+/// The local renderer's output, taken once by whoever needs it.
+#[derive(Clone, Default)]
+pub struct LocalOutput(Arc<std::sync::Mutex<Option<garmax_render::RenderOutput>>>);
+
+impl LocalOutput {
+    pub fn new(output: garmax_render::RenderOutput) -> LocalOutput {
+        LocalOutput(Arc::new(std::sync::Mutex::new(Some(output))))
+    }
+
+    /// The output, the first time only.
+    pub fn take(&self) -> Option<garmax_render::RenderOutput> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl std::fmt::Debug for LocalOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalOutput")
+    }
 }

@@ -13,6 +13,7 @@
 //! API's routes or JSON.
 
 pub mod batcher;
+pub mod bridge;
 pub mod breaker;
 pub mod client;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod router;
 pub mod usage;
 
 pub use batcher::{BatchConfig, BatchedProvider, Batcher, FlushEvent, FlushReason};
+pub use bridge::{RoutedRenderer, tryon_job};
 pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker};
 pub use client::ClientConfig;
 pub use config::{EndpointConfig, Kind, ProvidersConfig};
@@ -39,7 +41,8 @@ pub use fashn::FashnProvider;
 pub use gemini::GeminiProvider;
 pub use http::HttpSettings;
 pub use job::{
-    GarmentBrief, GuidanceMaps, ImageData, LocalInputs, RenderJob, RenderResult, Timings,
+    GarmentBrief, GuidanceMaps, ImageData, LocalInputs, LocalOutput, RenderJob, RenderResult,
+    Timings,
 };
 pub use local::LocalProvider;
 pub use openai::OpenAiProvider;

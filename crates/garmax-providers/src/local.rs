@@ -7,7 +7,7 @@ use std::time::Instant;
 use garmax_render::{LocalRenderer, RenderProvider, RenderRequest};
 
 use crate::error::ProviderError;
-use crate::job::{ImageData, RenderJob, RenderResult, Timings};
+use crate::job::{ImageData, LocalOutput, RenderJob, RenderResult, Timings};
 use crate::provider::{BoxFuture, Provider};
 
 /// `local`: always available, free, last in every chain.
@@ -52,21 +52,16 @@ impl Provider for LocalProvider {
                 };
                 LocalRenderer
                     .render(&request)
-                    .map(|o| ImageData::png(&o.image))
+                    .map(|o| (ImageData::png(&o.image), o))
             })
             .await
             .map_err(|e| ProviderError::permanent(LOCAL, format!("renderer panicked: {e}")))?;
-            let image = out.map_err(|e| {
+            let (image, output) = out.map_err(|e| {
                 use garmax_core::Coded as _;
-                let message = format!("[{}] {e}", e.code());
-                match e {
-                    garmax_render::RenderError::Input(_)
-                    | garmax_render::RenderError::NoPerson(_)
-                    | garmax_render::RenderError::Garment(_) => ProviderError::InvalidInput {
-                        provider: LOCAL.into(),
-                        message,
-                    },
-                    _ => ProviderError::permanent(LOCAL, message),
+                ProviderError::Renderer {
+                    provider: LOCAL.into(),
+                    code: e.code(),
+                    message: e.to_string(),
                 }
             })?;
             Ok(RenderResult {
@@ -78,6 +73,7 @@ impl Provider for LocalProvider {
                     total: start.elapsed(),
                     ..Timings::default()
                 },
+                local_output: Some(LocalOutput::new(output)),
             })
         })
     }

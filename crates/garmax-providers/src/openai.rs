@@ -104,6 +104,7 @@ impl OpenAiProvider {
             metadata.insert("usage".into(), usage.clone());
         }
         Ok(RenderResult {
+            local_output: None,
             cost_usd: c.cost_per_image(job) * images.len() as f64,
             images,
             provider: name.into(),

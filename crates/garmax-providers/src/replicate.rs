@@ -359,6 +359,7 @@ impl ReplicateProvider {
             .and_then(|m| m.predict_time)
             .filter(|t| t.is_finite() && *t >= 0.0);
         Ok(RenderResult {
+            local_output: None,
             cost_usd: c.cost_per_image(job) * images.len() as f64,
             images,
             provider: self.name().into(),

@@ -42,6 +42,13 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Instant;
     /// Days since the Unix epoch, UTC.
     fn day(&self) -> u64;
+    /// Milliseconds since the Unix epoch (breaker state shared between
+    /// processes is kept in wall time).
+    fn wall_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -338,6 +345,15 @@ impl Drop for RenderSlot {
     }
 }
 
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("default_chain", &self.inner.default_chain)
+            .field("split_chain", &self.inner.split_chain)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Router {
     pub fn builder() -> RouterBuilder {
         RouterBuilder::new()
@@ -429,6 +445,21 @@ impl Router {
                 latency_ms: 0.0,
                 cost_usd: 0.0,
             };
+            // Another process (same database) may have opened this
+            // provider's breaker.
+            if let Some(until) = i.usage.breaker_open_until(name).await {
+                let left_ms = until - i.clock.wall_ms();
+                if left_ms > 0 {
+                    attempts.push(skipped(
+                        format!(
+                            "circuit open for {:.1} s more (shared)",
+                            left_ms as f64 / 1000.0
+                        ),
+                        ErrorCode::ProviderUnavailable,
+                    ));
+                    continue;
+                }
+            }
             let admission = self.breaker(name, |b| b.admit(i.clock.now()));
             if let Admission::Rejected { retry_in } = admission {
                 attempts.push(skipped(
@@ -470,6 +501,10 @@ impl Router {
                 Ok(mut result) => {
                     i.usage.settle(reservation, result.cost_usd).await;
                     self.breaker(name, CircuitBreaker::on_success);
+                    if admission == Admission::Probe {
+                        // The probe closed it: for every process.
+                        i.usage.share_breaker(name, 0).await;
+                    }
                     result.provider = name.clone();
                     attempts.push(Attempt {
                         provider: name.clone(),
@@ -489,9 +524,16 @@ impl Router {
                 Err(e) => {
                     i.usage.settle(reservation, 0.0).await;
                     let class = e.class();
-                    self.breaker(name, |b| {
-                        b.on_failure(i.clock.now(), class, e.retry_after())
+                    let open_for = self.breaker(name, |b| {
+                        let now = i.clock.now();
+                        b.on_failure(now, class, e.retry_after());
+                        b.open_for(now)
                     });
+                    if let Some(d) = open_for {
+                        i.usage
+                            .share_breaker(name, i.clock.wall_ms() + d.as_millis() as i64)
+                            .await;
+                    }
                     tracing::info!(provider = %name, class = class.name(), "render attempt failed: {e}");
                     attempts.push(Attempt {
                         provider: name.clone(),

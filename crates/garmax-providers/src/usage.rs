@@ -78,6 +78,16 @@ pub trait UsageStore: Send + Sync {
     fn end_render(&self, user: &str) -> BoxFuture<'_, ()>;
     /// The spend of a scope on a day (for status pages).
     fn spend(&self, day: u64, scope: &BudgetScope) -> BoxFuture<'_, Spend>;
+    /// Publishes that `provider`'s breaker is open until `until_ms` (Unix
+    /// ms; 0 = closed) to every router sharing this store. A store for one
+    /// process has nothing to share: each router keeps its own breakers.
+    fn share_breaker(&self, _provider: &str, _until_ms: i64) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+    /// Until when another router opened `provider`'s breaker, if it did.
+    fn breaker_open_until(&self, _provider: &str) -> BoxFuture<'_, Option<i64>> {
+        Box::pin(async { None })
+    }
 }
 
 /// In-memory [`UsageStore`] (one process).
@@ -108,6 +118,17 @@ fn key(scope: &BudgetScope) -> ScopeKey {
         BudgetScope::Provider(p) => format!("provider:{p}"),
         BudgetScope::User(u) => format!("user:{u}"),
     }
+}
+
+/// The stable text of a scope (`global`, `provider:NAME`, `user:ID`), as a
+/// database keys its rows.
+pub fn scope_key(scope: &BudgetScope) -> String {
+    key(scope)
+}
+
+/// Integer micro-dollars of an amount (negative → 0): sums do not drift.
+pub fn micro_usd(usd: f64) -> i64 {
+    micro(usd)
 }
 
 impl MemoryUsage {

@@ -84,6 +84,7 @@ impl Provider for Fake {
             self.charged_micro
                 .fetch_add((self.cost * 1e6).round() as u64, Ordering::SeqCst);
             Ok(RenderResult {
+                local_output: None,
                 images: vec![png()],
                 provider: self.name.clone(),
                 cost_usd: self.cost,
@@ -528,4 +529,128 @@ async fn chaos_10k_requests() {
         "chaos: {images} images, {errors} typed errors, spend ${:.2}",
         spend.spent_usd
     );
+}
+
+/// Budgets from [`MemoryUsage`], breakers shared through a map: what the
+/// database store does for many processes.
+struct SharedBreakers {
+    usage: MemoryUsage,
+    open_until: Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl UsageStore for SharedBreakers {
+    fn reserve(
+        &self,
+        r: garmax_providers::usage::ReserveRequest,
+    ) -> BoxFuture<'_, Result<garmax_providers::usage::Reservation, garmax_providers::BudgetScope>>
+    {
+        self.usage.reserve(r)
+    }
+    fn settle(
+        &self,
+        r: garmax_providers::usage::Reservation,
+        actual: f64,
+    ) -> BoxFuture<'_, ()> {
+        self.usage.settle(r, actual)
+    }
+    fn begin_render(
+        &self,
+        user: &str,
+        day: u64,
+        limits: garmax_providers::usage::UserLimits,
+    ) -> BoxFuture<'_, Result<(), LimitKind>> {
+        self.usage.begin_render(user, day, limits)
+    }
+    fn end_render(&self, user: &str) -> BoxFuture<'_, ()> {
+        self.usage.end_render(user)
+    }
+    fn spend(
+        &self,
+        day: u64,
+        scope: &garmax_providers::BudgetScope,
+    ) -> BoxFuture<'_, garmax_providers::usage::Spend> {
+        self.usage.spend(day, scope)
+    }
+    fn share_breaker(&self, provider: &str, until_ms: i64) -> BoxFuture<'_, ()> {
+        self.open_until
+            .lock()
+            .unwrap()
+            .insert(provider.to_string(), until_ms);
+        Box::pin(async {})
+    }
+    fn breaker_open_until(&self, provider: &str) -> BoxFuture<'_, Option<i64>> {
+        let v = self.open_until.lock().unwrap().get(provider).copied();
+        Box::pin(async move { v })
+    }
+}
+
+/// Wall time the test moves by hand too.
+struct WallClock(Arc<ManualClock>);
+
+impl Clock for WallClock {
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+    fn day(&self) -> u64 {
+        self.0.day()
+    }
+    fn wall_ms(&self) -> i64 {
+        1_000_000 + (self.0.now() - self.0.start).as_millis() as i64
+    }
+}
+
+/// A breaker opened by one router ("process") is honoured by another
+/// sharing the store: the second never calls the failing provider while it
+/// is open, and both call it again once the cooldown has passed and a
+/// probe has closed it.
+#[tokio::test]
+async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = healthy.clone();
+    let a = Fake::new("a", 0.01, move |_| {
+        (!h.load(Ordering::SeqCst)).then(|| server_error("a"))
+    });
+    let b = Fake::new("b", 0.01, |_| None);
+    let manual = ManualClock::new();
+    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers {
+        usage: MemoryUsage::new(),
+        open_until: Mutex::new(Default::default()),
+    });
+    let make = || {
+        Router::builder()
+            .provider(a.clone())
+            .provider(b.clone())
+            .default_chain(["a", "b"])
+            .append_local(false)
+            .breaker(breaker())
+            .usage(usage.clone())
+            .clock(Arc::new(WallClock(manual.clone())))
+            .build()
+            .unwrap()
+    };
+    let (first, second) = (make(), make());
+    for _ in 0..5 {
+        assert_eq!(first.render(&job()).await.unwrap().result.provider, "b");
+    }
+    assert_eq!(a.calls(), 5, "the first router opened its breaker");
+    for _ in 0..20 {
+        let r = second.render(&job()).await.unwrap();
+        assert_eq!(r.result.provider, "b");
+        assert!(
+            r.attempts[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("(shared)"),
+            "{:?}",
+            r.attempts[0]
+        );
+    }
+    assert_eq!(a.calls(), 5, "the second router never called the open provider");
+    healthy.store(true, Ordering::SeqCst);
+    manual.advance(Duration::from_secs(31));
+    // The first router's probe closes it for both.
+    assert_eq!(first.render(&job()).await.unwrap().result.provider, "a");
+    assert_eq!(second.render(&job()).await.unwrap().result.provider, "a");
+    assert_eq!(a.calls(), 7);
 }

@@ -37,6 +37,17 @@ pub enum RenderError {
         "provider '{0}' is not available offline; only 'local' is (remote providers arrive with the provider issue)"
     )]
     ProviderUnavailable(String),
+    /// A routing renderer (remote providers, failover chain, budgets and
+    /// limits) could not deliver: the router's own code is kept (LIM_016
+    /// limit, BUD_017 budget, PRV_018 unavailable, SAF_015 blocked, GEN_002).
+    #[error("{message}")]
+    Routed {
+        code: ErrorCode,
+        message: String,
+        /// When trying again makes sense (a limit that resets, providers
+        /// cooling down).
+        retry_after_secs: Option<u64>,
+    },
 }
 
 impl Coded for RenderError {
@@ -52,6 +63,7 @@ impl Coded for RenderError {
                 ErrorCode::InvalidPose
             }
             RenderError::Config(_) => ErrorCode::InvalidConfig,
+            RenderError::Routed { code, .. } => *code,
         }
     }
 }

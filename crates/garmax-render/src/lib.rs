@@ -45,5 +45,5 @@ pub use garment::{GarmentInput, GarmentLandmarks};
 pub use params::{QualitySettings, QualityTier, RenderParams, RenderQuality, TierThresholds};
 pub use person::{BodyFrame, ClothingRegions, PersonInput};
 pub use persona::{Persona, PersonaCatalog, Stage1Source};
-pub use provider::{RenderOutput, RenderProvider, RenderRequest, provider};
+pub use provider::{ProviderAttempt, RenderOutput, RenderProvider, RenderRequest, provider};
 pub use render::{LocalRenderer, RenderDetail, RenderStats, render_local};

@@ -36,6 +36,34 @@ pub trait RenderProvider: Send + Sync {
         0.0
     }
     fn render(&self, request: &RenderRequest<'_>) -> Result<RenderOutput, RenderError>;
+    /// The provider calls made since the last drain, for a renderer that
+    /// routes between providers (`garmax-providers`' bridge); a single
+    /// renderer records none.
+    fn drain_attempts(&self) -> Vec<ProviderAttempt> {
+        Vec::new()
+    }
+}
+
+/// One call (or skip) of a render provider behind a routing renderer, as
+/// reports and session records list them: which provider, how it went,
+/// the error's class and code, the wall time and what it cost. Plain data:
+/// the router that makes these lives in `garmax-providers`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderAttempt {
+    /// Which render of the retry loop (1 = the first) this call served.
+    pub render: u32,
+    pub provider: String,
+    /// `success`, `failed` or `skipped` (breaker open, over budget).
+    pub outcome: String,
+    /// `retryable`, `safety_blocked`, `invalid_input`, `auth`, `quota`,
+    /// `permanent`; `None` on success or skip.
+    pub error_class: Option<String>,
+    /// The error code (`GEN_002`, `BUD_017`, …), `None` on success.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub latency_ms: f64,
+    pub cost_usd: f64,
 }
 
 /// The provider for a name; only `local` works offline.

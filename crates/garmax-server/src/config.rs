@@ -63,6 +63,10 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Database connections of one process.
     pub database_max_connections: u32,
+    /// The render router: the same file's `[providers]` section and the
+    /// environment (the binary reads them; see `garmax_providers::config`).
+    #[serde(skip)]
+    pub providers: garmax_providers::ProvidersConfig,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +96,7 @@ impl Default for ServerConfig {
             job_max_attempts: 3,
             shutdown_grace_ms: 20_000,
             database_max_connections: 16,
+            providers: garmax_providers::ProvidersConfig::default(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct EngineError {
     /// Whether running the job again may succeed (a provider timed out)
     /// rather than fail the same way (the photo shows nobody).
     pub retryable: bool,
+    /// The provider calls made before the failure (for the session record).
+    pub provider_attempts: Vec<ProviderAttempt>,
 }
 
 impl EngineError {
@@ -32,9 +34,12 @@ impl EngineError {
             code,
             message: message.into(),
             retryable: false,
+            provider_attempts: Vec::new(),
         }
     }
 }
+
+pub use garmax_render::ProviderAttempt;
 
 /// A processed garment: the analysis (as `garmax analyze --json` prints it)
 /// and the files a render needs later.
@@ -53,6 +58,11 @@ pub struct RenderOptions {
     pub tier: String,
     /// Upper bound on attempts (the tier's own limit applies too).
     pub max_attempts: u32,
+    /// The session's owner: keys the sticky split and per-user limits.
+    pub user_id: Option<String>,
+    /// The render router (remote providers, failover chain ending in
+    /// `local`, budgets); `None` renders with the local renderer alone.
+    pub router: Option<garmax_providers::Router>,
 }
 
 /// A finished render.
@@ -66,6 +76,8 @@ pub struct Rendered {
     /// Set when the thresholds were never met (RET_003): the best attempt
     /// is delivered with this warning.
     pub warning: Option<(ErrorCode, String)>,
+    /// Every provider call behind the renders, in order.
+    pub provider_attempts: Vec<ProviderAttempt>,
 }
 
 /// The try-on pipeline as the service sees it.

@@ -7,7 +7,9 @@
 //!   upload limits, CORS, request ids and Prometheus metrics, the socket.io
 //!   namespace `/tryon` ([`live`]) and the studio's static files.
 //! - [`worker`] claims jobs from the store's queue and runs the stages;
-//!   [`engine::Engine`] is the pipeline as a worker sees it.
+//!   [`engine::Engine`] is the pipeline as a worker sees it; every render
+//!   goes through the state's `garmax_providers::Router`, whose budgets,
+//!   counters and breakers live in the database ([`usage`]).
 //! - [`serve`] runs the server (and in-process workers) until a signal, then
 //!   shuts down gracefully.
 //!
@@ -18,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
@@ -25,6 +28,7 @@ pub mod pipeline;
 pub mod routes;
 pub mod state;
 pub mod upload;
+pub mod usage;
 pub mod views;
 pub mod worker;
 
@@ -140,7 +144,12 @@ pub async fn open_state(
         garmax_store::Store::open(&config.database_url(), config.database_max_connections).await?;
     store.start_listener().await?;
     let objects = garmax_store::Objects::open(&config.storage_url())?;
-    Ok(AppState::new(store, objects, config, engine))
+    let usage = usage::StoreUsage::new(store.clone(), config.image_processing_timeout_ms as i64);
+    let router = config
+        .providers
+        .build_router_with(&|k| std::env::var(k).ok(), std::sync::Arc::new(usage))
+        .map_err(|e| garmax_store::StoreError::Config(e.to_string()))?;
+    Ok(AppState::new(store, objects, config, engine).with_router(router))
 }
 
 /// Serves until `shutdown` resolves, then stops in-process workers

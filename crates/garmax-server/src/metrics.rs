@@ -46,6 +46,32 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
+/// Per provider: calls by outcome, call latency and USD spent
+/// (`garmax_provider_requests_total{provider,outcome}`,
+/// `garmax_provider_request_duration_seconds{provider}`,
+/// `garmax_provider_spend_micro_usd_total{provider}`). Skips (breaker open,
+/// budget) are counted, not timed.
+pub fn provider_attempts(attempts: &[garmax_render::ProviderAttempt]) {
+    for a in attempts {
+        let provider = a.provider.clone();
+        metrics::counter!(
+            "garmax_provider_requests_total",
+            "provider" => provider.clone(),
+            "outcome" => a.outcome.clone()
+        )
+        .increment(1);
+        if a.outcome != "skipped" {
+            metrics::histogram!("garmax_provider_request_duration_seconds", "provider" => provider.clone())
+                .record(a.latency_ms / 1000.0);
+        }
+        if a.cost_usd > 0.0 {
+            // Counters are integers: spend is counted in micro-USD.
+            metrics::counter!("garmax_provider_spend_micro_usd_total", "provider" => provider)
+                .increment((a.cost_usd * 1e6).round() as u64);
+        }
+    }
+}
+
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     if let Ok(q) = state.store.queue_stats().await {
@@ -55,6 +81,13 @@ pub async fn render(State(state): State<AppState>) -> Response {
         metrics::gauge!("garmax_queue_jobs", "status" => "done").set(q.done as f64);
         metrics::gauge!("garmax_queue_oldest_queued_seconds")
             .set(q.oldest_queued_ms as f64 / 1000.0);
+    }
+    for p in state.router.status().await {
+        let open = p.breaker != garmax_providers::BreakerState::Closed;
+        metrics::gauge!("garmax_provider_spend_today_usd", "provider" => p.name.clone())
+            .set(p.spend_today.spent_usd);
+        metrics::gauge!("garmax_provider_breaker_open", "provider" => p.name)
+            .set(if open { 1.0 } else { 0.0 });
     }
     if let Ok(counts) = state.store.session_counts().await {
         for (status, n) in counts {

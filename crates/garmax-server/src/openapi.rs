@@ -3,14 +3,14 @@
 use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::routes::{avatars, events, garments, health, me, sessions};
+use crate::routes::{avatars, events, garments, health, me, providers, sessions};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "garmax", description = "Self-hosted virtual try-on: avatars, garments, try-on sessions with live progress."),
     paths(
         health::health, health::ready, health::queue,
-        me::me, me::users,
+        me::me, me::users, providers::status,
         avatars::create, avatars::list, avatars::get, avatars::remove, avatars::file,
         garments::create, garments::list, garments::get, garments::image,
         sessions::create, sessions::list, sessions::get, sessions::confirm, sessions::reject,

@@ -1,5 +1,12 @@
-//! [`PipelineEngine`]: the [`Engine`] on `garmax-tryon` with the offline
-//! local renderer.
+//! [`PipelineEngine`]: the [`Engine`] on `garmax-tryon`, rendering through
+//! the router of `garmax-providers` (remote providers, failover chain
+//! ending in `local`, budgets and per-user limits) when the worker hands it
+//! one, with the offline local renderer alone otherwise.
+//!
+//! The render runs on the blocking pool; the retry loop of `render_tryon`
+//! calls `garmax_providers::RoutedRenderer` once per attempt, which waits
+//! for the async router on the worker's runtime (`Handle::block_on` from
+//! the blocking thread).
 //!
 //! Avatar files keep the API's names: PNGs are stored without their
 //! extension (`depth`, `normal`, `parts`, `segment`, `pose`, `photo`, …) and
@@ -43,12 +50,24 @@ const GARMENT_FILES: &[&str] = &["photo.png", "analysis.json", "garment.json"];
 fn engine_error(e: TryOnError) -> EngineError {
     let code = e.code();
     // The inputs were checked at upload: what fails now fails every time,
-    // except the inference engine itself.
-    let retryable = matches!(code, ErrorCode::InferenceFailed | ErrorCode::Io);
+    // except the inference engine itself, providers that are all cooling
+    // down, and a user's concurrent-render limit (a slot frees soon).
+    let retryable = match &e {
+        TryOnError::Render(garmax_render::RenderError::Routed {
+            code,
+            retry_after_secs,
+            ..
+        }) => {
+            *code == ErrorCode::ProviderUnavailable
+                || (*code == ErrorCode::LimitExceeded && retry_after_secs.is_some_and(|s| s <= 60))
+        }
+        _ => matches!(code, ErrorCode::InferenceFailed | ErrorCode::Io),
+    };
     EngineError {
         code,
         message: e.to_string(),
         retryable,
+        provider_attempts: Vec::new(),
     }
 }
 
@@ -158,15 +177,46 @@ impl Engine for PipelineEngine {
             config,
             ..TryOnOptions::default()
         };
-        let outcome = garmax_tryon::render_tryon(
-            &self.models,
-            &person,
-            &garment,
-            &try_on,
-            &LocalRenderer,
-            &mut Forward(&mut progress),
-        )
-        .map_err(engine_error)?;
+        let outcome = match &options.router {
+            Some(router) => {
+                let job = garmax_providers::tryon_job(
+                    options.user_id.clone(),
+                    &person.render_input(),
+                    &garment.input,
+                    &garment.analysis,
+                    garmax_providers::GuidanceMaps::from_pngs(|name| avatar(name)),
+                    try_on.tier,
+                    try_on.quality,
+                );
+                let renderer = garmax_providers::RoutedRenderer::new(
+                    router.clone(),
+                    tokio::runtime::Handle::current(),
+                    job,
+                );
+                garmax_tryon::render_tryon(
+                    &self.models,
+                    &person,
+                    &garment,
+                    &try_on,
+                    &renderer,
+                    &mut Forward(&mut progress),
+                )
+                .map_err(|e| {
+                    let mut err = engine_error(e);
+                    err.provider_attempts = garmax_render::RenderProvider::drain_attempts(&renderer);
+                    err
+                })?
+            }
+            None => garmax_tryon::render_tryon(
+                &self.models,
+                &person,
+                &garment,
+                &try_on,
+                &LocalRenderer,
+                &mut Forward(&mut progress),
+            )
+            .map_err(engine_error)?,
+        };
         let mut validation = match &outcome.validation {
             Some(v) => serde_json::to_value(v.seed()).unwrap_or_default(),
             None => serde_json::Value::Null,
@@ -186,6 +236,7 @@ impl Engine for PipelineEngine {
             validation,
             attempts: outcome.attempts,
             warning,
+            provider_attempts: outcome.provider_attempts,
         })
     }
 

@@ -21,6 +21,9 @@ pub struct Inner {
     /// Requests per API key.
     pub limiter: DefaultKeyedRateLimiter<String>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The render router every render goes through (workers) and whose
+    /// status `GET /api/admin/providers` shows.
+    pub router: garmax_providers::Router,
 }
 
 impl std::ops::Deref for AppState {
@@ -47,6 +50,23 @@ impl AppState {
             engine,
             limiter,
             metrics: crate::metrics::handle(),
+            router: local_router(),
         }))
     }
+
+    /// Replaces the router (before the state is shared).
+    pub fn with_router(mut self, router: garmax_providers::Router) -> AppState {
+        match Arc::get_mut(&mut self.0) {
+            Some(inner) => inner.router = router,
+            None => tracing::warn!("the router can only be set before the state is shared"),
+        }
+        self
+    }
+}
+
+/// `local` alone, budgets in memory: the state before `with_router`.
+fn local_router() -> garmax_providers::Router {
+    garmax_providers::Router::builder()
+        .build()
+        .expect("a chain of `local` alone is valid")
 }

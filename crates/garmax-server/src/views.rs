@@ -132,6 +132,42 @@ pub struct SessionView {
     pub created_at: String,
     pub updated_at: String,
     pub auto_confirm_at: Option<String>,
+    /// Every provider call behind the renders, in order (in the answer of
+    /// `GET /api/tryon/sessions/{id}`; listings leave it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_attempts: Option<Vec<ProviderAttemptView>>,
+}
+
+/// One provider call (or skip) of a session's renders.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderAttemptView {
+    /// Which render of the retry loop, from 1.
+    pub render: i64,
+    pub provider: String,
+    /// `success`, `failed` or `skipped` (breaker open, over budget).
+    pub outcome: String,
+    /// `retryable`, `safety_blocked`, `invalid_input`, `auth`, `quota`, `permanent`.
+    pub error_class: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub latency_ms: f64,
+    pub cost_usd: f64,
+}
+
+impl From<&garmax_store::usage::AttemptRecord> for ProviderAttemptView {
+    fn from(a: &garmax_store::usage::AttemptRecord) -> ProviderAttemptView {
+        ProviderAttemptView {
+            render: a.render,
+            provider: a.provider.clone(),
+            outcome: a.outcome.clone(),
+            error_class: a.error_class.clone(),
+            code: a.code.clone(),
+            message: a.message.clone(),
+            latency_ms: a.latency_ms,
+            cost_usd: a.cost_usd,
+        }
+    }
 }
 
 impl From<&Session> for SessionView {
@@ -158,6 +194,7 @@ impl From<&Session> for SessionView {
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
             auto_confirm_at: s.auto_confirm_at.map(rfc3339),
+            provider_attempts: None,
         }
     }
 }

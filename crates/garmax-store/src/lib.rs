@@ -12,6 +12,9 @@
 //!   LOCKED`.
 //! - [`sessions`]: the try-on session state machine's storage and its event
 //!   log, whose progress never goes backwards even when a stage is retried.
+//! - [`usage`]: the render router's shared state — spend against budgets,
+//!   per-user render counters, breakers — and each session's provider
+//!   attempts.
 //! - [`objects`]: uploads, guidance maps and results through `object_store`
 //!   (a local directory or S3); keys are made here from ids, never taken from
 //!   user input.
@@ -27,6 +30,7 @@ pub mod objects;
 pub mod queue;
 pub mod sessions;
 pub mod timings;
+pub mod usage;
 pub mod users;
 
 use std::str::FromStr as _;

@@ -136,6 +136,10 @@ pub struct TryOnOutcome {
     pub validation_ms: Option<f64>,
     /// The render's warnings.
     pub warnings: Vec<String>,
+    /// Every provider call behind the renders, when the renderer routes
+    /// between providers (`RenderProvider::drain_attempts`): provider,
+    /// outcome, error class, latency, cost. Empty for a single renderer.
+    pub provider_attempts: Vec<garmax_render::ProviderAttempt>,
 }
 
 impl TryOnOutcome {
@@ -145,6 +149,20 @@ impl TryOnOutcome {
             self.quality_error,
             Some(QualityError::MaxRetriesExceeded { .. })
         )
+    }
+
+    /// Takes the routed provider calls: the delivered render's provider is
+    /// the last one that succeeded, and the provider cost is what the calls
+    /// actually charged.
+    fn record_provider_attempts(&mut self, attempts: Vec<garmax_render::ProviderAttempt>) {
+        if attempts.is_empty() {
+            return;
+        }
+        if let Some(ok) = attempts.iter().rev().find(|a| a.outcome == "success") {
+            self.provider = ok.provider.clone();
+        }
+        self.provider_cost = attempts.iter().map(|a| a.cost_usd).sum();
+        self.provider_attempts = attempts;
     }
 
     /// The try-on as PNG bytes.
@@ -196,6 +214,7 @@ pub fn render_tryon(
         timings,
         validation_ms: None,
         warnings,
+        provider_attempts: Vec::new(),
     };
     if options.validate {
         validate_and_retry(
@@ -210,6 +229,7 @@ pub fn render_tryon(
         );
         outcome.validation_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
     }
+    outcome.record_provider_attempts(provider.drain_attempts());
     sink.stage(Stage::Finalizing, "best attempt chosen");
     Ok(outcome)
 }

@@ -40,6 +40,8 @@ pub struct TryOnReport {
     pub validation: Option<SeedValidation>,
     pub retry_history: Option<RetryHistory>,
     pub warnings: Vec<String>,
+    /// Every provider call (or skip) behind the renders, in order.
+    pub provider_attempts: Vec<garmax_render::ProviderAttempt>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -124,6 +126,7 @@ impl TryOnOutcome {
             validation: self.validation.as_ref().map(|v| v.seed()),
             retry_history: self.validation.as_ref().map(|v| v.history.clone()),
             warnings: self.all_warnings(person, garment),
+            provider_attempts: self.provider_attempts.clone(),
         }
     }
 }

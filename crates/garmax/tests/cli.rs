@@ -231,6 +231,15 @@ fn tryon_writes_image_maps_and_report() {
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["provider"], "local");
     assert_eq!(report["tier"], "premium");
+    // Every render went through the router: one `local` success per render.
+    let calls = report["providerAttempts"].as_array().unwrap();
+    assert!(!calls.is_empty(), "{report}");
+    for c in calls {
+        assert_eq!(c["provider"], "local");
+        assert_eq!(c["outcome"], "success");
+        assert_eq!(c["costUsd"], 0.0);
+        assert!(c["latencyMs"].as_f64().unwrap() > 0.0);
+    }
     assert_eq!(report["costEstimate"]["credits"], 10);
     assert!(
         report["render"]["stats"]["baseFabricMeanDeltaE"]
@@ -311,9 +320,11 @@ fn tryon_personas_and_bad_inputs_fail_with_their_codes() {
     assert!(err.contains("[PER_010]"), "{err}");
     let (_, err) = run(&["--person", camera.to_str().unwrap(), "--provider", "gemini"]);
     assert!(
-        err.contains("[GEN_002]") && err.contains("not available offline"),
+        err.contains("[PRV_018]") && err.contains("GEMINI_API_KEY"),
         "{err}"
     );
+    let (_, err) = run(&["--person", camera.to_str().unwrap(), "--provider", "bogus"]);
+    assert!(err.contains("unknown provider 'bogus'"), "{err}");
     std::fs::remove_dir_all(dir).ok();
 }
 

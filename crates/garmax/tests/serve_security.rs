@@ -118,6 +118,40 @@ async fn users_see_only_their_own_objects_and_roles_are_enforced() {
     assert_eq!(status, 200);
     assert_eq!(users.as_array().unwrap().len(), 3);
     assert_eq!(admin.get_json("/api/admin/queue").await.0, 200);
+    // The router (issue 10): providers status for admins only; the render
+    // went through `local`, recorded in the session and the metrics.
+    assert_eq!(a.get_json("/api/admin/providers").await.0, 403);
+    let (status, providers) = admin.get_json("/api/admin/providers").await;
+    assert_eq!(status, 200, "{providers}");
+    assert_eq!(providers["defaultChain"], json!(["local"]), "{providers}");
+    assert!(
+        providers["status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "local" && p["breaker"] == "closed"),
+        "{providers}"
+    );
+    assert_eq!(providers["allowBedrockFailover"], false);
+    let (_, view) = a.get_json(&format!("/api/tryon/sessions/{session}")).await;
+    let calls = view["providerAttempts"].as_array().unwrap();
+    assert!(!calls.is_empty(), "{view}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["provider"] == "local" && c["outcome"] == "success" && c["costUsd"] == 0.0),
+        "{view}"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("garmax_provider_requests_total{provider=\"local\",outcome=\"success\"}"),
+        "{metrics}"
+    );
     // Deleting works for the owner.
     assert_eq!(a.delete(&format!("/api/avatars/{avatar}")).await, 204);
     assert_eq!(a.get_json(&format!("/api/avatars/{avatar}")).await.0, 404);
@@ -336,4 +370,48 @@ async fn raw_post_status(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP response: {text}"))
+}
+
+/// `MAX_CONCURRENT_RENDERS_PER_USER` (3): a fourth session while three
+/// wait (no worker runs them) is `429 LIM_016` with `Retry-After`; another
+/// user is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fourth_concurrent_render_is_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Backend::embedded(dir.path());
+    let key_a = backend.create_user("a", false, 200);
+    let key_b = backend.create_user("b", false, 200);
+    let server = serve(&backend, &["--workers", "0"]);
+    let a = Client::new(&server.base, &key_a);
+    let (status, body) = a
+        .upload("/api/avatars", "photo", support::person_photo())
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let avatar = body["id"].as_str().unwrap().to_string();
+    let garment = a.garment().await;
+    for _ in 0..3 {
+        a.create_session(&avatar, &garment, "sd").await;
+    }
+    let r = a
+        .http
+        .post(a.url("/api/tryon/sessions"))
+        .bearer_auth(&a.key)
+        .json(&json!({"avatarId": avatar, "garmentId": garment, "quality": "sd"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1, "{retry}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "LIM_016", "{body}");
+    // Another user still gets in.
+    let b = Client::new(&server.base, &key_b);
+    let (status, body) = b
+        .upload("/api/avatars", "photo", support::person_photo())
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let b_avatar = body["id"].as_str().unwrap().to_string();
+    let b_garment = b.garment().await;
+    b.create_session(&b_avatar, &b_garment, "sd").await;
 }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod garments;
 pub mod health;
 pub mod me;
+pub mod providers;
 pub mod sessions;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/tryon/sessions/{id}/events", get(events::stream))
         .route("/api/admin/queue", get(health::queue))
         .route("/api/admin/users", get(me::users))
+        .route("/api/admin/providers", get(providers::status))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new().merge(uploads).merge(json)
 }

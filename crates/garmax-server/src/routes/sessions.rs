@@ -33,6 +33,7 @@ pub fn tier_priority(tier: &str) -> i64 {
 /// Start a try-on of an avatar in a garment.
 #[utoipa::path(post, path = "/api/tryon/sessions", security(("bearer" = [])), request_body = CreateSession,
     responses((status = 202, body = SessionCreated), (status = 402, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody, description = "LIM_016: too many renders in flight or today (Retry-After)"),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     Caller(user): Caller,
@@ -78,6 +79,7 @@ pub async fn create(
             ));
         }
     };
+    crate::limits::check_render_limits(&state, &user.id).await?;
     let id = garmax_store::new_id();
     let job = NewJob::new(jobs::RENDER, serde_json::json!({ "sessionId": id }))
         .priority(tier_priority(&tier))
@@ -158,9 +160,11 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
-    Ok(Json(SessionView::from(
-        &state.store.session(&user.id, &id).await?,
-    )))
+    let session = state.store.session(&user.id, &id).await?;
+    let attempts = state.store.provider_attempts(&session.id).await?;
+    let mut view = SessionView::from(&session);
+    view.provider_attempts = Some(attempts.iter().map(Into::into).collect());
+    Ok(Json(view))
 }
 
 async fn act(

@@ -380,6 +380,8 @@ async fn run_render(
         quality: session.quality.clone(),
         tier: session.tier.clone(),
         max_attempts: state.config.max_retry_attempts,
+        user_id: Some(session.user_id.clone()),
+        router: Some(state.router.clone()),
     };
     let work = blocking(state, move || {
         let lookup = |files: &Vec<(String, Vec<u8>)>, name: &str| {
@@ -410,7 +412,7 @@ async fn run_render(
                 let eta = remaining_estimate(state, stage).await;
                 report(state, id, stage, attempt, &message, eta).await?;
             }
-            done = &mut work => break done??,
+            done = &mut work => break super::attempts::record(state, id, done?).await?,
         }
     };
     stage_done(state, current.0, current.1.elapsed()).await;

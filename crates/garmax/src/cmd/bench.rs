@@ -25,6 +25,9 @@ pub enum Command {
     Gallery(GalleryArgs),
     /// All five validators per generated image (1024 px composites), on one thread.
     Validate(ValidateArgs),
+    /// The seed's 1 s polling batch collector vs the event-driven batcher:
+    /// 50th request → flush and deadline → flush, side by side, with ratios.
+    Batcher(super::bench_batcher::Args),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +74,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Gallery(args) => super::gallery::run(&args.out_dir),
         Command::Pose(args) => bench_pose(args),
         Command::Validate(args) => bench_validate(args),
+        Command::Batcher(args) => super::bench_batcher::run(args),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_batcher;
 pub mod body;
 pub mod demo;
 pub mod gallery;
@@ -53,6 +54,9 @@ fn code_of(err: &anyhow::Error) -> Option<garmax_core::ErrorCode> {
             return Some(e.code());
         }
         if let Some(e) = cause.downcast_ref::<garmax_assets::AssetError>() {
+            return Some(e.code());
+        }
+        if let Some(e) = cause.downcast_ref::<garmax_providers::RouterError>() {
             return Some(e.code());
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {

@@ -36,7 +36,13 @@ pub struct CheckArgs {
 }
 
 fn load(args: &ConfigArgs) -> anyhow::Result<ProvidersConfig> {
-    let mut config = match &args.config {
+    load_config(args.config.as_deref())
+}
+
+/// The `[providers]` section of `path` (the seed's defaults without one),
+/// with the environment applied.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<ProvidersConfig> {
+    let mut config = match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;

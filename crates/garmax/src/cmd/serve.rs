@@ -106,6 +106,7 @@ impl ServiceArgs {
             let dist = PathBuf::from("web/dist");
             dist.join("index.html").exists().then_some(dist)
         });
+        c.providers = super::providers::load_config(self.config.as_deref())?;
         c.validate()?;
         Ok(c)
     }

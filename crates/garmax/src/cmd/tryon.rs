@@ -1,16 +1,19 @@
 //! `garmax tryon`: the main job. Two-stage generation as in the consistency
 //! seed — stage 1 puts the person in the target pose (a user's photo is
 //! already posed; a catalogue persona uses its reference photo for the pose),
-//! stage 2 applies the product with a render provider (only `local` works
-//! offline). The pipeline is `garmax-tryon`; this module reads the files,
-//! draws the progress bar and writes the image, the guidance maps and
-//! `report.json`.
+//! stage 2 applies the product through the router of `garmax-providers`
+//! (`--provider local`, the offline default; a configured endpoint such as
+//! `nano-banana-pro`, with `local` after it; or `auto`, the configured
+//! chains and split). The pipeline is `garmax-tryon`, whose retry loop calls
+//! the router once per render through `garmax_providers::RoutedRenderer`;
+//! this module reads the files, draws the progress bar and writes the image,
+//! the guidance maps and `report.json` (with every provider attempt).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
-use garmax_render::{PersonaCatalog, QualityTier, RenderQuality, Stage1Source};
+use garmax_render::{PersonaCatalog, QualityTier, RenderProvider as _, RenderQuality, Stage1Source};
 use garmax_tryon::{
     ModelOptions, Models, PreparedGarment, PreparedPerson, Stage, TryOnOptions, TryOnOutcome,
 };
@@ -34,9 +37,17 @@ pub struct Args {
     /// Render quality: sd, hd or 4k (prices from the seed's qualitySettings).
     #[arg(long, default_value = "hd")]
     quality: String,
-    /// Render provider; only `local` works offline.
+    /// Render provider: `local` (offline), an endpoint of the providers
+    /// configuration (`nano-banana-pro`, `gemini`, `openai`, `fashn`, …;
+    /// `local` stays the fallback), or `auto` (the configured chains).
     #[arg(long, default_value = "local")]
     provider: String,
+    /// A TOML file with a `[providers]` section (endpoints, chains, budgets).
+    #[arg(long, value_name = "TOML", env = "GARMAX_CONFIG")]
+    providers_config: Option<PathBuf>,
+    /// User id the sticky split and per-user limits are keyed on.
+    #[arg(long)]
+    user: Option<String>,
     /// Catalogue persona id (see --personas).
     #[arg(long)]
     persona: Option<String>,
@@ -63,7 +74,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("unknown tier '{}' (standard, premium, ultra)", args.tier))?;
     let quality = RenderQuality::parse(&args.quality)
         .with_context(|| format!("unknown quality '{}' (sd, hd, 4k)", args.quality))?;
-    let provider = garmax_render::provider(&args.provider)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()?;
+    let router = {
+        // Building the router spawns the batcher's collector.
+        let _inside = runtime.enter();
+        router_for(&args.provider, args.providers_config.as_deref())?
+    };
     let config = super::validate::load_config(args.tiers_config.as_deref())?;
     let stage1 = match (&args.person, &args.persona) {
         (Some(p), None) => Stage1Source::Photo {
@@ -110,14 +129,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         params: None,
         validate: true,
     };
-    let outcome = garmax_tryon::render_tryon(
-        &models,
-        &person,
-        &garment,
-        &options,
-        provider.as_ref(),
-        &mut sink,
-    )?;
+    let maps = match &person.guidance {
+        Some(g) => {
+            let files = g.to_files()?;
+            garmax_providers::GuidanceMaps::from_pngs(|name| {
+                files
+                    .iter()
+                    .find(|(n, _)| n.strip_suffix(".png") == Some(name))
+                    .map(|(_, b)| b.clone())
+            })
+        }
+        None => garmax_providers::GuidanceMaps::default(),
+    };
+    let job = garmax_providers::tryon_job(
+        args.user.clone(),
+        &person.render_input(),
+        &garment.input,
+        &garment.analysis,
+        maps,
+        tier,
+        quality,
+    );
+    let renderer = garmax_providers::RoutedRenderer::new(router, runtime.handle().clone(), job);
+    let outcome =
+        match garmax_tryon::render_tryon(&models, &person, &garment, &options, &renderer, &mut sink)
+        {
+            Ok(o) => o,
+            Err(e) => {
+                bar.finish_and_clear();
+                for a in renderer.drain_attempts() {
+                    eprintln!(
+                        "attempt: {} {} {} {:.0} ms ${:.4}",
+                        a.provider,
+                        a.outcome,
+                        a.code.as_deref().unwrap_or("-"),
+                        a.latency_ms,
+                        a.cost_usd
+                    );
+                }
+                return Err(e.into());
+            }
+        };
     bar.finish_and_clear();
 
     std::fs::create_dir_all(&args.out_dir)
@@ -167,6 +219,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("warning: {}", super::describe(&anyhow::Error::new(e)));
     }
     Ok(())
+}
+
+/// The router for `--provider`: `local` alone, one configured endpoint
+/// with `local` after it, or `auto` (the configured chains). A named
+/// endpoint without its key is an error rather than a silent fallback.
+fn router_for(
+    name: &str,
+    config_path: Option<&Path>,
+) -> anyhow::Result<garmax_providers::Router> {
+    let mut config = super::providers::load_config(config_path)?;
+    let env = |k: &str| std::env::var(k).ok();
+    match name {
+        "auto" => {}
+        "local" => {
+            config.default_chain.clear();
+            config.split_chain.clear();
+            config.enable_gemini_batch = false;
+            config.local_last = true;
+        }
+        other => {
+            let endpoints = config.resolve(&env);
+            let Some(e) = endpoints.iter().find(|e| e.name == other) else {
+                let known: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
+                anyhow::bail!(
+                    "unknown provider '{other}' (local, auto, {})",
+                    known.join(", ")
+                );
+            };
+            if !e.has_key {
+                return Err(garmax_providers::RouterError::Unavailable(format!(
+                    "provider '{other}' needs its key in {} (only 'local' works offline)",
+                    e.key_env
+                ))
+                .into());
+            }
+            config.default_chain = vec![other.to_string()];
+            config.split_chain.clear();
+            config.enable_gemini_batch = false;
+        }
+    }
+    Ok(config.build_router(&env)?)
 }
 
 /// Reads the stage-1 photo named `name`: the user's photo, or the persona's
