@@ -12,6 +12,11 @@
 //!   LOCKED`.
 //! - [`sessions`]: the try-on session state machine's storage and its event
 //!   log, whose progress never goes backwards even when a stage is retried.
+//! - [`credits`]: the append-only credit ledger (holds, captures, releases,
+//!   refunds, grants, purchases, adjustments) with a balance that a
+//!   conditional update and a CHECK keep non-negative.
+//! - [`billing`]: plans, billing periods, monthly quotas and the state
+//!   Stripe's webhooks set (applied once per event, in order).
 //! - [`objects`]: uploads, guidance maps and results through `object_store`
 //!   (a local directory or S3); keys are made here from ids, never taken from
 //!   user input.
@@ -19,6 +24,7 @@
 //! Times are milliseconds since the Unix epoch ([`now_ms`]).
 
 pub mod avatars;
+pub mod billing;
 pub mod credits;
 pub mod error;
 pub mod events;

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod body;
+pub mod credits;
 pub mod demo;
 pub mod gallery;
 pub mod models;
