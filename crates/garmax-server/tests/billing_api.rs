@@ -133,7 +133,8 @@ async fn credits_are_held_captured_refunded_and_the_402_names_the_shortfall() {
     let (st, late) = c.post_json(&format!("/api/tryon/sessions/{b}/cancel"), &json!({})).await;
     assert_eq!((st, late["error"]["code"].as_str()), (409, Some("PAY_032")), "{late}");
     assert!(late["error"]["details"]["refundableUntil"].is_i64());
-    assert_eq!(c.get_json("/api/billing/balance").await.1["balance"], 7);
+    // b's hold became its charge: still 22.
+    assert_eq!(c.get_json("/api/billing/balance").await.1["balance"], 22);
 
     // The ledger, newest first, paginated.
     let (_, page) = c.get_json("/api/billing/ledger?limit=3").await;
@@ -151,7 +152,7 @@ async fn credits_are_held_captured_refunded_and_the_402_names_the_shortfall() {
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
     assert_eq!(all.len(), 8, "grant, avatar hold + capture, 2 holds, 2 captures, 1 refund");
     let sum: i64 = all.iter().map(|e| e["amount"].as_i64().unwrap()).sum();
-    assert_eq!(sum, 7, "the ledger sums to the balance");
+    assert_eq!(sum, 22, "the ledger sums to the balance");
     assert_eq!(all.last().unwrap()["kind"], "grant");
     assert!(s.state.store.ledger_violations().await.unwrap().is_empty());
     let _ = uid;
