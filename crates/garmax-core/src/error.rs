@@ -103,11 +103,25 @@ pub enum ErrorCode {
     /// The balance cannot cover the operation's cost.
     #[serde(rename = "PAY_030")]
     InsufficientCredits,
+    /// A monthly quota of the user's plan (avatars, try-ons) is used up
+    /// until the billing period resets; the API answers 429 with
+    /// Retry-After.
+    #[serde(rename = "QUO_031")]
+    QuotaExceeded,
+    /// The refund window of a charged session has passed.
+    #[serde(rename = "PAY_032")]
+    RefundWindowClosed,
+    /// A webhook's signature is missing, wrong or outside the tolerance.
+    #[serde(rename = "SIG_033")]
+    InvalidSignature,
+    /// The payment provider (Stripe) failed or refused the request.
+    #[serde(rename = "PAY_034")]
+    PaymentProviderFailed,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::ValidationTimeout,
         ErrorCode::GenerationFailed,
         ErrorCode::MaxRetriesExceeded,
@@ -137,6 +151,10 @@ impl ErrorCode {
         ErrorCode::StorageUnavailable,
         ErrorCode::RequestTooLarge,
         ErrorCode::InsufficientCredits,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::RefundWindowClosed,
+        ErrorCode::InvalidSignature,
+        ErrorCode::PaymentProviderFailed,
     ];
 
     /// The code as shown to users, e.g. `"IMG_004"`.
@@ -171,6 +189,10 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => "OBJ_028",
             ErrorCode::RequestTooLarge => "REQ_029",
             ErrorCode::InsufficientCredits => "PAY_030",
+            ErrorCode::QuotaExceeded => "QUO_031",
+            ErrorCode::RefundWindowClosed => "PAY_032",
+            ErrorCode::InvalidSignature => "SIG_033",
+            ErrorCode::PaymentProviderFailed => "PAY_034",
         }
     }
 
@@ -206,6 +228,10 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => "Storage unavailable",
             ErrorCode::RequestTooLarge => "Request too large",
             ErrorCode::InsufficientCredits => "Insufficient credits",
+            ErrorCode::QuotaExceeded => "Monthly quota exceeded",
+            ErrorCode::RefundWindowClosed => "Refund window closed",
+            ErrorCode::InvalidSignature => "Invalid signature",
+            ErrorCode::PaymentProviderFailed => "Payment provider failed",
         }
     }
 

@@ -6,7 +6,10 @@
 //!   │            ▼                ▼
 //!   └──────► cancelled ◄──────────┘        failed ◄── queued | processing
 //! ```
-//! Confirmed, rejected, cancelled and failed are terminal.
+//! Confirmed, rejected, cancelled and failed are terminal: the pipeline
+//! never touches them again. The one move out of `confirmed` is the user's
+//! refund within the window of [`crate::billing::REFUND_WINDOW_MS`], which
+//! ends the session `cancelled`.
 
 use std::fmt;
 
@@ -35,6 +38,9 @@ pub enum SessionAction {
     Cancel,
     /// The pipeline gave up.
     Fail,
+    /// The user takes back a confirmed (charged) session within the refund
+    /// window; the store checks the window and refunds the charge.
+    Refund,
 }
 
 /// A transition the state machine does not allow.
@@ -94,6 +100,7 @@ impl SessionStatus {
             (S::PreviewReady, A::Reject) => S::Rejected,
             (S::Queued | S::Processing | S::PreviewReady, A::Cancel) => S::Cancelled,
             (S::Queued | S::Processing, A::Fail) => S::Failed,
+            (S::Confirmed, A::Refund) => S::Cancelled,
             (from, action) => return Err(InvalidTransition { from, action }),
         };
         Ok(next)
@@ -177,7 +184,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn terminal_states_accept_nothing() {
+    fn terminal_states_accept_nothing_but_a_refund_of_a_confirmed_one() {
         let actions = [
             SessionAction::Start,
             SessionAction::PreviewReady,
@@ -185,11 +192,19 @@ mod tests {
             SessionAction::Reject,
             SessionAction::Cancel,
             SessionAction::Fail,
+            SessionAction::Refund,
         ];
         for s in SessionStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
             for a in actions {
-                assert!(s.apply(a).is_err(), "{s} accepted {a:?}");
+                if (s, a) == (SessionStatus::Confirmed, SessionAction::Refund) {
+                    assert_eq!(s.apply(a), Ok(SessionStatus::Cancelled));
+                } else {
+                    assert!(s.apply(a).is_err(), "{s} accepted {a:?}");
+                }
             }
+        }
+        for s in SessionStatus::ALL.into_iter().filter(|s| *s != SessionStatus::Confirmed) {
+            assert!(s.apply(SessionAction::Refund).is_err(), "{s} refunded");
         }
     }
 

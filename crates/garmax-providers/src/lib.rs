@@ -7,7 +7,9 @@
 //! provider, daily budgets (per provider, global, per user, per
 //! generation), per-user render limits, and the event-driven [`Batcher`].
 //!
-//! This is the only crate of the workspace that makes outbound HTTP calls.
+//! It also holds the one payment provider's client, [`stripe`] (Checkout
+//! Sessions and webhook signature verification), because this is the only
+//! crate of the workspace that makes outbound HTTP calls.
 //! It knows no SQL (budgets and counters sit behind [`UsageStore`]; the
 //! in-memory [`MemoryUsage`] serves one process) and none of our own HTTP
 //! API's routes or JSON.
@@ -29,6 +31,7 @@ pub mod prompt;
 pub mod provider;
 pub mod replicate;
 pub mod router;
+pub mod stripe;
 pub mod usage;
 
 pub use batcher::{BatchConfig, BatchedProvider, Batcher, FlushEvent, FlushReason};

@@ -5,6 +5,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
+use garmax_core::billing::PlanLimits;
 use serde::Deserialize;
 
 /// Everything `garmax serve` and `garmax worker` are configured with.
@@ -67,6 +70,117 @@ pub struct ServerConfig {
     /// environment (the binary reads them; see `garmax_providers::config`).
     #[serde(skip)]
     pub providers: garmax_providers::ProvidersConfig,
+    /// Credits, plans, quotas and Stripe (`[server.billing]`).
+    pub billing: BillingConfig,
+}
+
+/// Billing: prices in credits, plans with their monthly quotas, Stripe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "snake_case", deny_unknown_fields)]
+pub struct BillingConfig {
+    /// Credits an avatar costs (the seed's 5).
+    pub avatar_cost: i64,
+    /// Credits a render costs by quality (the seed's sd 10, hd 15, 4k 25).
+    pub render_costs: BTreeMap<String, i64>,
+    /// Plans by name (`[server.billing.plans.studio]`): monthly avatars,
+    /// try-ons and the credits a paid invoice grants. A file's plans are
+    /// laid over the built-in free, studio and pro.
+    #[serde(deserialize_with = "plans_over_defaults")]
+    pub plans: BTreeMap<String, PlanLimits>,
+    /// Stripe price id → plan name.
+    pub stripe_prices: BTreeMap<String, String>,
+    /// Webhook endpoint secrets (`whsec_…`); several during a rotation.
+    /// `STRIPE_WEBHOOK_SECRET` (comma-separated) replaces them.
+    pub stripe_webhook_secrets: Vec<String>,
+    /// How far a webhook's timestamp may be from now, either way (seconds).
+    pub stripe_tolerance_secs: i64,
+    /// `STRIPE_SECRET_KEY`: the API key checkout uses.
+    pub stripe_secret_key: Option<String>,
+    /// `STRIPE_API_BASE`: Stripe's API (a fake in tests).
+    pub stripe_api_base: String,
+    /// Where Checkout sends the shopper after paying or giving up.
+    pub checkout_success_url: String,
+    pub checkout_cancel_url: String,
+}
+
+fn plans_over_defaults<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, PlanLimits>, D::Error> {
+    let mut plans: BTreeMap<String, PlanLimits> =
+        garmax_core::billing::default_plans().into_iter().collect();
+    plans.extend(BTreeMap::<String, PlanLimits>::deserialize(d)?);
+    Ok(plans)
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig {
+            avatar_cost: garmax_core::billing::AVATAR_COST,
+            render_costs: ["sd", "hd", "4k"]
+                .into_iter()
+                .map(|q| (q.to_string(), garmax_core::billing::render_cost(q).unwrap_or(0)))
+                .collect(),
+            plans: garmax_core::billing::default_plans().into_iter().collect(),
+            stripe_prices: BTreeMap::new(),
+            stripe_webhook_secrets: Vec::new(),
+            stripe_tolerance_secs: 300,
+            stripe_secret_key: None,
+            stripe_api_base: "https://api.stripe.com".into(),
+            checkout_success_url: "http://localhost:8080/#/billing?checkout=success".into(),
+            checkout_cancel_url: "http://localhost:8080/#/billing?checkout=cancel".into(),
+        }
+    }
+}
+
+impl BillingConfig {
+    /// The limits of `plan`; an unknown plan gets the free plan's (or
+    /// nothing at all when there is no free plan either).
+    pub fn limits(&self, plan: &str) -> PlanLimits {
+        self.plans
+            .get(plan)
+            .or_else(|| self.plans.get("free"))
+            .cloned()
+            .unwrap_or(PlanLimits {
+                avatars_per_month: 0,
+                tryons_per_month: 0,
+                monthly_credits: 0,
+            })
+    }
+
+    /// Credits a render of `quality` costs.
+    pub fn render_cost(&self, quality: &str) -> Option<i64> {
+        self.render_costs.get(quality).copied()
+    }
+
+    /// The plan a Stripe price id stands for.
+    pub fn plan_of_price(&self, price: &str) -> Option<&str> {
+        self.stripe_prices.get(price).map(String::as_str)
+    }
+
+    /// The price id that buys `plan`.
+    pub fn price_of_plan(&self, plan: &str) -> Option<&str> {
+        self.stripe_prices
+            .iter()
+            .find(|(_, p)| p.as_str() == plan)
+            .map(|(price, _)| price.as_str())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.avatar_cost < 0 || self.render_costs.values().any(|c| *c < 0) {
+            return Err(ConfigError("billing costs cannot be negative".into()));
+        }
+        for (price, plan) in &self.stripe_prices {
+            if !self.plans.contains_key(plan) {
+                return Err(ConfigError(format!(
+                    "billing.stripe_prices: price {price} names unknown plan '{plan}'"
+                )));
+            }
+        }
+        if self.stripe_tolerance_secs <= 0 {
+            return Err(ConfigError("billing.stripe_tolerance_secs must be positive".into()));
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServerConfig {
@@ -97,6 +211,7 @@ impl Default for ServerConfig {
             shutdown_grace_ms: 20_000,
             database_max_connections: 16,
             providers: garmax_providers::ProvidersConfig::default(),
+            billing: BillingConfig::default(),
         }
     }
 }
@@ -164,7 +279,7 @@ impl ServerConfig {
         if self.rate_limit_per_sec == 0 || self.rate_limit_burst == 0 {
             return Err(ConfigError("rate limits must be positive".into()));
         }
-        Ok(())
+        self.billing.validate()
     }
 }
 
@@ -184,6 +299,26 @@ mod tests {
             default_quality_tier: "gold".into(),
             ..Default::default()
         };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn billing_plans_and_prices_come_from_the_file() {
+        let c = ServerConfig::from_toml(
+            "[server.billing]\nstripe_prices = { price_pro = \"pro\" }\n\
+             [server.billing.plans.pro]\navatars_per_month = 9\ntryons_per_month = 99\nmonthly_credits = 7\n",
+        )
+        .unwrap();
+        assert_eq!(c.billing.limits("pro").tryons_per_month, 99);
+        assert_eq!(c.billing.limits("studio").tryons_per_month, 25, "kept");
+        assert_eq!(c.billing.plan_of_price("price_pro"), Some("pro"));
+        assert_eq!(c.billing.price_of_plan("pro"), Some("price_pro"));
+        assert!(c.validate().is_ok());
+        let d = ServerConfig::default();
+        assert_eq!(d.billing.limits("studio").tryons_per_month, 25);
+        assert_eq!(d.billing.limits("nope").avatars_per_month, 1);
+        assert_eq!(d.billing.render_cost("4k"), Some(25));
+        let bad = ServerConfig::from_toml("[server.billing]\nstripe_prices = { p = \"gold\" }\n").unwrap();
         assert!(bad.validate().is_err());
     }
 

@@ -13,6 +13,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// Numbers a client acts on (the shortfall of a 402, the limit and
+    /// reset time of a quota's 429).
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,6 +28,12 @@ pub struct ErrorDetail {
     /// A stable code such as `IMG_004`.
     pub code: String,
     pub message: String,
+    /// Present on some errors: `PAY_030` has `needed`, `available` and
+    /// `shortfall`; `QUO_031` has `quota`, `limit`, `used`, `resetsAt`
+    /// (ms) and `retryAfterSecs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -33,7 +42,12 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            details: None,
         }
+    }
+    pub fn with_details(mut self, details: serde_json::Value) -> ApiError {
+        self.details = Some(details);
+        self
     }
     pub fn not_found() -> ApiError {
         ApiError::new(ErrorCode::NotFound, "not found")
@@ -83,6 +97,10 @@ impl ApiError {
             C::MaxRetriesExceeded => StatusCode::UNPROCESSABLE_ENTITY,
             C::Io => StatusCode::INTERNAL_SERVER_ERROR,
             C::InsufficientCredits => StatusCode::PAYMENT_REQUIRED,
+            C::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            C::RefundWindowClosed => StatusCode::CONFLICT,
+            C::InvalidSignature => StatusCode::BAD_REQUEST,
+            C::PaymentProviderFailed => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -97,6 +115,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.as_str().to_string(),
                 message: self.message,
+                details: self.details,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
@@ -124,6 +143,41 @@ impl From<StoreError> for ApiError {
         let mut err = ApiError::new(code, message);
         if e.is_transient() {
             err.retry_after_secs = Some(2);
+        }
+        match e {
+            StoreError::InsufficientCredits { needed, available } => {
+                err.details = Some(serde_json::json!({
+                    "needed": needed,
+                    "available": available,
+                    "shortfall": (needed - available).max(0),
+                }));
+            }
+            StoreError::QuotaExceeded {
+                what,
+                limit,
+                used,
+                resets_at,
+            } => {
+                let secs = garmax_core::billing::seconds_until(resets_at, garmax_store::now_ms());
+                err.retry_after_secs = Some(secs);
+                err.details = Some(serde_json::json!({
+                    "quota": what,
+                    "limit": limit,
+                    "used": used,
+                    "resetsAt": resets_at,
+                    "retryAfterSecs": secs,
+                }));
+            }
+            StoreError::RefundWindowClosed {
+                charged_at,
+                closed_at,
+            } => {
+                err.details = Some(serde_json::json!({
+                    "chargedAt": charged_at,
+                    "refundableUntil": closed_at,
+                }));
+            }
+            _ => {}
         }
         err
     }
@@ -166,5 +220,28 @@ mod tests {
             ApiError::from(StoreError::NotFound).code,
             ErrorCode::NotFound
         );
+    }
+
+    #[test]
+    fn billing_errors_carry_their_numbers() {
+        let e = ApiError::from(StoreError::InsufficientCredits {
+            needed: 15,
+            available: 4,
+        });
+        assert_eq!(ApiError::status_of(e.code), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(e.details.as_ref().unwrap()["shortfall"], 11);
+        assert!(e.message.starts_with("Insufficient credits"));
+        let resets_at = garmax_store::now_ms() + 90_500;
+        let q = ApiError::from(StoreError::QuotaExceeded {
+            what: "try-ons",
+            limit: 25,
+            used: 25,
+            resets_at,
+        });
+        let secs = q.retry_after_secs.unwrap();
+        assert!((90..=91).contains(&secs), "{secs}");
+        let r = q.into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], secs.to_string().as_str());
     }
 }

@@ -3,11 +3,11 @@
 use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::routes::{avatars, events, garments, health, me, providers, sessions};
+use crate::routes::{avatars, billing, events, garments, health, me, providers, sessions};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "garmax", description = "Self-hosted virtual try-on: avatars, garments, try-on sessions with live progress."),
+    info(title = "garmax", description = "Self-hosted virtual try-on: avatars, garments, try-on sessions with live progress, credits, plans and Stripe billing."),
     paths(
         health::health, health::ready, health::queue,
         me::me, me::users, providers::status,
@@ -16,6 +16,8 @@ use crate::routes::{avatars, events, garments, health, me, providers, sessions};
         sessions::create, sessions::list, sessions::get, sessions::confirm, sessions::reject,
         sessions::cancel, sessions::preview, sessions::result,
         events::stream,
+        billing::balance, billing::ledger, billing::plan, billing::checkout, billing::webhook,
+        billing::admin_credits,
     ),
     modifiers(&BearerAuth)
 )]

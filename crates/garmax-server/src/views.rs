@@ -43,6 +43,7 @@ fn detail(e: &Option<(String, String)>) -> Option<ErrorDetail> {
     e.as_ref().map(|(code, message)| ErrorDetail {
         code: code.clone(),
         message: message.clone(),
+        details: None,
     })
 }
 
@@ -136,6 +137,8 @@ pub struct SessionView {
     /// `GET /api/tryon/sessions/{id}`; listings leave it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_attempts: Option<Vec<ProviderAttemptView>>,
+    /// What the session did with its credits.
+    pub credits: SessionCreditsView,
 }
 
 /// One provider call (or skip) of a session's renders.
@@ -170,6 +173,43 @@ impl From<&garmax_store::usage::AttemptRecord> for ProviderAttemptView {
     }
 }
 
+/// A session's credits: `held` while it runs, then either `captured`
+/// (charged at confirm), `released` (given back at failure, reject or
+/// cancel) or `refunded` (a charge given back within the refund window).
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreditsView {
+    /// The price of the session, held at creation.
+    pub cost: i64,
+    pub held: i64,
+    pub captured: i64,
+    pub released: i64,
+    pub refunded: i64,
+    pub charged_at: Option<String>,
+    pub refunded_at: Option<String>,
+    /// Until when a cancel refunds the charge.
+    pub refundable_until: Option<String>,
+}
+
+impl From<&Session> for SessionCreditsView {
+    fn from(s: &Session) -> SessionCreditsView {
+        let c = s.credits();
+        SessionCreditsView {
+            cost: s.credits_held,
+            held: c.held,
+            captured: c.captured,
+            released: c.released,
+            refunded: c.refunded,
+            charged_at: s.charged_at.map(rfc3339),
+            refunded_at: s.refunded_at.map(rfc3339),
+            refundable_until: s
+                .charged_at
+                .filter(|_| s.refunded_at.is_none() && s.status == SessionStatus::Confirmed)
+                .map(|t| rfc3339(t + garmax_core::billing::REFUND_WINDOW_MS)),
+        }
+    }
+}
+
 impl From<&Session> for SessionView {
     fn from(s: &Session) -> SessionView {
         SessionView {
@@ -195,6 +235,7 @@ impl From<&Session> for SessionView {
             updated_at: rfc3339(s.updated_at),
             auto_confirm_at: s.auto_confirm_at.map(rfc3339),
             provider_attempts: None,
+            credits: SessionCreditsView::from(s),
         }
     }
 }
@@ -293,4 +334,130 @@ mod tests {
         assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(rfc3339(1_796_083_200_000), "2026-12-01T00:00:00.000Z");
     }
+}
+
+/// `GET /api/billing/balance`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceView {
+    pub balance: i64,
+    /// Always `credits`.
+    pub currency: String,
+}
+
+/// One ledger entry.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntryView {
+    pub id: String,
+    /// `grant`, `purchase`, `hold`, `capture`, `release`, `refund` or
+    /// `adjustment`.
+    pub kind: String,
+    /// Signed: a hold is negative, a capture zero.
+    pub amount: i64,
+    pub idempotency_key: String,
+    /// `user:<id>`, `admin:<id>`, `system` or `stripe`.
+    pub actor: String,
+    pub reason: String,
+    /// The session, avatar or invoice the entry is about.
+    pub subject: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&garmax_store::credits::Entry> for LedgerEntryView {
+    fn from(e: &garmax_store::credits::Entry) -> LedgerEntryView {
+        LedgerEntryView {
+            id: e.id.clone(),
+            kind: e.kind.as_str().into(),
+            amount: e.amount,
+            idempotency_key: e.idempotency_key.clone(),
+            actor: e.actor.clone(),
+            reason: e.reason.clone(),
+            subject: e.subject.clone(),
+            created_at: rfc3339(e.created_at),
+        }
+    }
+}
+
+/// `GET /api/billing/plan`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    /// The plan in force now: `free`, `studio` or `pro`.
+    pub plan: String,
+    /// Set when a cancelled subscription ends: the plan is `free` after it.
+    pub plan_ends_at: Option<String>,
+    /// The current billing period the monthly quotas count in.
+    pub period_start: String,
+    pub period_end: String,
+    pub limits: PlanLimitsView,
+    pub usage: PlanUsageView,
+    pub balance: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanLimitsView {
+    pub avatars_per_month: i64,
+    pub tryons_per_month: i64,
+    /// Credits granted when the plan's monthly invoice is paid.
+    pub monthly_credits: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanUsageView {
+    pub avatars: i64,
+    pub tryons: i64,
+}
+
+/// `POST /api/billing/checkout`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// The plan to subscribe to (`studio`, `pro`): one with a Stripe price.
+    pub plan: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutView {
+    /// The Checkout Session's id (`cs_…`).
+    pub id: String,
+    /// Where to send the shopper.
+    pub url: Option<String>,
+}
+
+/// The webhook's answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookAck {
+    pub received: bool,
+    /// `applied`, `duplicate` (event id seen before), `stale` (older than
+    /// what was applied) or `ignored`.
+    pub result: String,
+}
+
+/// `POST /api/admin/credits`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdminCreditRequest {
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    /// `grant` (default, positive) or `adjustment` (either sign; may not
+    /// take the balance below zero).
+    pub kind: Option<String>,
+    pub amount: i64,
+    pub reason: String,
+    /// Makes a retried request apply once.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminCreditView {
+    pub user_id: String,
+    /// False when the idempotency key was used before (nothing applied).
+    pub applied: bool,
+    pub balance: i64,
 }

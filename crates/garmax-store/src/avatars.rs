@@ -75,16 +75,48 @@ async fn insert(tx: &mut Tx, id: &str, user_id: &str) -> Result<(), StoreError> 
 
 impl Store {
     /// Records a new avatar (its photo already stored) and enqueues its
-    /// processing `job` in one transaction.
+    /// processing `job` in one transaction. Free of charge and quota (see
+    /// [`Store::create_avatar_charged`]).
     pub async fn create_avatar(
         &self,
         id: &str,
         user_id: &str,
         job: &crate::queue::NewJob,
     ) -> Result<String, StoreError> {
+        self.create_avatar_charged(id, user_id, job, 0, None).await
+    }
+
+    /// Records a new avatar, holds `credits` for it and enqueues its job in
+    /// one transaction under the user's lock; refused with
+    /// `InsufficientCredits` or, when `max_per_period` avatars were already
+    /// created this billing period, `QuotaExceeded`. The hold is captured
+    /// when the avatar becomes ready and released when it fails.
+    pub async fn create_avatar_charged(
+        &self,
+        id: &str,
+        user_id: &str,
+        job: &crate::queue::NewJob,
+        credits: i64,
+        max_per_period: Option<i64>,
+    ) -> Result<String, StoreError> {
         let mut tx = self.begin().await?;
+        crate::sessions::lock_user(&mut tx, self.backend(), user_id).await?;
+        if let Some(limit) = max_per_period {
+            crate::billing::check_quota(&mut tx, user_id, crate::billing::Usage::Avatars, limit)
+                .await?;
+        }
         insert(&mut tx, id, user_id).await?;
+        if credits > 0 {
+            crate::credits::hold(&mut tx, user_id, crate::credits::Subject::Avatar(id), credits)
+                .await?;
+        }
         let job_id = crate::queue::enqueue(&mut tx, job).await?;
+        sqlx::query("UPDATE avatars SET job_id = $1, credits_held = $2 WHERE id = $3")
+            .bind(&job_id)
+            .bind(credits.max(0))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(job_id)
     }
@@ -140,55 +172,138 @@ impl Store {
         })
     }
 
-    /// Marks an avatar ready with the names of its stored files. Only a
-    /// `processing` avatar moves; returns whether this call moved it.
+    /// Marks an avatar ready with the names of its stored files and
+    /// captures its hold. Only a `processing` avatar moves; returns whether
+    /// this call moved it.
     pub async fn finish_avatar(&self, id: &str, files: &[String]) -> Result<bool, StoreError> {
         let files = serde_json::to_string(files).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let done = sqlx::query(
-            "UPDATE avatars SET status = 'ready', files = $1, updated_at = $2 \
-             WHERE id = $3 AND status = 'processing'",
+        self.settle_avatar(
+            id,
+            true,
+            sqlx::query(
+                "UPDATE avatars SET status = 'ready', files = $1, updated_at = $2 \
+                 WHERE id = $3 AND status = 'processing'",
+            )
+            .bind(files)
+            .bind(now_ms())
+            .bind(id),
         )
-        .bind(files)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
+    /// Marks a processing avatar failed and releases its hold.
     pub async fn fail_avatar(
         &self,
         id: &str,
         code: &str,
         message: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE avatars SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
-             WHERE id = $4 AND status = 'processing'",
+        self.settle_avatar(
+            id,
+            false,
+            sqlx::query(
+                "UPDATE avatars SET status = 'failed', error_code = $1, error_message = $2, updated_at = $3 \
+                 WHERE id = $4 AND status = 'processing'",
+            )
+            .bind(code)
+            .bind(message)
+            .bind(now_ms())
+            .bind(id),
         )
-        .bind(code)
-        .bind(message)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.pool())
+        .await
+    }
+
+    /// Runs the conditional state change `update` and, when it moved the
+    /// avatar, captures (`charge`) or releases its hold — one transaction.
+    async fn settle_avatar<'q>(
+        &self,
+        id: &str,
+        charge: bool,
+        update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let done = update.execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let row = sqlx::query("SELECT user_id, credits_held FROM avatars WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let user: String = row.try_get("user_id")?;
+        let held: i64 = row.try_get("credits_held")?;
+        crate::credits::settle(
+            &mut tx,
+            &user,
+            crate::credits::Subject::Avatar(id),
+            held,
+            charge,
+            "system",
+        )
         .await?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Avatars still processing whose job failed for good or is gone: the
+    /// reaper fails them, which releases their holds.
+    pub async fn orphaned_avatars(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id FROM avatars a LEFT JOIN jobs j ON j.id = a.job_id \
+             WHERE a.status = 'processing' AND a.job_id IS NOT NULL \
+             AND (j.id IS NULL OR j.status = 'failed') ORDER BY a.created_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 
     /// Soft-deletes an avatar of `user_id`; its files are removed by the
-    /// caller. Sessions that used it keep their results.
+    /// caller. Sessions that used it keep their results. An avatar deleted
+    /// while still processing is failed, which releases its hold (its job
+    /// then finds nothing to do).
     pub async fn delete_avatar(&self, user_id: &str, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
         let done = sqlx::query(
             "UPDATE avatars SET deleted_at = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
         )
-        .bind(now_ms())
+        .bind(now)
         .bind(id)
         .bind(user_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let stopped = sqlx::query(
+            "UPDATE avatars SET status = 'failed', error_code = 'NOT_022', \
+             error_message = 'deleted before it was processed', updated_at = $1 \
+             WHERE id = $2 AND status = 'processing'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if stopped.rows_affected() == 1 {
+            let held: i64 = sqlx::query("SELECT credits_held FROM avatars WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("credits_held")?;
+            let actor = format!("user:{user_id}");
+            crate::credits::settle(
+                &mut tx,
+                user_id,
+                crate::credits::Subject::Avatar(id),
+                held,
+                false,
+                &actor,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

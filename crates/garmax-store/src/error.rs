@@ -20,6 +20,29 @@ pub enum StoreError {
     Config(String),
     #[error("Insufficient credits: {needed} needed, {available} available")]
     InsufficientCredits { needed: i64, available: i64 },
+    #[error("Monthly quota exceeded: {used} of {limit} {what} used this billing period")]
+    QuotaExceeded {
+        /// `avatars` or `try-ons`.
+        what: &'static str,
+        limit: i64,
+        used: i64,
+        /// When the period ends and the quota resets (ms).
+        resets_at: i64,
+    },
+    #[error("the refund window of this session has closed (refunds are possible for 5 minutes after the charge)")]
+    RefundWindowClosed { charged_at: i64, closed_at: i64 },
+}
+
+impl StoreError {
+    /// Credits missing to cover an operation, when that is the error.
+    pub fn shortfall(&self) -> Option<i64> {
+        match self {
+            StoreError::InsufficientCredits { needed, available } => {
+                Some((needed - available).max(0))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl StoreError {
@@ -76,6 +99,8 @@ impl Coded for StoreError {
             StoreError::Invalid(_) => ErrorCode::InvalidRequest,
             StoreError::Config(_) => ErrorCode::InvalidConfig,
             StoreError::InsufficientCredits { .. } => ErrorCode::InsufficientCredits,
+            StoreError::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            StoreError::RefundWindowClosed { .. } => ErrorCode::RefundWindowClosed,
         }
     }
 }

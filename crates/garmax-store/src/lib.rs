@@ -15,6 +15,11 @@
 //! - [`usage`]: the render router's shared state — spend against budgets,
 //!   per-user render counters, breakers — and each session's provider
 //!   attempts.
+//! - [`credits`]: the append-only credit ledger (holds, captures, releases,
+//!   refunds, grants, purchases, adjustments) with a balance that a
+//!   conditional update and a CHECK keep non-negative.
+//! - [`billing`]: plans, billing periods, monthly quotas and the state
+//!   Stripe's webhooks set (applied once per event, in order).
 //! - [`objects`]: uploads, guidance maps and results through `object_store`
 //!   (a local directory or S3); keys are made here from ids, never taken from
 //!   user input.
@@ -22,6 +27,7 @@
 //! Times are milliseconds since the Unix epoch ([`now_ms`]).
 
 pub mod avatars;
+pub mod billing;
 pub mod credits;
 pub mod error;
 pub mod events;

@@ -38,8 +38,38 @@ pub struct Session {
     pub has_preview: bool,
     pub auto_confirm_at: Option<i64>,
     pub credits_held: i64,
+    /// When the hold became a charge (confirm or auto-confirm).
+    pub charged_at: Option<i64>,
+    /// When that charge was refunded (a cancel within the refund window).
+    pub refunded_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Session {
+    /// Credits this session holds now, was charged, was given back
+    /// unspent, and was refunded after the charge.
+    pub fn credits(&self) -> SessionCredits {
+        let held = self.credits_held;
+        let charged = self.charged_at.is_some();
+        let refunded = self.refunded_at.is_some();
+        let open = !self.status.is_terminal();
+        SessionCredits {
+            held: if open { held } else { 0 },
+            captured: if charged && !refunded { held } else { 0 },
+            released: if !open && !charged { held } else { 0 },
+            refunded: if refunded { held } else { 0 },
+        }
+    }
+}
+
+/// What a session did with its credits (see [`Session::credits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionCredits {
+    pub held: i64,
+    pub captured: i64,
+    pub released: i64,
+    pub refunded: i64,
 }
 
 /// What a new session is made of.
@@ -89,7 +119,7 @@ pub const EVENTS_CHANNEL: &str = "garmax_events";
 
 const SELECT: &str = "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
     message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-    credits_held, created_at, updated_at FROM sessions";
+    credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Session, StoreError> {
     let status: String = row.try_get("status")?;
@@ -118,6 +148,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Session, StoreError> {
         has_preview: row.try_get::<i64, _>("has_preview")? != 0,
         auto_confirm_at: row.try_get("auto_confirm_at")?,
         credits_held: row.try_get("credits_held")?,
+        charged_at: row.try_get("charged_at")?,
+        refunded_at: row.try_get("refunded_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -223,12 +255,12 @@ async fn lock_session(tx: &mut Tx, backend: Backend, id: &str) -> Result<Session
         Backend::Postgres => {
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
             message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-            credits_held, created_at, updated_at FROM sessions WHERE id = $1 FOR UPDATE"
+            credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions WHERE id = $1 FOR UPDATE"
         }
         Backend::Sqlite => {
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
             message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-            credits_held, created_at, updated_at FROM sessions WHERE id = $1"
+            credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions WHERE id = $1"
         }
     };
     debug_assert!(sql.starts_with(SELECT));
@@ -242,7 +274,7 @@ async fn lock_session(tx: &mut Tx, backend: Backend, id: &str) -> Result<Session
 
 /// Serialises a user's credit-changing transactions (SQLite's BEGIN
 /// IMMEDIATE already serialises every writer).
-async fn lock_user(tx: &mut Tx, backend: Backend, user_id: &str) -> Result<(), StoreError> {
+pub(crate) async fn lock_user(tx: &mut Tx, backend: Backend, user_id: &str) -> Result<(), StoreError> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
             .bind(user_id)
@@ -284,19 +316,48 @@ pub struct Transitioned {
 
 impl Store {
     /// Creates a queued session and enqueues `job` in one transaction: the
-    /// session exists exactly when its job does.
+    /// session exists exactly when its job does. No quota applies.
     pub async fn create_session(
         &self,
         s: &NewSession<'_>,
         job: &crate::queue::NewJob,
     ) -> Result<String, StoreError> {
+        self.create_session_within(s, job, None).await
+    }
+
+    /// Like [`Store::create_session`], refused with `QuotaExceeded` when the
+    /// user already started `max_per_period` sessions in their current
+    /// billing period. The count, the hold and the insert happen under the
+    /// user's lock, so concurrent requests cannot exceed the quota or spend
+    /// the same credits twice.
+    pub async fn create_session_within(
+        &self,
+        s: &NewSession<'_>,
+        job: &crate::queue::NewJob,
+        max_per_period: Option<i64>,
+    ) -> Result<String, StoreError> {
         let mut tx = self.begin().await?;
         lock_user(&mut tx, self.backend(), s.user_id).await?;
+        if let Some(limit) = max_per_period {
+            crate::billing::check_quota(&mut tx, s.user_id, crate::billing::Usage::TryOns, limit)
+                .await?;
+        }
         let event = insert(&mut tx, self.backend(), s).await?;
         if s.credits > 0 {
-            crate::credits::hold(&mut tx, s.user_id, s.id, s.credits).await?;
+            crate::credits::hold(
+                &mut tx,
+                s.user_id,
+                crate::credits::Subject::Session(s.id),
+                s.credits,
+            )
+            .await?;
         }
         let job_id = crate::queue::enqueue(&mut tx, job).await?;
+        sqlx::query("UPDATE sessions SET job_id = $1 WHERE id = $2")
+            .bind(&job_id)
+            .bind(s.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.publish_local(&event);
         Ok(job_id)
@@ -307,7 +368,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
              message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-             credits_held, created_at, updated_at FROM sessions WHERE id = $1 AND user_id = $2",
+             credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions WHERE id = $1 AND user_id = $2",
         )
         .bind(id)
         .bind(user_id)
@@ -322,7 +383,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
              message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-             credits_held, created_at, updated_at FROM sessions WHERE id = $1",
+             credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -343,7 +404,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, user_id, avatar_id, garment_id, quality, tier, status, stage, progress, \
              message, eta_ms, validation, attempts, error_code, error_message, has_preview, auto_confirm_at, \
-             credits_held, created_at, updated_at FROM sessions WHERE user_id = $1 \
+             credits_held, charged_at, refunded_at, created_at, updated_at FROM sessions WHERE user_id = $1 \
              AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
              ORDER BY created_at DESC, id DESC LIMIT $4",
         )
@@ -385,6 +446,25 @@ impl Store {
             });
         }
         let now = now_ms();
+        if action == SessionAction::Refund {
+            let charged_at = current.charged_at.unwrap_or(i64::MIN);
+            if current.refunded_at.is_some()
+                || !garmax_core::billing::refund_allowed(charged_at, now)
+            {
+                return Err(StoreError::RefundWindowClosed {
+                    charged_at,
+                    closed_at: charged_at.saturating_add(garmax_core::billing::REFUND_WINDOW_MS),
+                });
+            }
+        }
+        let charged_at = match next {
+            SessionStatus::Confirmed => Some(now),
+            _ => current.charged_at,
+        };
+        let refunded_at = match action {
+            SessionAction::Refund => Some(now),
+            _ => current.refunded_at,
+        };
         let stage = outcome.stage.unwrap_or(&current.stage).to_string();
         let progress = outcome
             .progress
@@ -417,7 +497,7 @@ impl Store {
         sqlx::query(
             "UPDATE sessions SET status = $1, stage = $2, progress = $3, message = $4, validation = $5, \
              attempts = $6, error_code = $7, error_message = $8, has_preview = $9, auto_confirm_at = $10, \
-             eta_ms = $11, updated_at = $12 WHERE id = $13 AND status = $14",
+             eta_ms = $11, updated_at = $12, charged_at = $15, refunded_at = $16 WHERE id = $13 AND status = $14",
         )
         .bind(next.as_str())
         .bind(&stage)
@@ -433,18 +513,27 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(current.status.as_str())
+        .bind(charged_at)
+        .bind(refunded_at)
         .execute(&mut *tx)
         .await?;
         // The hold is settled in the same transaction as the state change,
         // and a terminal state accepts nothing more: charged exactly once.
-        match next {
-            SessionStatus::Confirmed => {
-                crate::credits::settle(&mut tx, &current.user_id, id, current.credits_held, true)
-                    .await?
+        let subject = crate::credits::Subject::Session(id);
+        let (user, held) = (current.user_id.as_str(), current.credits_held);
+        let actor = match owner {
+            Some(o) => format!("user:{o}"),
+            None => "system".to_string(),
+        };
+        match (action, next) {
+            (SessionAction::Refund, _) => {
+                crate::credits::refund(&mut tx, user, subject, held, &actor).await?
             }
-            SessionStatus::Rejected | SessionStatus::Cancelled | SessionStatus::Failed => {
-                crate::credits::settle(&mut tx, &current.user_id, id, current.credits_held, false)
-                    .await?
+            (_, SessionStatus::Confirmed) => {
+                crate::credits::settle(&mut tx, user, subject, held, true, &actor).await?
+            }
+            (_, SessionStatus::Rejected | SessionStatus::Cancelled | SessionStatus::Failed) => {
+                crate::credits::settle(&mut tx, user, subject, held, false, &actor).await?
             }
             _ => {}
         }
@@ -571,5 +660,20 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
             .collect()
+    }
+
+    /// Sessions still queued or processing whose job failed for good or is
+    /// gone (their worker died and the failure was never written to the
+    /// session): the reaper fails them, which releases their holds.
+    pub async fn orphaned_sessions(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id FROM sessions s LEFT JOIN jobs j ON j.id = s.job_id \
+             WHERE s.status IN ('queued', 'processing') AND s.job_id IS NOT NULL \
+             AND (j.id IS NULL OR j.status = 'failed') ORDER BY s.created_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     }
 }

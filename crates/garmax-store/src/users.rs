@@ -104,13 +104,15 @@ impl Store {
         let api_key = generate_key();
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO users (id, name, role, plan, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO users (id, name, role, plan, created_at, period_start, period_end) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&user.id)
         .bind(&user.name)
         .bind(role.as_str())
         .bind(plan)
         .bind(now)
+        .bind(now + garmax_core::billing::PERIOD_MS)
         .execute(&mut *tx)
         .await;
         if let Err(e) = inserted {
@@ -129,14 +131,19 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        crate::credits::open_account(&mut tx, &user.id).await?;
         if credits > 0 {
             crate::credits::append(
                 &mut tx,
-                &user.id,
-                crate::credits::EntryKind::Grant,
-                credits,
-                &format!("initial-grant:{}", user.id),
-                "initial grant",
+                &crate::credits::NewEntry {
+                    user_id: &user.id,
+                    kind: crate::credits::EntryKind::Grant,
+                    amount: credits,
+                    idempotency_key: &format!("initial-grant:{}", user.id),
+                    actor: "system",
+                    reason: "initial grant",
+                    subject: None,
+                },
             )
             .await?;
         }
@@ -196,7 +203,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT u.id, u.name, u.role, u.plan, u.created_at, \
              (SELECT COUNT(*) FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL) AS active_keys, \
-             (SELECT CAST(COALESCE(SUM(c.amount), 0) AS BIGINT) FROM credit_entries c WHERE c.user_id = u.id) AS credits \
+             CAST(COALESCE((SELECT b.balance FROM credit_balances b WHERE b.user_id = u.id), 0) AS BIGINT) AS credits \
              FROM users u ORDER BY u.created_at, u.name",
         )
         .fetch_all(self.pool())

@@ -36,6 +36,9 @@ enum Command {
     /// Create, list and revoke users and their API keys.
     #[command(subcommand)]
     Users(cmd::users::Command),
+    /// Grant or adjust a user's credits; show their balance and ledger.
+    #[command(subcommand)]
+    Credits(cmd::credits::Command),
     /// Configured render providers, failover chains, breakers and budgets.
     #[command(subcommand)]
     Providers(cmd::providers::Command),
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::serve(args),
         Command::Worker(args) => cmd::serve::worker(args),
         Command::Users(command) => cmd::users::run(command),
+        Command::Credits(command) => cmd::credits::run(command),
         Command::Providers(command) => cmd::providers::run(command),
     };
     match result {

@@ -15,10 +15,13 @@ use crate::upload;
 use crate::views::{Accepted, AvatarView, PageQuery, PageView};
 use crate::worker::jobs;
 
-/// Upload a person photo (multipart field `photo`); the body fit runs as a job.
+/// Upload a person photo (multipart field `photo`); the body fit runs as a
+/// job. Holds the avatar's 5 credits (captured when it is ready, released
+/// if it fails) and counts against the plan's monthly avatars.
 #[utoipa::path(post, path = "/api/avatars", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "field `photo`: JPEG, PNG or WebP"),
-    responses((status = 202, body = Accepted), (status = 413, body = crate::error::ErrorBody),
+    responses((status = 202, body = Accepted), (status = 402, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     Caller(user): Caller,
@@ -35,7 +38,18 @@ pub async fn create(
     let job = NewJob::new(jobs::AVATAR, serde_json::json!({ "avatarId": id }))
         .priority(jobs::AVATAR_PRIORITY)
         .max_attempts(state.config.job_max_attempts);
-    state.store.create_avatar(&id, &user.id, &job).await?;
+    let quota = crate::routes::billing::quota(&state, &user.id, true).await?;
+    let created = state
+        .store
+        .create_avatar_charged(&id, &user.id, &job, state.config.billing.avatar_cost, Some(quota))
+        .await;
+    if let Err(e) = created {
+        // Refused (credits, quota) or failed: the photo has no avatar.
+        if let Err(del) = state.objects.delete_all(Owner::Avatar, &id).await {
+            tracing::warn!(avatar = %id, "deleting the refused avatar's photo: {del}");
+        }
+        return Err(e.into());
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {

@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource.
 
 pub mod avatars;
+pub mod billing;
 pub mod events;
 pub mod garments;
 pub mod health;
@@ -13,6 +14,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
+
+/// Largest Stripe event accepted.
+pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Every API route (without the layers `crate::app` adds).
 pub fn api(state: &AppState) -> Router<AppState> {
@@ -46,6 +50,15 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/admin/queue", get(health::queue))
         .route("/api/admin/users", get(me::users))
         .route("/api/admin/providers", get(providers::status))
+        .route("/api/admin/credits", post(billing::admin_credits))
+        .route("/api/billing/balance", get(billing::balance))
+        .route("/api/billing/ledger", get(billing::ledger))
+        .route("/api/billing/plan", get(billing::plan))
+        .route("/api/billing/checkout", post(billing::checkout))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
-    Router::new().merge(uploads).merge(json)
+    // Stripe's events can be larger than our own JSON bodies.
+    let webhook = Router::new()
+        .route("/api/billing/stripe/webhook", post(billing::webhook))
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT));
+    Router::new().merge(uploads).merge(json).merge(webhook)
 }

@@ -32,9 +32,10 @@ pub fn tier_priority(tier: &str) -> i64 {
 
 /// Start a try-on of an avatar in a garment.
 #[utoipa::path(post, path = "/api/tryon/sessions", security(("bearer" = [])), request_body = CreateSession,
-    responses((status = 202, body = SessionCreated), (status = 402, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-        (status = 429, body = crate::error::ErrorBody, description = "LIM_016: too many renders in flight or today (Retry-After)"),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = SessionCreated), (status = 402, body = crate::error::ErrorBody, description = "PAY_030 Insufficient credits, with the shortfall"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody, description = "QUO_031 Monthly quota exceeded (Retry-After: seconds until the billing period resets); LIM_016 too many renders in flight or today (Retry-After)")))]
 pub async fn create(
     Caller(user): Caller,
     State(state): State<AppState>,
@@ -80,13 +81,19 @@ pub async fn create(
         }
     };
     crate::limits::check_render_limits(&state, &user.id).await?;
+    let cost = state
+        .config
+        .billing
+        .render_cost(quality)
+        .ok_or_else(|| ApiError::bad_request(format!("no price for quality '{quality}'")))?;
+    let quota = crate::routes::billing::quota(&state, &user.id, false).await?;
     let id = garmax_store::new_id();
     let job = NewJob::new(jobs::RENDER, serde_json::json!({ "sessionId": id }))
         .priority(tier_priority(&tier))
         .max_attempts(state.config.job_max_attempts);
     state
         .store
-        .create_session(
+        .create_session_within(
             &NewSession {
                 id: &id,
                 user_id: &user.id,
@@ -94,9 +101,10 @@ pub async fn create(
                 garment_id: &garment_id,
                 quality,
                 tier: &tier,
-                credits: garmax_core::billing::render_cost(quality).unwrap_or(0),
+                credits: cost,
             },
             &job,
+            Some(quota),
         )
         .await?;
     Ok((
@@ -207,14 +215,21 @@ pub async fn reject(
     act(&state, &user.id, &id, SessionAction::Reject, "rejected").await
 }
 
-/// Stop a session that is queued, processing or in preview.
+/// Stop a session that is queued, processing or in preview (its hold is
+/// released), or take back a confirmed one within 5 minutes of the charge
+/// (a full refund); later, `409 PAY_032`.
 #[utoipa::path(post, path = "/api/tryon/sessions/{id}/cancel", security(("bearer" = [])),
-    responses((status = 200, body = SessionView), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "STA_023 not cancellable, or PAY_032 Refund window closed")))]
 pub async fn cancel(
     Caller(user): Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
+    let current = state.store.session(&user.id, &id).await?;
+    if current.status == garmax_core::session::SessionStatus::Confirmed {
+        return act(&state, &user.id, &id, SessionAction::Refund, "cancelled and refunded").await;
+    }
     act(&state, &user.id, &id, SessionAction::Cancel, "cancelled").await
 }
 

@@ -149,8 +149,51 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
 }
 
 /// Periodic work of every worker: confirm previews whose countdown ran
-/// out, and fail what dead workers left behind.
+/// out, fail what dead workers left behind, and release the holds of
+/// sessions and avatars whose job died without saying so.
 pub async fn sweep(state: &AppState) {
+    sweep_confirms_and_dead_jobs(state).await;
+    release_orphaned_holds(state).await;
+}
+
+/// Sessions and avatars still running whose job has failed for good or is
+/// gone are failed, which releases their holds (in the same transaction).
+async fn release_orphaned_holds(state: &AppState) {
+    if let Ok(ids) = state.store.orphaned_sessions(100).await {
+        for id in ids {
+            let outcome = Outcome {
+                message: Some("the try-on failed"),
+                error: Some((
+                    ErrorCode::GenerationFailed.as_str(),
+                    "the session's job died; its credits were released",
+                )),
+                ..Default::default()
+            };
+            match state
+                .store
+                .transition(&id, None, SessionAction::Fail, outcome)
+                .await
+            {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => tracing::warn!(session = %id, "releasing an orphaned hold: {e}"),
+            }
+        }
+    }
+    if let Ok(ids) = state.store.orphaned_avatars(100).await {
+        for id in ids {
+            let message = "the avatar's job died; its credits were released";
+            if let Err(e) = state
+                .store
+                .fail_avatar(&id, ErrorCode::GenerationFailed.as_str(), message)
+                .await
+            {
+                tracing::warn!(avatar = %id, "releasing an orphaned hold: {e}");
+            }
+        }
+    }
+}
+
+async fn sweep_confirms_and_dead_jobs(state: &AppState) {
     if let Ok(due) = state.store.due_auto_confirms(now_ms(), 100).await {
         for id in due {
             let outcome = Outcome {

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod bench_batcher;
 pub mod body;
+pub mod credits;
 pub mod demo;
 pub mod gallery;
 pub mod models;

@@ -102,6 +102,7 @@ impl ServiceArgs {
         if !self.allowed_image_hosts.is_empty() {
             c.allowed_image_hosts = self.allowed_image_hosts.clone();
         }
+        apply_stripe_env(&mut c.billing);
         c.web_dir = self.web_dir.clone().or(c.web_dir).or_else(|| {
             let dist = PathBuf::from("web/dist");
             dist.join("index.html").exists().then_some(dist)
@@ -109,6 +110,25 @@ impl ServiceArgs {
         c.providers = super::providers::load_config(self.config.as_deref())?;
         c.validate()?;
         Ok(c)
+    }
+}
+
+/// Stripe's settings from the environment, over the file's:
+/// `STRIPE_WEBHOOK_SECRET` (comma-separated during a rotation),
+/// `STRIPE_SECRET_KEY`, `STRIPE_API_BASE`.
+fn apply_stripe_env(b: &mut garmax_server::config::BillingConfig) {
+    if let Ok(v) = std::env::var("STRIPE_WEBHOOK_SECRET") {
+        b.stripe_webhook_secrets = v
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    if let Ok(v) = std::env::var("STRIPE_SECRET_KEY") {
+        b.stripe_secret_key = Some(v);
+    }
+    if let Ok(v) = std::env::var("STRIPE_API_BASE") {
+        b.stripe_api_base = v;
     }
 }
 
