@@ -63,6 +63,13 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Database connections of one process.
     pub database_max_connections: u32,
+    /// The persona catalogue that seeds the database on first start
+    /// (`config/personas.toml`); `None`: start with an empty catalogue.
+    pub personas_file: Option<PathBuf>,
+    /// Days generation metrics are kept (the seed's `METRICS_RETENTION_DAYS`).
+    pub metrics_retention_days: u32,
+    /// Longest a `Prefer: wait` request of the enhanced API waits, seconds.
+    pub enhanced_wait_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +99,9 @@ impl Default for ServerConfig {
             job_max_attempts: 3,
             shutdown_grace_ms: 20_000,
             database_max_connections: 16,
+            personas_file: None,
+            metrics_retention_days: 90,
+            enhanced_wait_secs: 60,
         }
     }
 }

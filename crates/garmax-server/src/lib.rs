@@ -15,6 +15,7 @@
 //! SQL stays in `garmax-store`, pixels in the pipeline crates.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -107,7 +108,7 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 
 fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -139,7 +140,9 @@ pub async fn open_state(
         garmax_store::Store::open(&config.database_url(), config.database_max_connections).await?;
     store.start_listener().await?;
     let objects = garmax_store::Objects::open(&config.storage_url())?;
-    Ok(AppState::new(store, objects, config, engine))
+    let state = AppState::new(store, objects, config, engine);
+    catalogue::seed(&state).await?;
+    Ok(state)
 }
 
 /// Serves until `shutdown` resolves; in-process workers (`workers` slots,

@@ -3,7 +3,9 @@
 use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::routes::{avatars, events, garments, health, me, sessions};
+use crate::routes::{
+    abtests, admin_analytics, avatars, enhanced, events, garments, health, me, personas, sessions,
+};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -16,6 +18,11 @@ use crate::routes::{avatars, events, garments, health, me, sessions};
         sessions::create, sessions::list, sessions::get, sessions::confirm, sessions::reject,
         sessions::cancel, sessions::preview, sessions::result,
         events::stream,
+        enhanced::generate, enhanced::job, enhanced::quality_tiers, enhanced::validate,
+        personas::list, personas::get, personas::reference, personas::create, personas::update,
+        personas::remove, personas::upload_reference,
+        admin_analytics::analytics, admin_analytics::rate,
+        abtests::create, abtests::list, abtests::get,
     ),
     modifiers(&BearerAuth)
 )]

@@ -130,7 +130,7 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<SessionEvent, StoreError> {
 }
 
 /// Inserts a queued session and its first event.
-async fn insert(
+pub(crate) async fn insert(
     tx: &mut Tx,
     backend: Backend,
     s: &NewSession<'_>,

@@ -75,6 +75,7 @@ pub async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         AVATAR => process_avatar(state, &payload_id(job, "avatarId")?).await,
         RENDER => render_session(state, &payload_id(job, "sessionId")?).await,
+        super::enhanced::ENHANCED => super::enhanced::run(state, &payload_id(job, "sessionId")?).await,
         other => Err(JobError::Permanent(
             ErrorCode::InvalidRequest,
             format!("unknown job kind {other}"),
@@ -123,7 +124,7 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
                 .map(|_| ()),
             Err(_) => Ok(()),
         },
-        RENDER => match payload_id(job, "sessionId") {
+        RENDER | super::enhanced::ENHANCED => match payload_id(job, "sessionId") {
             Ok(id) => {
                 let outcome = Outcome {
                     message: Some("the try-on failed"),
@@ -151,6 +152,7 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
 /// Periodic work of every worker: confirm previews whose countdown ran
 /// out, and fail what dead workers left behind.
 pub async fn sweep(state: &AppState) {
+    super::enhanced::prune_metrics(state).await;
     if let Ok(due) = state.store.due_auto_confirms(now_ms(), 100).await {
         for id in due {
             let outcome = Outcome {
@@ -183,7 +185,7 @@ pub async fn sweep(state: &AppState) {
 }
 
 /// Runs `f` on the blocking pool within the job time limit.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, JobError> {
@@ -228,7 +230,7 @@ async fn process_avatar(state: &AppState, id: &str) -> Result<(), JobError> {
 }
 
 /// Loads stored files by name into memory for the engine.
-async fn load_files(
+pub(super) async fn load_files(
     state: &AppState,
     owner: Owner,
     id: &str,
@@ -317,7 +319,7 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
 
 /// The session's avatar once it is ready: `NotReady` while it is still
 /// processing, a permanent failure when it failed or was deleted.
-async fn ready_avatar(
+pub(super) async fn ready_avatar(
     state: &AppState,
     avatar_id: &str,
 ) -> Result<garmax_store::avatars::Avatar, JobError> {

@@ -9,6 +9,7 @@
 //! The same loop confirms previews whose auto-confirm time has passed and
 //! fails jobs whose every attempt died.
 
+pub mod enhanced;
 pub mod jobs;
 
 use std::sync::Arc;
