@@ -135,7 +135,10 @@ mod tests {
             (1, 0)
         );
         assert_eq!(
-            (get("studio").avatars_per_month, get("studio").tryons_per_month),
+            (
+                get("studio").avatars_per_month,
+                get("studio").tryons_per_month
+            ),
             (3, 25)
         );
         assert_eq!(

@@ -1,8 +1,10 @@
 //! Domain types and rules shared by every garmax crate that need no I/O:
 //! the error codes the API reports, the quality tiers and their parameters
 //! (one table, `tier`), and the landmark types that connect the
-//! person analysis to the body fitter, the renderer and the validators.
+//! person analysis to the body fitter, the renderer and the validators;
+//! `abtest`, the statistics that decide an A/B test.
 
+pub mod abtest;
 pub mod billing;
 pub mod error;
 pub mod pose;

@@ -203,7 +203,10 @@ mod tests {
                 }
             }
         }
-        for s in SessionStatus::ALL.into_iter().filter(|s| *s != SessionStatus::Confirmed) {
+        for s in SessionStatus::ALL
+            .into_iter()
+            .filter(|s| *s != SessionStatus::Confirmed)
+        {
             assert!(s.apply(SessionAction::Refund).is_err(), "{s} refunded");
         }
     }

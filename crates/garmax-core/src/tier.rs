@@ -177,6 +177,34 @@ impl QualityTier {
         }
     }
 
+    /// The tier's display name (the seed's `qualityTiers` response).
+    pub fn title(self) -> &'static str {
+        match self {
+            QualityTier::Standard => "Standard",
+            QualityTier::Premium => "Premium",
+            QualityTier::Ultra => "Ultra",
+        }
+    }
+
+    /// One line on what the tier is for. Standard is the seed's text; the
+    /// seed elides the others, so they follow its tier table's use cases.
+    pub fn description(self) -> &'static str {
+        match self {
+            QualityTier::Standard => "Balanced quality and speed",
+            QualityTier::Premium => "Higher quality for marketing materials",
+            QualityTier::Ultra => "Maximum quality for professional campaigns",
+        }
+    }
+
+    /// The seed's processing-time range of the tier.
+    pub fn estimated_time(self) -> &'static str {
+        match self {
+            QualityTier::Standard => "30-60 seconds",
+            QualityTier::Premium => "60-120 seconds",
+            QualityTier::Ultra => "120-300 seconds",
+        }
+    }
+
     /// Retry limit of the tier (the seed's standard example says 3).
     pub fn max_retries(self) -> u32 {
         match self {

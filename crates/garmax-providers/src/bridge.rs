@@ -72,8 +72,8 @@ impl RoutedRenderer {
         let image = result.images.first().ok_or_else(|| {
             RenderError::Generation(format!("{} returned no image", result.provider))
         })?;
-        let decoded = garmax_vision::decode_image(&image.bytes, &ImageLimits::default())
-            .map_err(|e| {
+        let decoded =
+            garmax_vision::decode_image(&image.bytes, &ImageLimits::default()).map_err(|e| {
                 RenderError::Generation(format!("{}: unusable output image: {e}", result.provider))
             })?;
         let mut geometry = LocalRenderer.render(request)?;
@@ -201,7 +201,11 @@ pub fn tryon_job(
 /// fabric first, then the other palette colours), the garment type,
 /// branding and style words.
 pub fn brief(a: &GarmentAnalysis) -> GarmentBrief {
-    let mut colors = vec![color_name(a.colors.dominant.r, a.colors.dominant.g, a.colors.dominant.b)];
+    let mut colors = vec![color_name(
+        a.colors.dominant.r,
+        a.colors.dominant.g,
+        a.colors.dominant.b,
+    )];
     for s in &a.colors.palette {
         let name = color_name(s.rgb[0], s.rgb[1], s.rgb[2]);
         if s.share >= 0.05 && !colors.contains(&name) {
@@ -214,7 +218,10 @@ pub fn brief(a: &GarmentAnalysis) -> GarmentBrief {
         (b.has_print, "a print"),
         (b.has_embroidery, "embroidery"),
         (b.has_heat_transfer, "a heat-transfer graphic"),
-        (b.has_logo && !b.has_print && !b.has_embroidery && !b.has_heat_transfer, "a logo"),
+        (
+            b.has_logo && !b.has_print && !b.has_embroidery && !b.has_heat_transfer,
+            "a logo",
+        ),
     ]
     .into_iter()
     .filter_map(|(on, what)| on.then_some(what))

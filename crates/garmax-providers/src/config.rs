@@ -600,9 +600,6 @@ mod tests {
         assert_eq!(on.endpoints["costly"].daily_budget_usd, Some(50.0));
         assert_eq!(on.endpoints["cheap"].daily_budget_usd, None);
         let router = on.build_router(&env(&with_flag)).unwrap();
-        assert_eq!(
-            router.chain_for(Some("u")).1,
-            ["cheap", "costly", "local"]
-        );
+        assert_eq!(router.chain_for(Some("u")).1, ["cheap", "costly", "local"]);
     }
 }

@@ -186,7 +186,11 @@ pub(crate) fn retry_after_at(
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
     if let Some(value) = header {
-        if let Some(s) = value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0) {
+        if let Some(s) = value
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+        {
             return Some(Duration::from_secs_f64(s.min(DAY)));
         }
         if let Ok(at) = httpdate::parse_http_date(value) {
@@ -486,13 +490,22 @@ mod tests {
     fn retry_after_as_http_date() {
         let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
         let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:45 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:45 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after_at(&h, "", now), Some(Duration::from_secs(45)));
         // A date in the past: retry now.
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:00:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:00:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after_at(&h, "", now), Some(Duration::ZERO));
         // Far future: capped at a day.
-        h.insert(RETRY_AFTER, "Fri, 21 Oct 2016 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Fri, 21 Oct 2016 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(
             retry_after_at(&h, "", now),
             Some(Duration::from_secs(86_400))

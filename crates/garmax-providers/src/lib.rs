@@ -15,8 +15,8 @@
 //! API's routes or JSON.
 
 pub mod batcher;
-pub mod bridge;
 pub mod breaker;
+pub mod bridge;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -35,8 +35,8 @@ pub mod stripe;
 pub mod usage;
 
 pub use batcher::{BatchConfig, BatchedProvider, Batcher, FlushEvent, FlushReason};
-pub use bridge::{RoutedRenderer, tryon_job};
 pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker};
+pub use bridge::{RoutedRenderer, tryon_job};
 pub use client::ClientConfig;
 pub use config::{EndpointConfig, Kind, ProvidersConfig};
 pub use error::{BudgetScope, ErrorClass, LimitKind, ProviderError, RouterError};

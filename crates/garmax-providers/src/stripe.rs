@@ -283,7 +283,10 @@ mod tests {
         let t = 1_700_000_000;
         let header = format!("t={t},v1={}", sign(body, SECRET, t));
         let secrets = vec![SECRET.to_string()];
-        assert_eq!(verify_signature(body, &header, &secrets, 300, t + 10), Ok(t));
+        assert_eq!(
+            verify_signature(body, &header, &secrets, 300, t + 10),
+            Ok(t)
+        );
         // Wrong secret, tampered body.
         assert_eq!(
             verify_signature(body, &header, &["whsec_other".into()], 300, t),
@@ -295,12 +298,18 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         // Too old and in the future, at the edges of the tolerance.
-        assert_eq!(verify_signature(body, &header, &secrets, 300, t + 300), Ok(t));
+        assert_eq!(
+            verify_signature(body, &header, &secrets, 300, t + 300),
+            Ok(t)
+        );
         assert_eq!(
             verify_signature(body, &header, &secrets, 300, t + 301),
             Err(SignatureError::OutsideTolerance(301))
         );
-        assert_eq!(verify_signature(body, &header, &secrets, 300, t - 300), Ok(t));
+        assert_eq!(
+            verify_signature(body, &header, &secrets, 300, t - 300),
+            Ok(t)
+        );
         assert_eq!(
             verify_signature(body, &header, &secrets, 300, t - 301),
             Err(SignatureError::OutsideTolerance(-301))
@@ -326,7 +335,11 @@ mod tests {
         let old = "whsec_old";
         let new = "whsec_new";
         // Stripe signs with every active secret; v0 is not ours to check.
-        let header = format!("t={t},v0=deadbeef,v1={},v1={}", sign(body, old, t), sign(body, new, t));
+        let header = format!(
+            "t={t},v0=deadbeef,v1={},v1={}",
+            sign(body, old, t),
+            sign(body, new, t)
+        );
         assert!(verify_signature(body, &header, &[new.into()], 300, t).is_ok());
         assert!(verify_signature(body, &header, &[old.into()], 300, t).is_ok());
         let only_old = format!("t={t},v1={}", sign(body, old, t));
@@ -337,7 +350,13 @@ mod tests {
         );
         // A v0-only header has no v1 to check.
         assert_eq!(
-            verify_signature(body, &format!("t={t},v0={}", sign(body, old, t)), &[old.into()], 300, t),
+            verify_signature(
+                body,
+                &format!("t={t},v0={}", sign(body, old, t)),
+                &[old.into()],
+                300,
+                t
+            ),
             Err(SignatureError::Malformed)
         );
     }
@@ -382,7 +401,10 @@ mod tests {
         };
         let s = client.create_checkout_session(&req).await.unwrap();
         assert_eq!(s.id, "cs_test_1");
-        assert_eq!(s.url.as_deref(), Some("https://checkout.stripe.com/c/pay/cs_test_1"));
+        assert_eq!(
+            s.url.as_deref(),
+            Some("https://checkout.stripe.com/c/pay/cs_test_1")
+        );
         let err = client
             .create_checkout_session(&CheckoutRequest {
                 idempotency_key: "idem-bad",

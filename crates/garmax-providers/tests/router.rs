@@ -546,11 +546,7 @@ impl UsageStore for SharedBreakers {
     {
         self.usage.reserve(r)
     }
-    fn settle(
-        &self,
-        r: garmax_providers::usage::Reservation,
-        actual: f64,
-    ) -> BoxFuture<'_, ()> {
+    fn settle(&self, r: garmax_providers::usage::Reservation, actual: f64) -> BoxFuture<'_, ()> {
         self.usage.settle(r, actual)
     }
     fn begin_render(
@@ -646,7 +642,11 @@ async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
             r.attempts[0]
         );
     }
-    assert_eq!(a.calls(), 5, "the second router never called the open provider");
+    assert_eq!(
+        a.calls(),
+        5,
+        "the second router never called the open provider"
+    );
     healthy.store(true, Ordering::SeqCst);
     manual.advance(Duration::from_secs(31));
     // The first router's probe closes it for both.

@@ -72,6 +72,13 @@ pub struct ServerConfig {
     pub providers: garmax_providers::ProvidersConfig,
     /// Credits, plans, quotas and Stripe (`[server.billing]`).
     pub billing: BillingConfig,
+    /// The persona catalogue that seeds the database on first start
+    /// (`config/personas.toml`); `None`: start with an empty catalogue.
+    pub personas_file: Option<PathBuf>,
+    /// Days generation metrics are kept (the seed's `METRICS_RETENTION_DAYS`).
+    pub metrics_retention_days: u32,
+    /// Longest a `Prefer: wait` request of the enhanced API waits, seconds.
+    pub enhanced_wait_secs: u64,
 }
 
 /// Billing: prices in credits, plans with their monthly quotas, Stripe.
@@ -118,7 +125,12 @@ impl Default for BillingConfig {
             avatar_cost: garmax_core::billing::AVATAR_COST,
             render_costs: ["sd", "hd", "4k"]
                 .into_iter()
-                .map(|q| (q.to_string(), garmax_core::billing::render_cost(q).unwrap_or(0)))
+                .map(|q| {
+                    (
+                        q.to_string(),
+                        garmax_core::billing::render_cost(q).unwrap_or(0),
+                    )
+                })
                 .collect(),
             plans: garmax_core::billing::default_plans().into_iter().collect(),
             stripe_prices: BTreeMap::new(),
@@ -177,7 +189,9 @@ impl BillingConfig {
             }
         }
         if self.stripe_tolerance_secs <= 0 {
-            return Err(ConfigError("billing.stripe_tolerance_secs must be positive".into()));
+            return Err(ConfigError(
+                "billing.stripe_tolerance_secs must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -212,6 +226,9 @@ impl Default for ServerConfig {
             database_max_connections: 16,
             providers: garmax_providers::ProvidersConfig::default(),
             billing: BillingConfig::default(),
+            personas_file: None,
+            metrics_retention_days: 90,
+            enhanced_wait_secs: 60,
         }
     }
 }
@@ -318,7 +335,8 @@ mod tests {
         assert_eq!(d.billing.limits("studio").tryons_per_month, 25);
         assert_eq!(d.billing.limits("nope").avatars_per_month, 1);
         assert_eq!(d.billing.render_cost("4k"), Some(25));
-        let bad = ServerConfig::from_toml("[server.billing]\nstripe_prices = { p = \"gold\" }\n").unwrap();
+        let bad = ServerConfig::from_toml("[server.billing]\nstripe_prices = { p = \"gold\" }\n")
+            .unwrap();
         assert!(bad.validate().is_err());
     }
 

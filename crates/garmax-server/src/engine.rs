@@ -103,4 +103,22 @@ pub trait Engine: Send + Sync + 'static {
     /// so workers can load them before calling `render`.
     fn avatar_files(&self) -> &'static [&'static str];
     fn garment_files(&self) -> &'static [&'static str];
+
+    /// Validates a generated image against a product photo and, when
+    /// given, a reference person's stored avatar files (the seed's
+    /// `POST /api/enhanced-tryon/validate`): the seed's `validation` object
+    /// plus `tier` and each validator's `results`.
+    fn validate_image(
+        &self,
+        generated: &[u8],
+        product: &[u8],
+        reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+        tier: &str,
+    ) -> Result<serde_json::Value, EngineError> {
+        let _ = (generated, product, reference, tier);
+        Err(EngineError::permanent(
+            ErrorCode::InvalidRequest,
+            "this engine cannot validate uploaded images",
+        ))
+    }
 }

@@ -17,6 +17,7 @@
 //! SQL stays in `garmax-store`, pixels in the pipeline crates.
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -112,7 +113,7 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 
 fn cors(origins: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -149,7 +150,9 @@ pub async fn open_state(
         .providers
         .build_router_with(&|k| std::env::var(k).ok(), std::sync::Arc::new(usage))
         .map_err(|e| garmax_store::StoreError::Config(e.to_string()))?;
-    Ok(AppState::new(store, objects, config, engine).with_router(router))
+    let state = AppState::new(store, objects, config, engine).with_router(router);
+    catalogue::seed(&state).await?;
+    Ok(state)
 }
 
 /// Serves until `shutdown` resolves, then stops in-process workers

@@ -86,8 +86,11 @@ pub async fn render(State(state): State<AppState>) -> Response {
         let open = p.breaker != garmax_providers::BreakerState::Closed;
         metrics::gauge!("garmax_provider_spend_today_usd", "provider" => p.name.clone())
             .set(p.spend_today.spent_usd);
-        metrics::gauge!("garmax_provider_breaker_open", "provider" => p.name)
-            .set(if open { 1.0 } else { 0.0 });
+        metrics::gauge!("garmax_provider_breaker_open", "provider" => p.name).set(if open {
+            1.0
+        } else {
+            0.0
+        });
     }
     if let Ok(counts) = state.store.session_counts().await {
         for (status, n) in counts {

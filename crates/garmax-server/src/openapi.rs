@@ -3,7 +3,10 @@
 use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::routes::{avatars, billing, events, garments, health, me, providers, sessions};
+use crate::routes::{
+    abtests, admin_analytics, avatars, billing, enhanced, events, garments, health, me, personas,
+    providers, sessions,
+};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -18,6 +21,11 @@ use crate::routes::{avatars, billing, events, garments, health, me, providers, s
         events::stream,
         billing::balance, billing::ledger, billing::plan, billing::checkout, billing::webhook,
         billing::admin_credits,
+        enhanced::generate, enhanced::job, enhanced::quality_tiers, enhanced::validate,
+        personas::list, personas::get, personas::reference, personas::create, personas::update,
+        personas::remove, personas::upload_reference,
+        admin_analytics::analytics, admin_analytics::rate,
+        abtests::create, abtests::list, abtests::get,
     ),
     modifiers(&BearerAuth)
 )]

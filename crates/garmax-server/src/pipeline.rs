@@ -203,7 +203,8 @@ impl Engine for PipelineEngine {
                 )
                 .map_err(|e| {
                     let mut err = engine_error(e);
-                    err.provider_attempts = garmax_render::RenderProvider::drain_attempts(&renderer);
+                    err.provider_attempts =
+                        garmax_render::RenderProvider::drain_attempts(&renderer);
                     err
                 })?
             }
@@ -247,4 +248,68 @@ impl Engine for PipelineEngine {
     fn garment_files(&self) -> &'static [&'static str] {
         GARMENT_FILES
     }
+
+    fn validate_image(
+        &self,
+        generated: &[u8],
+        product: &[u8],
+        reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+        tier: &str,
+    ) -> Result<serde_json::Value, EngineError> {
+        validate_upload(self, generated, product, reference, tier)
+    }
+}
+
+/// The five validators on an uploaded render: pose and face are detected on
+/// it and compared with the reference's; the garment region is estimated
+/// from the product's colours (no renderer mask for an outside image).
+fn validate_upload(
+    engine: &PipelineEngine,
+    generated: &[u8],
+    product: &[u8],
+    reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+    tier: &str,
+) -> Result<serde_json::Value, EngineError> {
+    let tier = QualityTier::parse(tier).ok_or_else(|| {
+        EngineError::permanent(ErrorCode::InvalidRequest, format!("unknown tier '{tier}'"))
+    })?;
+    let image = engine.decode(generated)?;
+    let rgba = image.rgba;
+    let product = engine.decode(product)?;
+    let garment = garmax_tryon::prepare_garment_with(&product, engine.models.max_side)
+        .map_err(engine_error)?;
+    let person = reference
+        .map(|files| PreparedPerson::from_files(|name| files(&api_name(name))))
+        .transpose()
+        .map_err(engine_error)?;
+    let rgb = image::DynamicImage::ImageRgba8(rgba.clone()).to_rgb8();
+    let detected = engine.models.analyzer.analyze(&rgb).ok();
+    let generated_face = detected
+        .as_ref()
+        .and_then(|d| d.face.as_ref())
+        .and_then(garmax_tryon::face_points);
+    let reference_face = person
+        .as_ref()
+        .and_then(|p| p.face.as_ref())
+        .and_then(garmax_tryon::face_points);
+    let product_input = garmax_quality::ProductInput {
+        analysis: &garment.analysis,
+        image: &garment.input.photo,
+        mask: &garment.input.mask,
+    };
+    let mut input = garmax_quality::ValidationInput::new(&rgba, product_input);
+    if let Some(p) = &person {
+        input.reference = Some(&p.photo);
+        input.expected_pose = Some(&p.landmarks);
+    }
+    input.detected_pose = detected.as_ref().map(|d| &d.landmarks);
+    input.reference_face = reference_face.as_ref();
+    input.generated_face = generated_face.as_ref();
+    let qtier = garmax_quality::Tier::from(tier);
+    let validator = garmax_quality::ValidationEngine::new(&engine.config);
+    let report = validator
+        .validate(&input, engine.config.tier(qtier))
+        .map_err(|e| EngineError::permanent(e.code(), e.to_string()))?;
+    serde_json::to_value(garmax_tryon::SeedValidation::of(qtier, &report))
+        .map_err(|e| EngineError::permanent(ErrorCode::InvalidRequest, e.to_string()))
 }

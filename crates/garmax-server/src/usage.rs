@@ -148,6 +148,12 @@ impl UsageStore for StoreUsage {
 
     fn breaker_open_until(&self, provider: &str) -> BoxFuture<'_, Option<i64>> {
         let provider = provider.to_string();
-        Box::pin(async move { self.store.breaker_open_until(&provider).await.ok().flatten() })
+        Box::pin(async move {
+            self.store
+                .breaker_open_until(&provider)
+                .await
+                .ok()
+                .flatten()
+        })
     }
 }

@@ -25,8 +25,14 @@ use support::Client;
 #[ignore = "run by the crash tests as their server process"]
 async fn crash_child_server() {
     let dir = std::env::var("GARMAX_CRASH_DIR").expect("run by the crash tests only");
-    let render_ms: u64 = std::env::var("GARMAX_CRASH_RENDER_MS").unwrap().parse().unwrap();
-    let attempts: i64 = std::env::var("GARMAX_CRASH_ATTEMPTS").unwrap().parse().unwrap();
+    let render_ms: u64 = std::env::var("GARMAX_CRASH_RENDER_MS")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let attempts: i64 = std::env::var("GARMAX_CRASH_ATTEMPTS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut config = support::config(std::path::Path::new(&dir));
     config.job_max_attempts = attempts;
     let server = support::Server::start(config, render_ms).await;
@@ -56,7 +62,13 @@ impl Drop for ChildServer {
 
 fn spawn_child(dir: &std::path::Path, render_ms: u64, attempts: i64) -> ChildServer {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child_server", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "crash_child_server",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("GARMAX_CRASH_DIR", dir)
         .env("GARMAX_CRASH_RENDER_MS", render_ms.to_string())
         .env("GARMAX_CRASH_ATTEMPTS", attempts.to_string())
@@ -68,7 +80,10 @@ fn spawn_child(dir: &std::path::Path, render_ms: u64, attempts: i64) -> ChildSer
     let mut line = String::new();
     let base = loop {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "the child server did not start");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the child server did not start"
+        );
         if let Some(b) = line.trim().strip_prefix("listening ") {
             break b.to_string();
         }
@@ -97,21 +112,37 @@ async fn entries(store: &Store, session: &str) -> (i64, i64, i64) {
 }
 
 /// Starts a session on a slow render, kills the server mid-render.
-async fn session_killed_mid_render(dir: &std::path::Path, attempts: i64) -> (Store, String, String, String) {
+async fn session_killed_mid_render(
+    dir: &std::path::Path,
+    attempts: i64,
+) -> (Store, String, String, String) {
     let store = Store::open(&format!("sqlite://{}", dir.join("garmax.db").display()), 2)
         .await
         .unwrap();
-    let u = store.create_user("crash", Role::User, "pro", 100).await.unwrap();
+    let u = store
+        .create_user("crash", Role::User, "pro", 100)
+        .await
+        .unwrap();
     let server = spawn_child(dir, 600_000, attempts);
     let c = Client::new(&server.base, &u.api_key);
     let avatar = c.ready_avatar().await;
     let garment = c.garment().await;
     let r = c.session(&avatar, &garment, "hd").await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["sessionId"].as_str().unwrap().to_string();
-    c.wait(&format!("/api/tryon/sessions/{id}"), 30, |v| v["status"] == "processing").await;
+    let id = r.json::<Value>().await.unwrap()["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.wait(&format!("/api/tryon/sessions/{id}"), 30, |v| {
+        v["status"] == "processing"
+    })
+    .await;
     server.kill9();
-    assert_eq!(store.balance(&u.user.id).await.unwrap(), 100 - 5 - 15, "held while dead");
+    assert_eq!(
+        store.balance(&u.user.id).await.unwrap(),
+        100 - 5 - 15,
+        "held while dead"
+    );
     assert_eq!(entries(&store, &id).await, (1, 0, 0));
     (store, u.user.id, u.api_key, id)
 }
@@ -124,8 +155,16 @@ async fn killed_mid_session_then_confirmed_is_captured_exactly_once() {
     // Restarted: the job's lease runs out, the new worker takes it over.
     let server = spawn_child(dir.path(), 0, 3);
     let c = Client::new(&server.base, &key);
-    c.wait(&format!("/api/tryon/sessions/{id}"), 60, |v| v["status"] == "preview_ready").await;
-    let (st, _) = c.post_json(&format!("/api/tryon/sessions/{id}/confirm"), &serde_json::json!({})).await;
+    c.wait(&format!("/api/tryon/sessions/{id}"), 60, |v| {
+        v["status"] == "preview_ready"
+    })
+    .await;
+    let (st, _) = c
+        .post_json(
+            &format!("/api/tryon/sessions/{id}/confirm"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(st, 200);
     // Killed again right after the confirm, restarted once more.
     server.kill9();
@@ -135,7 +174,11 @@ async fn killed_mid_session_then_confirmed_is_captured_exactly_once() {
     assert_eq!(v["status"], "confirmed");
     assert_eq!(v["credits"]["captured"], 15, "{v}");
     tokio::time::sleep(Duration::from_millis(1500)).await; // a sweep or two
-    assert_eq!(entries(&store, &id).await, (1, 1, 0), "one hold, one capture, no release");
+    assert_eq!(
+        entries(&store, &id).await,
+        (1, 1, 0),
+        "one hold, one capture, no release"
+    );
     assert_eq!(store.balance(&user).await.unwrap(), 80);
     assert!(store.ledger_violations().await.unwrap().is_empty());
     server.kill9();
@@ -150,7 +193,11 @@ async fn killed_on_the_last_attempt_is_released_by_the_reaper() {
     // session, which releases the hold.
     let server = spawn_child(dir.path(), 0, 1);
     let c = Client::new(&server.base, &key);
-    let v = c.wait(&format!("/api/tryon/sessions/{id}"), 60, |v| v["status"] == "failed").await;
+    let v = c
+        .wait(&format!("/api/tryon/sessions/{id}"), 60, |v| {
+            v["status"] == "failed"
+        })
+        .await;
     assert_eq!(v["credits"]["released"], 15, "{v}");
     assert_eq!(entries(&store, &id).await, (1, 0, 1));
     assert_eq!(store.balance(&user).await.unwrap(), 95);
@@ -173,7 +220,11 @@ async fn a_hold_whose_job_failed_without_the_session_hearing_is_released() {
     assert_eq!(store.orphaned_sessions(10).await.unwrap(), vec![id.clone()]);
     let server = spawn_child(dir.path(), 0, 3);
     let c = Client::new(&server.base, &key);
-    let v = c.wait(&format!("/api/tryon/sessions/{id}"), 30, |v| v["status"] == "failed").await;
+    let v = c
+        .wait(&format!("/api/tryon/sessions/{id}"), 30, |v| {
+            v["status"] == "failed"
+        })
+        .await;
     assert_eq!(v["error"]["code"], "GEN_002", "{v}");
     assert_eq!(entries(&store, &id).await, (1, 0, 1));
     assert_eq!(store.balance(&user).await.unwrap(), 95);

@@ -107,8 +107,13 @@ impl Store {
         }
         insert(&mut tx, id, user_id).await?;
         if credits > 0 {
-            crate::credits::hold(&mut tx, user_id, crate::credits::Subject::Avatar(id), credits)
-                .await?;
+            crate::credits::hold(
+                &mut tx,
+                user_id,
+                crate::credits::Subject::Avatar(id),
+                credits,
+            )
+            .await?;
         }
         let job_id = crate::queue::enqueue(&mut tx, job).await?;
         sqlx::query("UPDATE avatars SET job_id = $1, credits_held = $2 WHERE id = $3")

@@ -91,7 +91,12 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, StoreError> {
 
 /// What counts against a quota in `[start, end)`: avatars that did not
 /// fail, sessions that did not fail and were not refunded.
-async fn count_in<'e, E>(exec: E, user_id: &str, what: Usage, window: (i64, i64)) -> Result<i64, StoreError>
+async fn count_in<'e, E>(
+    exec: E,
+    user_id: &str,
+    what: Usage,
+    window: (i64, i64),
+) -> Result<i64, StoreError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -240,7 +245,11 @@ impl Store {
     }
 
     /// What counts against the quotas in `window`.
-    pub async fn usage(&self, user_id: &str, window: (i64, i64)) -> Result<PeriodUsage, StoreError> {
+    pub async fn usage(
+        &self,
+        user_id: &str,
+        window: (i64, i64),
+    ) -> Result<PeriodUsage, StoreError> {
         Ok(PeriodUsage {
             avatars: count_in(self.pool(), user_id, Usage::Avatars, window).await?,
             tryons: count_in(self.pool(), user_id, Usage::TryOns, window).await?,
@@ -266,7 +275,11 @@ impl Store {
     }
 
     /// Records the Stripe customer made for a user (at checkout).
-    pub async fn set_stripe_customer(&self, user_id: &str, customer: &str) -> Result<(), StoreError> {
+    pub async fn set_stripe_customer(
+        &self,
+        user_id: &str,
+        customer: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET stripe_customer_id = $1 WHERE id = $2")
             .bind(customer)
             .bind(user_id)
@@ -276,11 +289,20 @@ impl Store {
     }
 
     /// Records an event we do not act on (so a redelivery is a duplicate).
-    pub async fn ignore_stripe_event(&self, id: &str, kind: &str, created: i64) -> Result<Applied, StoreError> {
+    pub async fn ignore_stripe_event(
+        &self,
+        id: &str,
+        kind: &str,
+        created: i64,
+    ) -> Result<Applied, StoreError> {
         let mut tx = self.begin().await?;
         let fresh = record_event(&mut tx, id, kind, created).await?;
         tx.commit().await?;
-        Ok(if fresh { Applied::Ignored } else { Applied::Duplicate })
+        Ok(if fresh {
+            Applied::Ignored
+        } else {
+            Applied::Duplicate
+        })
     }
 
     /// Applies `customer.subscription.created|updated|deleted`: the user's
@@ -290,7 +312,10 @@ impl Store {
     /// after its deletion, changes nothing. `NotFound` when no user can be
     /// resolved (the event is then not recorded, so Stripe's redelivery is
     /// applied once the customer is known).
-    pub async fn apply_subscription(&self, c: &SubscriptionChange<'_>) -> Result<Applied, StoreError> {
+    pub async fn apply_subscription(
+        &self,
+        c: &SubscriptionChange<'_>,
+    ) -> Result<Applied, StoreError> {
         let mut tx = self.begin().await?;
         if !record_event(&mut tx, c.event_id, c.event_type, c.event_created).await? {
             return Ok(Applied::Duplicate);
@@ -399,6 +424,10 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(if added { Applied::Applied } else { Applied::Ignored })
+        Ok(if added {
+            Applied::Applied
+        } else {
+            Applied::Ignored
+        })
     }
 }

@@ -29,7 +29,9 @@ pub enum StoreError {
         /// When the period ends and the quota resets (ms).
         resets_at: i64,
     },
-    #[error("the refund window of this session has closed (refunds are possible for 5 minutes after the charge)")]
+    #[error(
+        "the refund window of this session has closed (refunds are possible for 5 minutes after the charge)"
+    )]
     RefundWindowClosed { charged_at: i64, closed_at: i64 },
 }
 

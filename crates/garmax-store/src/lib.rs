@@ -23,16 +23,23 @@
 //! - [`objects`]: uploads, guidance maps and results through `object_store`
 //!   (a local directory or S3); keys are made here from ids, never taken from
 //!   user input.
+//! - [`personas`], [`generations`], [`analytics`], [`abtests`]: the enhanced try-on
+//!   API's catalogue, its generations with their metrics and ratings, and
+//!   the admin analytics computed in SQL on both engines.
 //!
 //! Times are milliseconds since the Unix epoch ([`now_ms`]).
 
+pub mod abtests;
+pub mod analytics;
 pub mod avatars;
 pub mod billing;
 pub mod credits;
 pub mod error;
 pub mod events;
 pub mod garments;
+pub mod generations;
 pub mod objects;
+pub mod personas;
 pub mod queue;
 pub mod sessions;
 pub mod timings;

@@ -184,7 +184,7 @@ fn moves_forward(current: &Session, attempt: i64, stage_progress: i64) -> bool {
 }
 
 /// Inserts a queued session and its first event.
-async fn insert(
+pub(crate) async fn insert(
     tx: &mut Tx,
     backend: Backend,
     s: &NewSession<'_>,
@@ -274,7 +274,11 @@ async fn lock_session(tx: &mut Tx, backend: Backend, id: &str) -> Result<Session
 
 /// Serialises a user's credit-changing transactions (SQLite's BEGIN
 /// IMMEDIATE already serialises every writer).
-pub(crate) async fn lock_user(tx: &mut Tx, backend: Backend, user_id: &str) -> Result<(), StoreError> {
+pub(crate) async fn lock_user(
+    tx: &mut Tx,
+    backend: Backend,
+    user_id: &str,
+) -> Result<(), StoreError> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
             .bind(user_id)

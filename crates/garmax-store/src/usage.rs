@@ -201,11 +201,12 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let live: i64 = sqlx::query("SELECT COUNT(*) AS n FROM usage_render_slots WHERE user_id = $1")
-            .bind(user)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+        let live: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM usage_render_slots WHERE user_id = $1")
+                .bind(user)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
         if live >= max_concurrent {
             tx.rollback().await?;
             return Ok(Err(RenderRefusal::Concurrent));
@@ -263,16 +264,15 @@ impl Store {
         .fetch_one(self.pool())
         .await?
         .try_get("n")?;
-        let today = sqlx::query(
-            "SELECT renders FROM usage_daily_renders WHERE day = $1 AND user_id = $2",
-        )
-        .bind(day)
-        .bind(user)
-        .fetch_optional(self.pool())
-        .await?
-        .map(|r| r.try_get::<i64, _>("renders"))
-        .transpose()?
-        .unwrap_or(0);
+        let today =
+            sqlx::query("SELECT renders FROM usage_daily_renders WHERE day = $1 AND user_id = $2")
+                .bind(day)
+                .bind(user)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get::<i64, _>("renders"))
+                .transpose()?
+                .unwrap_or(0);
         Ok((live, today))
     }
 
@@ -369,7 +369,10 @@ impl Store {
     }
 
     /// A session's provider attempts in order.
-    pub async fn provider_attempts(&self, session_id: &str) -> Result<Vec<AttemptRecord>, StoreError> {
+    pub async fn provider_attempts(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<AttemptRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT render, provider, outcome, error_class, code, message, latency_ms, cost_usd \
              FROM provider_attempts WHERE session_id = $1 ORDER BY seq",

@@ -178,7 +178,11 @@ async fn two_hundred_concurrent_operations_from_two_pools_match_the_sequential_m
                 // Every settling action again: refused (a kept charge is
                 // not refunded here: that would be a new, legitimate action).
                 let again_actions: &[SessionAction] = match fate {
-                    Fate::Captured(_) => &[SessionAction::Confirm, SessionAction::Cancel, SessionAction::Fail],
+                    Fate::Captured(_) => &[
+                        SessionAction::Confirm,
+                        SessionAction::Cancel,
+                        SessionAction::Fail,
+                    ],
                     _ => &[
                         SessionAction::Confirm,
                         SessionAction::Cancel,
@@ -230,14 +234,22 @@ async fn two_hundred_concurrent_operations_from_two_pools_match_the_sequential_m
         let expected = initial + 50 - spent;
         let balance = first.balance(&user).await.unwrap();
         assert_eq!(balance, expected, "{engine}");
-        assert!(first.ledger_violations().await.unwrap().is_empty(), "{engine}");
+        assert!(
+            first.ledger_violations().await.unwrap().is_empty(),
+            "{engine}"
+        );
         let refused = fates.iter().filter(|(_, f)| *f == Fate::Refused).count();
         // Each session's entries: one hold, then one capture or one release,
         // and a refund only after a capture.
         for (id, fate) in &fates {
             let Some(id) = id else { continue };
             let n = |k: &'static str| count_entries(first, id, k);
-            let (h, c, r, f) = (n("hold").await, n("capture").await, n("release").await, n("refund").await);
+            let (h, c, r, f) = (
+                n("hold").await,
+                n("capture").await,
+                n("release").await,
+                n("refund").await,
+            );
             let want = match fate {
                 Fate::Captured(_) => (1, 1, 0, 0),
                 Fate::Refunded => (1, 1, 0, 1),
@@ -267,18 +279,36 @@ async fn futures_count(tasks: Vec<tokio::task::JoinHandle<bool>>) -> usize {
 async fn the_balance_never_goes_negative_and_the_402_names_the_shortfall() {
     let (_dir, stores) = common::stores().await;
     for (engine, s) in &stores {
-        let user = s.create_user("poor", Role::User, "pro", 12).await.unwrap().user.id;
+        let user = s
+            .create_user("poor", Role::User, "pro", 12)
+            .await
+            .unwrap()
+            .user
+            .id;
         let fx = fixtures(s, &user).await;
         let err = new_session(s, &user, &fx, 15, None).await.unwrap_err();
         assert!(
-            matches!(err, StoreError::InsufficientCredits { needed: 15, available: 12 }),
+            matches!(
+                err,
+                StoreError::InsufficientCredits {
+                    needed: 15,
+                    available: 12
+                }
+            ),
             "{engine}: {err}"
         );
         assert_eq!(err.shortfall(), Some(3));
         assert!(err.to_string().starts_with("Insufficient credits"));
         // The refused session left nothing behind.
         assert_eq!(s.balance(&user).await.unwrap(), 12);
-        assert_eq!(s.list_sessions(&user, None, None).await.unwrap().items.len(), 0);
+        assert_eq!(
+            s.list_sessions(&user, None, None)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            0
+        );
         // A negative adjustment below zero is refused too; one within is fine.
         let adjust = |amount: i64, key: &'static str| NewEntry {
             user_id: &user,
@@ -294,14 +324,20 @@ async fn the_balance_never_goes_negative_and_the_402_names_the_shortfall() {
             Err(StoreError::InsufficientCredits { .. })
         ));
         assert!(s.add_entry(&adjust(-2, "adj-2")).await.unwrap());
-        assert!(!s.add_entry(&adjust(-2, "adj-2")).await.unwrap(), "same key again");
+        assert!(
+            !s.add_entry(&adjust(-2, "adj-2")).await.unwrap(),
+            "same key again"
+        );
         assert_eq!(s.balance(&user).await.unwrap(), 10);
         // The CHECK constraint itself refuses a negative balance written by hand.
         let raw = sqlx::query("UPDATE credit_balances SET balance = -1 WHERE user_id = $1")
             .bind(&user)
             .execute(s.pool())
             .await;
-        assert!(raw.is_err(), "{engine}: the CHECK allowed a negative balance");
+        assert!(
+            raw.is_err(),
+            "{engine}: the CHECK allowed a negative balance"
+        );
         // Hand-made kinds are refused.
         assert!(matches!(
             s.add_entry(&NewEntry {
@@ -329,12 +365,18 @@ async fn the_balance_never_goes_negative_and_the_402_names_the_shortfall() {
 async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
     let (_dir, stores) = common::stores().await;
     for (engine, s) in &stores {
-        let user = s.create_user("refund", Role::User, "pro", 100).await.unwrap().user.id;
+        let user = s
+            .create_user("refund", Role::User, "pro", 100)
+            .await
+            .unwrap()
+            .user
+            .id;
         let fx = fixtures(s, &user).await;
         let id = new_session(s, &user, &fx, 25, None).await.unwrap();
         // Not confirmed yet: nothing to refund.
         assert!(matches!(
-            s.transition(&id, Some(&user), SessionAction::Refund, Outcome::default()).await,
+            s.transition(&id, Some(&user), SessionAction::Refund, Outcome::default())
+                .await,
             Err(StoreError::Conflict(_))
         ));
         to_preview(s, &id).await;
@@ -349,7 +391,11 @@ async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
             .transition(&id, Some(&user), SessionAction::Refund, Outcome::default())
             .await
             .unwrap();
-        assert_eq!(refunded.session.status, SessionStatus::Cancelled, "{engine}");
+        assert_eq!(
+            refunded.session.status,
+            SessionStatus::Cancelled,
+            "{engine}"
+        );
         let c = refunded.session.credits();
         assert_eq!((c.held, c.captured, c.released, c.refunded), (0, 0, 0, 25));
         assert_eq!(s.balance(&user).await.unwrap(), 100);
@@ -357,9 +403,14 @@ async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
         // A charge made 5 min 1 s ago is no longer refundable.
         let late = new_session(s, &user, &fx, 10, None).await.unwrap();
         to_preview(s, &late).await;
-        s.transition(&late, Some(&user), SessionAction::Confirm, Outcome::default())
-            .await
-            .unwrap();
+        s.transition(
+            &late,
+            Some(&user),
+            SessionAction::Confirm,
+            Outcome::default(),
+        )
+        .await
+        .unwrap();
         let charged = garmax_store::now_ms() - garmax_core::billing::REFUND_WINDOW_MS - 1_000;
         sqlx::query("UPDATE sessions SET charged_at = $1 WHERE id = $2")
             .bind(charged)
@@ -368,7 +419,12 @@ async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
             .await
             .unwrap();
         let err = s
-            .transition(&late, Some(&user), SessionAction::Refund, Outcome::default())
+            .transition(
+                &late,
+                Some(&user),
+                SessionAction::Refund,
+                Outcome::default(),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -381,9 +437,15 @@ async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
             SessionStatus::Confirmed
         );
         // Someone else's session is not found.
-        let other = s.create_user("other", Role::User, "pro", 0).await.unwrap().user.id;
+        let other = s
+            .create_user("other", Role::User, "pro", 0)
+            .await
+            .unwrap()
+            .user
+            .id;
         assert!(matches!(
-            s.transition(&id, Some(&other), SessionAction::Refund, Outcome::default()).await,
+            s.transition(&id, Some(&other), SessionAction::Refund, Outcome::default())
+                .await,
             Err(StoreError::NotFound)
         ));
     }
@@ -393,29 +455,57 @@ async fn a_charge_is_refunded_within_five_minutes_and_refused_after() {
 async fn an_avatar_holds_five_captured_when_ready_released_when_failed() {
     let (_dir, stores) = common::stores().await;
     for (engine, s) in &stores {
-        let user = s.create_user("av", Role::User, "pro", 12).await.unwrap().user.id;
+        let user = s
+            .create_user("av", Role::User, "pro", 12)
+            .await
+            .unwrap()
+            .user
+            .id;
         let job = || NewJob::new("avatar", json!({}));
-        let (a, b, c) = (garmax_store::new_id(), garmax_store::new_id(), garmax_store::new_id());
-        s.create_avatar_charged(&a, &user, &job(), 5, None).await.unwrap();
-        s.create_avatar_charged(&b, &user, &job(), 5, None).await.unwrap();
+        let (a, b, c) = (
+            garmax_store::new_id(),
+            garmax_store::new_id(),
+            garmax_store::new_id(),
+        );
+        s.create_avatar_charged(&a, &user, &job(), 5, None)
+            .await
+            .unwrap();
+        s.create_avatar_charged(&b, &user, &job(), 5, None)
+            .await
+            .unwrap();
         assert_eq!(s.balance(&user).await.unwrap(), 2);
-        let err = s.create_avatar_charged(&c, &user, &job(), 5, None).await.unwrap_err();
+        let err = s
+            .create_avatar_charged(&c, &user, &job(), 5, None)
+            .await
+            .unwrap_err();
         assert_eq!(err.shortfall(), Some(3), "{engine}");
-        assert!(matches!(s.avatar(&user, &c).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            s.avatar(&user, &c).await,
+            Err(StoreError::NotFound)
+        ));
         assert!(s.finish_avatar(&a, &["photo".into()]).await.unwrap());
         assert!(!s.finish_avatar(&a, &["photo".into()]).await.unwrap());
         assert!(s.fail_avatar(&b, "PER_010", "no person").await.unwrap());
         assert!(!s.fail_avatar(&b, "PER_010", "no person").await.unwrap());
-        assert_eq!(s.balance(&user).await.unwrap(), 7, "{engine}: 5 captured, 5 released");
+        assert_eq!(
+            s.balance(&user).await.unwrap(),
+            7,
+            "{engine}: 5 captured, 5 released"
+        );
         assert_eq!(count_entries(s, &a, "capture").await, 1);
         assert_eq!(count_entries(s, &a, "release").await, 0);
         assert_eq!(count_entries(s, &b, "release").await, 1);
         // Deleted while processing: released; deleting a ready one keeps the charge.
         let d = garmax_store::new_id();
-        s.create_avatar_charged(&d, &user, &job(), 5, None).await.unwrap();
+        s.create_avatar_charged(&d, &user, &job(), 5, None)
+            .await
+            .unwrap();
         assert_eq!(s.balance(&user).await.unwrap(), 2);
         s.delete_avatar(&user, &d).await.unwrap();
-        assert!(!s.finish_avatar(&d, &["photo".into()]).await.unwrap(), "its job finds nothing to do");
+        assert!(
+            !s.finish_avatar(&d, &["photo".into()]).await.unwrap(),
+            "its job finds nothing to do"
+        );
         s.delete_avatar(&user, &a).await.unwrap();
         assert_eq!(s.balance(&user).await.unwrap(), 7, "{engine}");
         assert_eq!(count_entries(s, &d, "release").await, 1);
@@ -427,28 +517,50 @@ async fn an_avatar_holds_five_captured_when_ready_released_when_failed() {
 async fn quotas_count_this_period_and_reset_with_it() {
     let (_dir, stores) = common::stores().await;
     for (engine, s) in &stores {
-        let user = s.create_user("q", Role::User, "studio", 1000).await.unwrap().user.id;
+        let user = s
+            .create_user("q", Role::User, "studio", 1000)
+            .await
+            .unwrap()
+            .user
+            .id;
         let fx = fixtures(s, &user).await;
         let a = new_session(s, &user, &fx, 10, Some(2)).await.unwrap();
         new_session(s, &user, &fx, 10, Some(2)).await.unwrap();
         let err = new_session(s, &user, &fx, 10, Some(2)).await.unwrap_err();
         let account = s.account(&user).await.unwrap();
         match err {
-            StoreError::QuotaExceeded { what, limit, used, resets_at } => {
+            StoreError::QuotaExceeded {
+                what,
+                limit,
+                used,
+                resets_at,
+            } => {
                 assert_eq!((what, limit, used), ("try-ons", 2, 2), "{engine}");
                 assert_eq!(resets_at, account.period_end);
             }
             other => panic!("{engine}: {other}"),
         }
         // A failed session does not count; a refunded one neither.
-        s.transition(&a, None, SessionAction::Fail, Outcome::default()).await.unwrap();
+        s.transition(&a, None, SessionAction::Fail, Outcome::default())
+            .await
+            .unwrap();
         new_session(s, &user, &fx, 10, Some(2)).await.unwrap();
         assert!(new_session(s, &user, &fx, 10, Some(2)).await.is_err());
         // Avatars: the fixture's avatar counts (1 of 1).
         let avatar = garmax_store::new_id();
         assert!(matches!(
-            s.create_avatar_charged(&avatar, &user, &NewJob::new("avatar", json!({})), 5, Some(1)).await,
-            Err(StoreError::QuotaExceeded { what: "avatars", .. })
+            s.create_avatar_charged(
+                &avatar,
+                &user,
+                &NewJob::new("avatar", json!({})),
+                5,
+                Some(1)
+            )
+            .await,
+            Err(StoreError::QuotaExceeded {
+                what: "avatars",
+                ..
+            })
         ));
         // Next period: the window moves, the quota resets.
         let now = garmax_store::now_ms();
@@ -509,7 +621,12 @@ fn sub<'a>(
 async fn stripe_events_apply_once_and_in_order() {
     let (_dir, stores) = common::stores().await;
     for (engine, s) in &stores {
-        let user = s.create_user("sub", Role::User, "free", 0).await.unwrap().user.id;
+        let user = s
+            .create_user("sub", Role::User, "free", 0)
+            .await
+            .unwrap()
+            .user
+            .id;
         let u = Some(user.as_str());
         // An invoice for an unknown customer without metadata: not applied,
         // not recorded (Stripe retries).
@@ -522,32 +639,98 @@ async fn stripe_events_apply_once_and_in_order() {
             user_id: None,
             credits: 500,
         };
-        assert!(matches!(s.apply_invoice_paid(&early).await, Err(StoreError::NotFound)));
-        let created = sub("evt_1", "customer.subscription.created", 100, "price_studio", Some("studio"), u);
-        assert_eq!(s.apply_subscription(&created).await.unwrap(), Applied::Applied);
-        assert_eq!(s.apply_subscription(&created).await.unwrap(), Applied::Duplicate);
+        assert!(matches!(
+            s.apply_invoice_paid(&early).await,
+            Err(StoreError::NotFound)
+        ));
+        let created = sub(
+            "evt_1",
+            "customer.subscription.created",
+            100,
+            "price_studio",
+            Some("studio"),
+            u,
+        );
+        assert_eq!(
+            s.apply_subscription(&created).await.unwrap(),
+            Applied::Applied
+        );
+        assert_eq!(
+            s.apply_subscription(&created).await.unwrap(),
+            Applied::Duplicate
+        );
         let account = s.account(&user).await.unwrap();
         assert_eq!(account.plan, "studio", "{engine}");
         assert_eq!(account.period_start, 1_900_000_000_000);
         assert_eq!(account.stripe_customer_id.as_deref(), Some("cus_1"));
         // The retried invoice now finds the customer; granted once per
         // invoice even under another event id.
-        assert_eq!(s.apply_invoice_paid(&early).await.unwrap(), Applied::Applied);
-        let again = InvoicePaid { event_id: "evt_inv_0b", event_type: "invoice.paid", ..early.clone() };
-        assert_eq!(s.apply_invoice_paid(&again).await.unwrap(), Applied::Ignored);
-        assert_eq!(s.apply_invoice_paid(&early).await.unwrap(), Applied::Duplicate);
+        assert_eq!(
+            s.apply_invoice_paid(&early).await.unwrap(),
+            Applied::Applied
+        );
+        let again = InvoicePaid {
+            event_id: "evt_inv_0b",
+            event_type: "invoice.paid",
+            ..early.clone()
+        };
+        assert_eq!(
+            s.apply_invoice_paid(&again).await.unwrap(),
+            Applied::Ignored
+        );
+        assert_eq!(
+            s.apply_invoice_paid(&early).await.unwrap(),
+            Applied::Duplicate
+        );
         assert_eq!(s.balance(&user).await.unwrap(), 500);
         // Out of order: the upgrade (t=300) arrives before an older update (t=200).
-        let upgrade = sub("evt_3", "customer.subscription.updated", 300, "price_pro", Some("pro"), None);
-        assert_eq!(s.apply_subscription(&upgrade).await.unwrap(), Applied::Applied);
-        let older = sub("evt_2", "customer.subscription.updated", 200, "price_studio", Some("studio"), None);
+        let upgrade = sub(
+            "evt_3",
+            "customer.subscription.updated",
+            300,
+            "price_pro",
+            Some("pro"),
+            None,
+        );
+        assert_eq!(
+            s.apply_subscription(&upgrade).await.unwrap(),
+            Applied::Applied
+        );
+        let older = sub(
+            "evt_2",
+            "customer.subscription.updated",
+            200,
+            "price_studio",
+            Some("studio"),
+            None,
+        );
         assert_eq!(s.apply_subscription(&older).await.unwrap(), Applied::Stale);
         assert_eq!(s.account(&user).await.unwrap().plan, "pro", "{engine}");
         // Deleted: paid until the period's end, then free; nothing revives it.
-        let deleted = sub("evt_4", "customer.subscription.deleted", 400, "price_pro", Some("pro"), None);
-        assert_eq!(s.apply_subscription(&deleted).await.unwrap(), Applied::Applied);
-        let late_update = sub("evt_5", "customer.subscription.updated", 500, "price_pro", Some("pro"), None);
-        assert_eq!(s.apply_subscription(&late_update).await.unwrap(), Applied::Stale);
+        let deleted = sub(
+            "evt_4",
+            "customer.subscription.deleted",
+            400,
+            "price_pro",
+            Some("pro"),
+            None,
+        );
+        assert_eq!(
+            s.apply_subscription(&deleted).await.unwrap(),
+            Applied::Applied
+        );
+        let late_update = sub(
+            "evt_5",
+            "customer.subscription.updated",
+            500,
+            "price_pro",
+            Some("pro"),
+            None,
+        );
+        assert_eq!(
+            s.apply_subscription(&late_update).await.unwrap(),
+            Applied::Stale
+        );
         let account = s.account(&user).await.unwrap();
         let end = (1_900_000_000 + 30 * 86_400) * 1000;
         assert_eq!(account.plan_ends_at, Some(end));
@@ -556,11 +739,31 @@ async fn stripe_events_apply_once_and_in_order() {
         // A price that is not ours is recorded and ignored.
         let foreign = SubscriptionChange {
             subscription_id: "sub_2",
-            ..sub("evt_6", "customer.subscription.created", 600, "price_x", None, u)
+            ..sub(
+                "evt_6",
+                "customer.subscription.created",
+                600,
+                "price_x",
+                None,
+                u,
+            )
         };
-        assert_eq!(s.apply_subscription(&foreign).await.unwrap(), Applied::Ignored);
-        assert_eq!(s.ignore_stripe_event("evt_7", "charge.succeeded", 1).await.unwrap(), Applied::Ignored);
-        assert_eq!(s.ignore_stripe_event("evt_7", "charge.succeeded", 1).await.unwrap(), Applied::Duplicate);
+        assert_eq!(
+            s.apply_subscription(&foreign).await.unwrap(),
+            Applied::Ignored
+        );
+        assert_eq!(
+            s.ignore_stripe_event("evt_7", "charge.succeeded", 1)
+                .await
+                .unwrap(),
+            Applied::Ignored
+        );
+        assert_eq!(
+            s.ignore_stripe_event("evt_7", "charge.succeeded", 1)
+                .await
+                .unwrap(),
+            Applied::Duplicate
+        );
         assert!(s.ledger_violations().await.unwrap().is_empty());
     }
 }
@@ -598,7 +801,12 @@ struct Model {
 }
 
 async fn run_ops(s: &Store, ops: &[Op]) {
-    let user = s.create_user("prop", Role::User, "pro", 30).await.unwrap().user.id;
+    let user = s
+        .create_user("prop", Role::User, "pro", 30)
+        .await
+        .unwrap()
+        .user
+        .id;
     let fx = fixtures(s, &user).await;
     let mut m = Model {
         balance: 30,
@@ -607,7 +815,11 @@ async fn run_ops(s: &Store, ops: &[Op]) {
     for (step, op) in ops.iter().enumerate() {
         match op {
             Op::Grant(a, k) | Op::Adjust(a, k) => {
-                let kind = if matches!(op, Op::Grant(..)) { EntryKind::Grant } else { EntryKind::Adjustment };
+                let kind = if matches!(op, Op::Grant(..)) {
+                    EntryKind::Grant
+                } else {
+                    EntryKind::Adjustment
+                };
                 let key = format!("{}-{k}", kind.as_str());
                 let got = s
                     .add_entry(&NewEntry {
@@ -623,13 +835,19 @@ async fn run_ops(s: &Store, ops: &[Op]) {
                 let valid = *a != 0;
                 match got {
                     Ok(true) => {
-                        assert!(valid && !m.keys.contains_key(&key) && m.balance + a >= 0, "{step}: {op:?}");
+                        assert!(
+                            valid && !m.keys.contains_key(&key) && m.balance + a >= 0,
+                            "{step}: {op:?}"
+                        );
                         m.keys.insert(key, ());
                         m.balance += a;
                     }
                     Ok(false) => assert!(m.keys.contains_key(&key), "{step}: {op:?}"),
                     Err(StoreError::InsufficientCredits { .. }) => {
-                        assert!(!m.keys.contains_key(&key) && m.balance + a < 0, "{step}: {op:?}")
+                        assert!(
+                            !m.keys.contains_key(&key) && m.balance + a < 0,
+                            "{step}: {op:?}"
+                        )
                     }
                     Err(StoreError::Invalid(_)) => assert!(!valid, "{step}: {op:?}"),
                     Err(e) => panic!("{step}: {op:?}: {e}"),
@@ -660,13 +878,16 @@ async fn run_ops(s: &Store, ops: &[Op]) {
                 if action == SessionAction::Confirm && status == SessionStatus::Queued {
                     to_preview(s, &id).await;
                 }
-                let status = if action == SessionAction::Confirm && status == SessionStatus::Queued {
+                let status = if action == SessionAction::Confirm && status == SessionStatus::Queued
+                {
                     SessionStatus::PreviewReady
                 } else {
                     status
                 };
                 let expected = status.apply(action);
-                let got = s.transition(&id, Some(&user), action, Outcome::default()).await;
+                let got = s
+                    .transition(&id, Some(&user), action, Outcome::default())
+                    .await;
                 match (expected, got) {
                     (Ok(next), Ok(done)) => {
                         assert_eq!(done.session.status, next, "{step}");
@@ -686,7 +907,11 @@ async fn run_ops(s: &Store, ops: &[Op]) {
                 }
             }
         }
-        assert_eq!(s.balance(&user).await.unwrap(), m.balance, "after step {step}: {op:?}");
+        assert_eq!(
+            s.balance(&user).await.unwrap(),
+            m.balance,
+            "after step {step}: {op:?}"
+        );
     }
     assert!(s.ledger_violations().await.unwrap().is_empty());
 }
@@ -716,7 +941,9 @@ async fn random_operation_sequences_match_the_model_on_postgres() {
     let strategy = proptest::collection::vec(op(), 1..40);
     for _ in 0..6 {
         let ops = strategy.new_tree(&mut runner).unwrap().current();
-        let s = Store::open(&common::fresh_postgres().await, 4).await.unwrap();
+        let s = Store::open(&common::fresh_postgres().await, 4)
+            .await
+            .unwrap();
         run_ops(&s, &ops).await;
         s.close().await;
     }

@@ -67,19 +67,33 @@ async fn budget_holds_under_64_concurrent_requests_from_two_stores() {
         }
         assert_eq!(granted, 20, "{engine}");
         let s = pair[0].budget_spend(1, "global").await.unwrap();
-        assert_eq!((s.spent_micro, s.reserved_micro), (1_000_000, 0), "{engine}");
+        assert_eq!(
+            (s.spent_micro, s.reserved_micro),
+            (1_000_000, 0),
+            "{engine}"
+        );
         let p = pair[1].budget_spend(1, "provider:paid").await.unwrap();
-        assert_eq!(p.spent_micro, 1_000_000, "{engine}: unlimited lines are tracked");
+        assert_eq!(
+            p.spent_micro, 1_000_000,
+            "{engine}: unlimited lines are tracked"
+        );
         // A refused reservation names the line and reserves nothing.
         let refused = pair[1].reserve_budget(1, 1, &lines(0)).await.unwrap();
         assert_eq!(refused, Err(0), "{engine}");
         assert_eq!(
-            pair[1].budget_spend(1, "provider:paid").await.unwrap().reserved_micro,
+            pair[1]
+                .budget_spend(1, "provider:paid")
+                .await
+                .unwrap()
+                .reserved_micro,
             0,
             "{engine}"
         );
         // Another day has its own budget.
-        assert_eq!(pair[0].reserve_budget(2, 50_000, &lines(0)).await.unwrap(), Ok(()));
+        assert_eq!(
+            pair[0].reserve_budget(2, 50_000, &lines(0)).await.unwrap(),
+            Ok(())
+        );
     }
 }
 
@@ -93,11 +107,25 @@ async fn a_failed_call_releases_its_reservation() {
             limit_micro: Some(100),
         }];
         assert_eq!(s.reserve_budget(5, 100, &line).await.unwrap(), Ok(()));
-        assert_eq!(s.reserve_budget(5, 1, &line).await.unwrap(), Err(0), "{engine}");
-        s.settle_budget(5, &["global".into()], 100, 0).await.unwrap();
+        assert_eq!(
+            s.reserve_budget(5, 1, &line).await.unwrap(),
+            Err(0),
+            "{engine}"
+        );
+        s.settle_budget(5, &["global".into()], 100, 0)
+            .await
+            .unwrap();
         let spend = s.budget_spend(5, "global").await.unwrap();
-        assert_eq!((spend.spent_micro, spend.reserved_micro), (0, 0), "{engine}");
-        assert_eq!(s.reserve_budget(5, 100, &line).await.unwrap(), Ok(()), "{engine}");
+        assert_eq!(
+            (spend.spent_micro, spend.reserved_micro),
+            (0, 0),
+            "{engine}"
+        );
+        assert_eq!(
+            s.reserve_budget(5, 100, &line).await.unwrap(),
+            Ok(()),
+            "{engine}"
+        );
     }
 }
 
@@ -125,7 +153,10 @@ async fn per_user_render_limits_across_two_stores() {
             }
         }
         assert_eq!(started, 3, "{engine}");
-        assert_eq!(pair[0].user_render_counts("alice", 1).await.unwrap(), (3, 3));
+        assert_eq!(
+            pair[0].user_render_counts("alice", 1).await.unwrap(),
+            (3, 3)
+        );
         for _ in 0..3 {
             pair[1].end_render("alice").await.unwrap();
         }
@@ -139,18 +170,35 @@ async fn per_user_render_limits_across_two_stores() {
             pair[(i + 1) % 2].end_render("alice").await.unwrap();
         }
         assert_eq!(
-            pair[0].begin_render("alice", 1, 3, 20, 60_000).await.unwrap(),
+            pair[0]
+                .begin_render("alice", 1, 3, 20, 60_000)
+                .await
+                .unwrap(),
             Err(RenderRefusal::Daily),
             "{engine}"
         );
-        assert!(pair[0].begin_render("alice", 2, 3, 20, 60_000).await.unwrap().is_ok());
+        assert!(
+            pair[0]
+                .begin_render("alice", 2, 3, 20, 60_000)
+                .await
+                .unwrap()
+                .is_ok()
+        );
         // A slot that expires (its worker died) no longer counts.
         for _ in 0..2 {
-            pair[0].begin_render("bob", 1, 2, 20, 1).await.unwrap().unwrap();
+            pair[0]
+                .begin_render("bob", 1, 2, 20, 1)
+                .await
+                .unwrap()
+                .unwrap();
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert!(
-            pair[1].begin_render("bob", 1, 2, 20, 60_000).await.unwrap().is_ok(),
+            pair[1]
+                .begin_render("bob", 1, 2, 20, 60_000)
+                .await
+                .unwrap()
+                .is_ok(),
             "{engine}: expired slots are freed"
         );
     }
@@ -165,9 +213,18 @@ async fn breakers_are_shared_and_attempts_recorded_in_order() {
         s.set_breaker("gemini", 2_000).await.unwrap();
         assert_eq!(s.breaker_open_until("gemini").await.unwrap(), Some(2_000));
         s.set_breaker("gemini", 0).await.unwrap();
-        assert_eq!(s.breaker_open_until("gemini").await.unwrap(), Some(0), "{engine}");
+        assert_eq!(
+            s.breaker_open_until("gemini").await.unwrap(),
+            Some(0),
+            "{engine}"
+        );
 
-        let user = s.create_user("carol", Role::User, "studio", 100).await.unwrap().user.id;
+        let user = s
+            .create_user("carol", Role::User, "studio", 100)
+            .await
+            .unwrap()
+            .user
+            .id;
         let avatar = garmax_store::new_id();
         s.create_avatar(&avatar, &user, &NewJob::new("avatar", json!({})))
             .await
@@ -203,16 +260,25 @@ async fn breakers_are_shared_and_attempts_recorded_in_order() {
         };
         s.record_provider_attempts(
             &session,
-            &[attempt("nano-banana-pro", "failed", 0.0), attempt("local", "success", 0.0)],
+            &[
+                attempt("nano-banana-pro", "failed", 0.0),
+                attempt("local", "success", 0.0),
+            ],
         )
         .await
         .unwrap();
         let mut second = attempt("photomaker", "success", 0.015);
         second.render = 2;
-        s.record_provider_attempts(&session, &[second.clone()]).await.unwrap();
+        s.record_provider_attempts(&session, &[second.clone()])
+            .await
+            .unwrap();
         let got = s.provider_attempts(&session).await.unwrap();
         let names: Vec<&str> = got.iter().map(|a| a.provider.as_str()).collect();
-        assert_eq!(names, ["nano-banana-pro", "local", "photomaker"], "{engine}");
+        assert_eq!(
+            names,
+            ["nano-banana-pro", "local", "photomaker"],
+            "{engine}"
+        );
         assert_eq!(got[0].code.as_deref(), Some("GEN_002"));
         assert_eq!(got[2], second);
     }

@@ -401,7 +401,11 @@ async fn a_fourth_concurrent_render_is_429_with_retry_after() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry >= 1, "{retry}");
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "LIM_016", "{body}");

@@ -41,7 +41,13 @@ pub async fn create(
     let quota = crate::routes::billing::quota(&state, &user.id, true).await?;
     let created = state
         .store
-        .create_avatar_charged(&id, &user.id, &job, state.config.billing.avatar_cost, Some(quota))
+        .create_avatar_charged(
+            &id,
+            &user.id,
+            &job,
+            state.config.billing.avatar_cost,
+            Some(quota),
+        )
         .await;
     if let Err(e) = created {
         // Refused (credits, quota) or failed: the photo has no avatar.

@@ -20,8 +20,9 @@ use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::{
-    AdminCreditRequest, AdminCreditView, BalanceView, CheckoutRequest, CheckoutView, LedgerEntryView,
-    PageQuery, PageView, PlanLimitsView, PlanUsageView, PlanView, WebhookAck, rfc3339,
+    AdminCreditRequest, AdminCreditView, BalanceView, CheckoutRequest, CheckoutView,
+    LedgerEntryView, PageQuery, PageView, PlanLimitsView, PlanUsageView, PlanView, WebhookAck,
+    rfc3339,
 };
 
 /// The caller's credits.
@@ -59,7 +60,10 @@ pub async fn ledger(
 /// The caller's plan, its limits and what was used this billing period.
 #[utoipa::path(get, path = "/api/billing/plan", security(("bearer" = [])),
     responses((status = 200, body = PlanView)))]
-pub async fn plan(Caller(user): Caller, State(state): State<AppState>) -> ApiResult<Json<PlanView>> {
+pub async fn plan(
+    Caller(user): Caller,
+    State(state): State<AppState>,
+) -> ApiResult<Json<PlanView>> {
     let now = now_ms();
     let account = state.store.account(&user.id).await?;
     let plan = account.plan_at(now).to_string();
@@ -109,7 +113,10 @@ pub async fn checkout(
     let Json(req) = body.map_err(ApiError::from)?;
     let billing = &state.config.billing;
     let price = billing.price_of_plan(&req.plan).ok_or_else(|| {
-        ApiError::bad_request(format!("plan '{}' cannot be bought (no Stripe price)", req.plan))
+        ApiError::bad_request(format!(
+            "plan '{}' cannot be bought (no Stripe price)",
+            req.plan
+        ))
     })?;
     let key = billing.stripe_secret_key.clone().unwrap_or_default();
     let client = stripe::StripeClient::new(&billing.stripe_api_base, &key)
@@ -173,7 +180,10 @@ pub async fn webhook(
     let id = str_at(&event, "/id").ok_or_else(|| ApiError::bad_request("the event has no id"))?;
     let kind = str_at(&event, "/type").unwrap_or("");
     let created = event.get("created").and_then(Value::as_i64).unwrap_or(0);
-    let object = event.pointer("/data/object").cloned().unwrap_or(Value::Null);
+    let object = event
+        .pointer("/data/object")
+        .cloned()
+        .unwrap_or(Value::Null);
     let result = match kind {
         "customer.subscription.created"
         | "customer.subscription.updated"
@@ -245,7 +255,10 @@ async fn apply_subscription(
         // ones on its items.
         current_period_start: i64_at(
             sub,
-            &["/current_period_start", "/items/data/0/current_period_start"],
+            &[
+                "/current_period_start",
+                "/items/data/0/current_period_start",
+            ],
         ),
         current_period_end: i64_at(
             sub,
@@ -253,7 +266,11 @@ async fn apply_subscription(
         ),
         deleted: kind == "customer.subscription.deleted",
     };
-    state.store.apply_subscription(&change).await.map_err(unmatched)
+    state
+        .store
+        .apply_subscription(&change)
+        .await
+        .map_err(unmatched)
 }
 
 async fn apply_invoice(
@@ -284,7 +301,11 @@ async fn apply_invoice(
         user_id,
         credits,
     };
-    state.store.apply_invoice_paid(&paid).await.map_err(unmatched)
+    state
+        .store
+        .apply_invoice_paid(&paid)
+        .await
+        .map_err(unmatched)
 }
 
 /// Grant credits to a user, or adjust their balance (admin); `reason` is
@@ -310,7 +331,11 @@ pub async fn admin_credits(
     let user = match (&req.user_id, &req.user_name) {
         (Some(id), None) => state.store.user(id).await?,
         (None, Some(name)) => state.store.user_by_name(name).await?,
-        _ => return Err(ApiError::bad_request("give exactly one of userId and userName")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of userId and userName",
+            ));
+        }
     };
     let key = req
         .idempotency_key

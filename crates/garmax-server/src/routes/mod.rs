@@ -1,11 +1,15 @@
 //! The HTTP routes, one module per resource.
 
+pub mod abtests;
+pub mod admin_analytics;
 pub mod avatars;
 pub mod billing;
+pub mod enhanced;
 pub mod events;
 pub mod garments;
 pub mod health;
 pub mod me;
+pub mod personas;
 pub mod providers;
 pub mod sessions;
 
@@ -24,6 +28,12 @@ pub fn api(state: &AppState) -> Router<AppState> {
     let uploads = Router::new()
         .route("/api/avatars", post(avatars::create))
         .route("/api/garments", post(garments::create))
+        .route("/api/enhanced-tryon/generate", post(enhanced::generate))
+        .route("/api/enhanced-tryon/validate", post(enhanced::validate))
+        .route(
+            "/api/admin/models/{id}/poses/{pose}/reference",
+            post(personas::upload_reference),
+        )
         .layer(upload_limit);
     let json = Router::new()
         .route("/api/me", get(me::me))
@@ -55,6 +65,37 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/billing/ledger", get(billing::ledger))
         .route("/api/billing/plan", get(billing::plan))
         .route("/api/billing/checkout", post(billing::checkout))
+        .route(
+            "/api/tryon/sessions/{id}/rating",
+            post(admin_analytics::rate),
+        )
+        .route(
+            "/api/enhanced-tryon/quality-tiers",
+            get(enhanced::quality_tiers),
+        )
+        .route("/api/enhanced-tryon/jobs/{id}", get(enhanced::job))
+        .route("/api/models", get(personas::list))
+        .route("/api/models/{id}", get(personas::get))
+        .route(
+            "/api/models/{id}/poses/{pose}/reference",
+            get(personas::reference),
+        )
+        .route(
+            "/api/admin/models",
+            get(personas::list).post(personas::create),
+        )
+        .route(
+            "/api/admin/models/{id}",
+            get(personas::get)
+                .put(personas::update)
+                .delete(personas::remove),
+        )
+        .route("/api/admin/analytics", get(admin_analytics::analytics))
+        .route(
+            "/api/admin/ab-tests",
+            get(abtests::list).post(abtests::create),
+        )
+        .route("/api/admin/ab-tests/{id}", get(abtests::get))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     // Stripe's events can be larger than our own JSON bodies.
     let webhook = Router::new()

@@ -228,7 +228,14 @@ pub async fn cancel(
 ) -> ApiResult<Json<SessionView>> {
     let current = state.store.session(&user.id, &id).await?;
     if current.status == garmax_core::session::SessionStatus::Confirmed {
-        return act(&state, &user.id, &id, SessionAction::Refund, "cancelled and refunded").await;
+        return act(
+            &state,
+            &user.id,
+            &id,
+            SessionAction::Refund,
+            "cancelled and refunded",
+        )
+        .await;
     }
     act(&state, &user.id, &id, SessionAction::Cancel, "cancelled").await
 }

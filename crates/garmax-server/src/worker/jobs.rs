@@ -75,6 +75,9 @@ pub async fn handle(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         AVATAR => process_avatar(state, &payload_id(job, "avatarId")?).await,
         RENDER => render_session(state, &payload_id(job, "sessionId")?).await,
+        super::enhanced::ENHANCED => {
+            super::enhanced::run(state, &payload_id(job, "sessionId")?).await
+        }
         other => Err(JobError::Permanent(
             ErrorCode::InvalidRequest,
             format!("unknown job kind {other}"),
@@ -123,7 +126,7 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
                 .map(|_| ()),
             Err(_) => Ok(()),
         },
-        RENDER => match payload_id(job, "sessionId") {
+        RENDER | super::enhanced::ENHANCED => match payload_id(job, "sessionId") {
             Ok(id) => {
                 let outcome = Outcome {
                     message: Some("the try-on failed"),
@@ -154,6 +157,7 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
 pub async fn sweep(state: &AppState) {
     sweep_confirms_and_dead_jobs(state).await;
     release_orphaned_holds(state).await;
+    super::enhanced::prune_metrics(state).await;
 }
 
 /// Sessions and avatars still running whose job has failed for good or is
@@ -226,7 +230,7 @@ async fn sweep_confirms_and_dead_jobs(state: &AppState) {
 }
 
 /// Runs `f` on the blocking pool within the job time limit.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, JobError> {
@@ -282,7 +286,7 @@ async fn process_avatar(state: &AppState, id: &str) -> Result<(), JobError> {
 }
 
 /// Loads stored files by name into memory for the engine.
-async fn load_files(
+pub(super) async fn load_files(
     state: &AppState,
     owner: Owner,
     id: &str,
@@ -379,7 +383,7 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
 
 /// The session's avatar once it is ready: `NotReady` while it is still
 /// processing, a permanent failure when it failed or was deleted.
-async fn ready_avatar(
+pub(super) async fn ready_avatar(
     state: &AppState,
     avatar_id: &str,
 ) -> Result<garmax_store::avatars::Avatar, JobError> {

@@ -10,6 +10,7 @@
 //! fails jobs whose every attempt died.
 
 pub mod attempts;
+pub mod enhanced;
 pub mod jobs;
 
 use std::sync::Arc;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use garmax_core::session::ProgressStage;
 use garmax_server::ServerConfig;
-use garmax_server::engine::{Engine, EngineError, Files, GarmentFiles, ProgressFn, RenderOptions, Rendered};
+use garmax_server::engine::{
+    Engine, EngineError, Files, GarmentFiles, ProgressFn, RenderOptions, Rendered,
+};
 use serde_json::{Value, json};
 
 /// A small valid PNG.
@@ -33,7 +35,10 @@ pub struct FastEngine {
 
 impl Engine for FastEngine {
     fn process_avatar(&self, _photo: &[u8], _p: ProgressFn<'_>) -> Result<Files, EngineError> {
-        Ok(vec![("depth".into(), png(1)), ("smpl.json".into(), b"{}".to_vec())])
+        Ok(vec![
+            ("depth".into(), png(1)),
+            ("smpl.json".into(), b"{}".to_vec()),
+        ])
     }
     fn process_garment(&self, _image: &[u8]) -> Result<GarmentFiles, EngineError> {
         Ok(GarmentFiles {
@@ -187,16 +192,24 @@ impl Client {
     pub async fn ready_avatar(&self) -> String {
         let r = self.avatar().await;
         assert_eq!(r.status(), 202);
-        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        self.wait(&format!("/api/avatars/{id}"), 30, |a| a["status"] == "ready")
-            .await;
+        let id = r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.wait(&format!("/api/avatars/{id}"), 30, |a| {
+            a["status"] == "ready"
+        })
+        .await;
         id
     }
 
     pub async fn garment(&self) -> String {
         let r = self.upload("/api/garments", "image", png(9)).await;
         assert_eq!(r.status(), 201);
-        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn session(&self, avatar: &str, garment: &str, quality: &str) -> reqwest::Response {

@@ -138,7 +138,11 @@ async fn partial_batch(timeout: Duration) -> anyhow::Result<(f64, f64)> {
         .await
         .ok_or_else(|| anyhow::anyhow!("the batcher stopped"))?;
     anyhow::ensure!(ev.size == 7, "the batcher flushed {}", ev.size);
-    let ours = ev.at.saturating_duration_since(start + timeout).as_secs_f64() * 1e3;
+    let ours = ev
+        .at
+        .saturating_duration_since(start + timeout)
+        .as_secs_f64()
+        * 1e3;
     for w in waits {
         w.await??;
     }

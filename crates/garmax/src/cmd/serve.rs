@@ -60,6 +60,13 @@ pub struct ServiceArgs {
     /// Hosts a session may name a garment image URL on, comma-separated.
     #[arg(long, env = "GARMAX_ALLOWED_IMAGE_HOSTS", value_delimiter = ',')]
     allowed_image_hosts: Vec<String>,
+    /// Persona catalogue seeding the database on first start (default:
+    /// config/personas.toml when it exists; `none` for an empty catalogue).
+    #[arg(long, env = "GARMAX_PERSONAS")]
+    personas: Option<PathBuf>,
+    /// Days generation metrics are kept.
+    #[arg(long, env = "METRICS_RETENTION_DAYS")]
+    metrics_retention_days: Option<u32>,
     /// The built studio (default: web/dist when it exists).
     #[arg(long, env = "GARMAX_WEB_DIR")]
     web_dir: Option<PathBuf>,
@@ -89,7 +96,16 @@ impl ServiceArgs {
             job_lease_ms = self.job_lease_ms,
             rate_limit_per_sec = self.rate_limit,
             rate_limit_burst = self.rate_burst,
+            metrics_retention_days = self.metrics_retention_days,
         );
+        c.personas_file = match &self.personas {
+            Some(p) if p.as_os_str() == "none" => None,
+            Some(p) => Some(p.clone()),
+            None => c.personas_file.clone().or_else(|| {
+                let default = PathBuf::from("config/personas.toml");
+                default.exists().then_some(default)
+            }),
+        };
         if self.database_url.is_some() {
             c.database_url = self.database_url.clone();
         }

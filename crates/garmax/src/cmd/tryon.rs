@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
-use garmax_render::{PersonaCatalog, QualityTier, RenderProvider as _, RenderQuality, Stage1Source};
+use garmax_render::{
+    PersonaCatalog, QualityTier, RenderProvider as _, RenderQuality, Stage1Source,
+};
 use garmax_tryon::{
     ModelOptions, Models, PreparedGarment, PreparedPerson, Stage, TryOnOptions, TryOnOutcome,
 };
@@ -151,25 +153,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         quality,
     );
     let renderer = garmax_providers::RoutedRenderer::new(router, runtime.handle().clone(), job);
-    let outcome =
-        match garmax_tryon::render_tryon(&models, &person, &garment, &options, &renderer, &mut sink)
-        {
-            Ok(o) => o,
-            Err(e) => {
-                bar.finish_and_clear();
-                for a in renderer.drain_attempts() {
-                    eprintln!(
-                        "attempt: {} {} {} {:.0} ms ${:.4}",
-                        a.provider,
-                        a.outcome,
-                        a.code.as_deref().unwrap_or("-"),
-                        a.latency_ms,
-                        a.cost_usd
-                    );
-                }
-                return Err(e.into());
+    let outcome = match garmax_tryon::render_tryon(
+        &models, &person, &garment, &options, &renderer, &mut sink,
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            bar.finish_and_clear();
+            for a in renderer.drain_attempts() {
+                eprintln!(
+                    "attempt: {} {} {} {:.0} ms ${:.4}",
+                    a.provider,
+                    a.outcome,
+                    a.code.as_deref().unwrap_or("-"),
+                    a.latency_ms,
+                    a.cost_usd
+                );
             }
-        };
+            return Err(e.into());
+        }
+    };
     bar.finish_and_clear();
 
     std::fs::create_dir_all(&args.out_dir)
@@ -224,10 +226,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The router for `--provider`: `local` alone, one configured endpoint
 /// with `local` after it, or `auto` (the configured chains). A named
 /// endpoint without its key is an error rather than a silent fallback.
-fn router_for(
-    name: &str,
-    config_path: Option<&Path>,
-) -> anyhow::Result<garmax_providers::Router> {
+fn router_for(name: &str, config_path: Option<&Path>) -> anyhow::Result<garmax_providers::Router> {
     let mut config = super::providers::load_config(config_path)?;
     let env = |k: &str| std::env::var(k).ok();
     match name {
