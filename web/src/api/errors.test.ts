@@ -36,6 +36,14 @@ describe('parseApiError', () => {
     }
     expect(describeError('HTTP_503').title).toBe('Server error');
   });
+  it("has a hint for every code the server sends, and the wait of a quota", () => {
+    const server = ['VAL_001', 'GEN_002', 'RET_003', 'IMG_004', 'MOD_005', 'POS_006', 'IMG_007', 'GAR_008', 'AST_009', 'PER_010',
+      'INF_011', 'BOD_012', 'CFG_013', 'IO_014', 'SAF_015', 'LIM_016', 'BUD_017', 'PRV_018', 'REQ_019', 'AUTH_020', 'AUTH_021',
+      'NOT_022', 'STA_023', 'LIM_024', 'URL_025', 'DB_027', 'OBJ_028', 'REQ_029', 'PAY_030', 'QUO_031', 'PAY_032'];
+    for (const c of server) expect(describeError(c).title, c).not.toBe('Error');
+    const quota = parseApiError(429, '{"error":{"code":"QUO_031","message":"Monthly quota exceeded"}}', '86400');
+    expect(describeError(quota.code, quota.retryAfter).hint).toMatch(/Wait 24 h/);
+  });
 });
 
 describe('ApiClient', () => {

@@ -105,13 +105,41 @@ const HINTS: Record<string, { title: string; hint: string }> = {
   SSRF_001: { title: 'Address refused', hint: 'Upload the file instead of linking to it.' },
   STATE_409: { title: 'Not possible now', hint: 'The session moved on. It has been reloaded.' },
   NETWORK: { title: 'Server unreachable', hint: 'Check the connection and that garmax serve is running.' },
+  // The server's own codes (crates/garmax-core/src/error.rs).
+  SAF_015: { title: 'Content blocked', hint: "The provider refused this image or garment. Try another photo." },
+  LIM_016: { title: 'Render limit reached', hint: 'Too many try-ons are running or were made today. Wait and try again.' },
+  BUD_017: { title: 'Budget exhausted', hint: "Today's rendering budget is spent. Try again tomorrow or ask the operator." },
+  PRV_018: { title: 'Provider unavailable', hint: 'No render provider could take the job. Try again later.' },
+  REQ_019: { title: 'Invalid request', hint: 'Check the settings and try again.' },
+  AUTH_020: { title: 'Not signed in', hint: 'Sign in again with a valid API key.' },
+  AUTH_021: { title: 'Not allowed', hint: 'This needs the admin role.' },
+  NOT_022: { title: 'Not found', hint: 'It may have been deleted. Refresh the list.' },
+  STA_023: { title: 'Not possible now', hint: 'The session moved on. It has been reloaded.' },
+  LIM_024: { title: 'Too many requests', hint: 'Wait a moment and try again.' },
+  URL_025: { title: 'Address refused', hint: 'Upload the file instead of linking to it.' },
+  DB_027: { title: 'Database unavailable', hint: 'The server cannot reach its database. Try again shortly.' },
+  OBJ_028: { title: 'Storage unavailable', hint: 'The server cannot reach its file storage. Try again shortly.' },
+  REQ_029: { title: 'Upload too large', hint: 'Use a smaller file.' },
+  PAY_030: { title: 'Not enough credits', hint: 'Choose a lower render quality or add credits.' },
+  QUO_031: { title: 'Monthly quota exceeded', hint: "Your plan's try-ons for this period are used up. Upgrade or wait for the next period." },
+  PAY_032: { title: 'Refund window closed', hint: 'A try-on can be refunded within 5 minutes of the charge.' },
 };
+
+/** Codes a `Retry-After` makes sense for: the wait is shown. */
+const WAITS = new Set(['RATE_429', 'LIM_024', 'LIM_016', 'QUO_031']);
+
+function formatWait(secs: number): string {
+  if (secs < 120) return `${secs} s`;
+  if (secs < 7200) return `${Math.round(secs / 60)} min`;
+  if (secs < 172800) return `${Math.round(secs / 3600)} h`;
+  return `${Math.round(secs / 86400)} days`;
+}
 
 export function describeError(code: string, retryAfter?: number | null): { title: string; hint: string } {
   const known = HINTS[code];
   const base = known ?? { title: 'Error', hint: 'Try again. If it keeps happening, tell the operator the code.' };
-  if (code === 'RATE_429' && retryAfter != null) {
-    return { ...base, hint: `Wait ${retryAfter} s and try again.` };
+  if (WAITS.has(code) && retryAfter != null) {
+    return { ...base, hint: `${base.hint} (Wait ${formatWait(retryAfter)}.)` };
   }
   if (!known && /^HTTP_5\d\d$/.test(code)) {
     return { title: 'Server error', hint: 'Try again later; tell the operator if it persists.' };

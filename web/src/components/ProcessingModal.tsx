@@ -126,7 +126,7 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
       const err = asError(e);
       setError(err);
       // The server moved on (e.g. auto-confirmed): show what it did.
-      if (err.code === 'STATE_409') await reread();
+      if (err.status === 409) await reread();
     } finally {
       setBusy(false);
     }
