@@ -199,13 +199,16 @@ impl Store {
         Ok(user_from_row(&row)?)
     }
 
+    /// Every account (the persona catalogue's internal owner excepted).
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT u.id, u.name, u.role, u.plan, u.created_at, \
              (SELECT COUNT(*) FROM api_keys k WHERE k.user_id = u.id AND k.revoked_at IS NULL) AS active_keys, \
              CAST(COALESCE((SELECT b.balance FROM credit_balances b WHERE b.user_id = u.id), 0) AS BIGINT) AS credits \
-             FROM users u ORDER BY u.created_at, u.name",
+             FROM users u WHERE u.id <> $1 ORDER BY u.created_at, u.name",
         )
+        // The key-less owner of the persona catalogue is not an account.
+        .bind(crate::personas::CATALOGUE_USER)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
