@@ -22,7 +22,7 @@ use garmax_store::{StoreError, now_ms};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::jobs::{JobError, blocking, load_files, ready_avatar};
+use super::jobs::{JobError, blocking, load_files, ready_avatar, start_session};
 use crate::engine::{RenderOptions, Rendered};
 use crate::state::AppState;
 
@@ -109,22 +109,8 @@ pub async fn run(state: &AppState, id: &str) -> Result<(), JobError> {
     }
     let generation = state.store.generation_by_id(id).await?;
     let avatar = ready_avatar(state, &session.avatar_id).await?;
-    match state
-        .store
-        .transition(
-            id,
-            None,
-            SessionAction::Start,
-            Outcome {
-                message: Some("processing"),
-                ..Default::default()
-            },
-        )
-        .await
-    {
-        Ok(_) => {}
-        Err(StoreError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    if !start_session(state, id).await? {
+        return Ok(());
     }
     let started = state.store.start_generation(id).await?;
     let mut times = StageTimes::default();

@@ -322,23 +322,8 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
         return Ok(());
     }
     let avatar = ready_avatar(state, &session.avatar_id).await?;
-    match state
-        .store
-        .transition(
-            id,
-            None,
-            SessionAction::Start,
-            Outcome {
-                message: Some("processing"),
-                ..Default::default()
-            },
-        )
-        .await
-    {
-        Ok(_) => {}
-        // Cancelled meanwhile.
-        Err(StoreError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    if !start_session(state, id).await? {
+        return Ok(());
     }
     // The avatar's stages were done once, when it was created.
     for stage in [
@@ -379,6 +364,25 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
 
     let rendered = run_render(state, id, &session, avatar_files, garment_files).await?;
     deliver_preview(state, id, rendered).await
+}
+
+/// Moves the session to `processing` (a retried job finds it there
+/// already); `false` when it was cancelled meanwhile and there is nothing
+/// to do.
+pub(super) async fn start_session(state: &AppState, id: &str) -> Result<bool, JobError> {
+    let outcome = Outcome {
+        message: Some("processing"),
+        ..Default::default()
+    };
+    match state
+        .store
+        .transition(id, None, SessionAction::Start, outcome)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The session's avatar once it is ready: `NotReady` while it is still
