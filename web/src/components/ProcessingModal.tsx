@@ -4,7 +4,7 @@ import { ApiError } from '../api/errors';
 import { useApi } from '../hooks/useApi';
 import { createFeed, type TransportName } from '../lib/live';
 import { browserTransports } from '../lib/liveDefaults';
-import { STAGES, displayProgress, formatEta, stageStates, isTerminal } from '../lib/stages';
+import { STAGES, appendStage, displayProgress, formatEta, stageLabel, stageStates, isTerminal, type TimelineEntry } from '../lib/stages';
 import { tierOf, qualityCost } from '../lib/quality';
 import { ErrorNote } from './ErrorNote';
 import { PreviewApproval } from './PreviewApproval';
@@ -54,6 +54,10 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
   const [transport, setTransport] = useState<{ name: TransportName | 'none'; open: boolean }>({ name: 'none', open: false });
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Every stage the live feed reported, as it arrived: the stage indicators
+  // show where the session is, the timeline how long each step took.
+  const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
+  const opened = useRef(performance.now());
   const dialog = useRef<HTMLDivElement>(null);
   const lastRead = useRef(0);
   const pendingRead = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -84,6 +88,8 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
     void reread();
     const feed = createFeed(sessionId, api.token, browserTransports((id) => api.getSession(id), rereadSoon), {
       onUpdate(u) {
+        const at = performance.now() - opened.current;
+        setTimeline((t) => appendStage(t, u, at));
         setSession((s) => {
           const next = mergeUpdate(s, u);
           if (!s || s.status !== next.status || s.attempts !== next.attempts || next.status === 'preview_ready') rereadSoon();
@@ -172,9 +178,27 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
             Session {status}. {status === 'rejected' ? 'Start a new one with other settings.' : ''}
           </p>
         )}
+        {timeline.length > 0 && <StageTimeline entries={timeline} />}
         <ErrorNote error={error} onDismiss={() => setError(null)} />
       </div>
     </div>
+  );
+}
+
+/** The stages the live feed reported, each with when it arrived. */
+function StageTimeline({ entries }: { entries: TimelineEntry[] }) {
+  return (
+    <details className="timeline" data-testid="stage-timeline">
+      <summary>Timeline ({entries.length} updates received live)</summary>
+      <ol>
+        {entries.map((e, i) => (
+          <li key={`${e.stage}-${e.attempt}-${i}`} data-stage={e.stage} data-attempt={e.attempt}>
+            <span className="timeline-at">+{(e.atMs / 1000).toFixed(1)} s</span> {stageLabel(e.stage)}
+            {e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STAGES, displayProgress, formatEta, stageProgress, stageStates, isTerminal } from './stages';
+import { STAGES, appendStage, displayProgress, formatEta, stageLabel, stageProgress, stageStates, isTerminal } from './stages';
 
 describe('stage map', () => {
   it('is the contract map', () => {
@@ -65,5 +65,35 @@ describe('formatEta / isTerminal', () => {
   it('knows final states', () => {
     expect(isTerminal('confirmed')).toBe(true);
     expect(isTerminal('preview_ready')).toBe(false);
+  });
+});
+
+describe('appendStage', () => {
+  it('records each new stage once, in order, with its time', () => {
+    let t = appendStage([], { stage: 'ai-queued', progress: 60 }, 0);
+    t = appendStage(t, { stage: 'ai-queued', progress: 60 }, 5);
+    t = appendStage(t, { stage: 'ai-processing', progress: 75, attempts: 1 }, 40);
+    t = appendStage(t, { stage: 'ai-complete', progress: 90, attempts: 1 }, 900);
+    expect(t.map((e) => e.stage)).toEqual(['ai-queued', 'ai-processing', 'ai-complete']);
+    expect(t.map((e) => e.atMs)).toEqual([0, 40, 900]);
+  });
+
+  it('ignores replayed history behind the last entry, keeps a retry', () => {
+    let t = appendStage([], { stage: 'ai-complete', progress: 90, attempts: 1 }, 0);
+    t = appendStage(t, { stage: 'smpl-start', progress: 10 }, 1);
+    expect(t).toHaveLength(1);
+    t = appendStage(t, { stage: 'ai-processing', progress: 90, attempts: 2 }, 2);
+    expect(t.map((e) => [e.stage, e.attempt])).toEqual([
+      ['ai-complete', 1],
+      ['ai-processing', 2],
+    ]);
+    t = appendStage(t, { stage: 'ai-complete', progress: 90, attempts: 1 }, 3);
+    expect(t).toHaveLength(2);
+  });
+
+  it('skips updates without a stage; labels unknown stages by id', () => {
+    expect(appendStage([], { progress: 50 }, 0)).toEqual([]);
+    expect(stageLabel('ai-processing')).toBe('Rendering');
+    expect(stageLabel('stage-2-product')).toBe('stage-2-product');
   });
 });

@@ -80,3 +80,38 @@ export const TERMINAL_STATUSES = ['confirmed', 'rejected', 'cancelled', 'failed'
 export function isTerminal(status: string | undefined): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status ?? '');
 }
+
+/** One stage as the live feed reported it, `atMs` after the modal opened. */
+export interface TimelineEntry {
+  stage: string;
+  attempt: number;
+  progress: number;
+  atMs: number;
+}
+
+/**
+ * The timeline with the update appended when it reports a new stage (or the
+ * same stage of a new attempt). Updates behind the last entry — replayed
+ * history after a fresher one — are ignored, so the timeline only moves on,
+ * as the server's progress does.
+ */
+export function appendStage(
+  timeline: TimelineEntry[],
+  u: { stage?: string | null; progress?: number | null; attempts?: number | null },
+  atMs: number,
+): TimelineEntry[] {
+  if (!u.stage) return timeline;
+  const attempt = typeof u.attempts === 'number' ? u.attempts : 0;
+  const progress = typeof u.progress === 'number' ? u.progress : (stageProgress(u.stage) ?? 0);
+  const last = timeline.at(-1);
+  if (last) {
+    if (last.stage === u.stage && last.attempt === attempt) return timeline;
+    if (progress < last.progress || (progress === last.progress && attempt < last.attempt)) return timeline;
+  }
+  return [...timeline, { stage: u.stage, attempt, progress, atMs }];
+}
+
+/** A stage's label, or its id when the map does not know it. */
+export function stageLabel(stage: string): string {
+  return STAGES.find((s) => s.id === stage)?.label ?? stage;
+}
