@@ -266,7 +266,14 @@ impl ProvidersConfig {
         let File { providers } = file
             .try_into()
             .map_err(|e: toml::de::Error| RouterError::Config(e.to_string()))?;
-        Ok(providers.unwrap_or_default())
+        let mut config = providers.unwrap_or_default();
+        // The file's endpoints come in addition to the seed's built-in ones
+        // (one of the same name replaces it), so the default chains keep
+        // naming endpoints that exist — unkeyed ones drop out at build.
+        for (name, endpoint) in ProvidersConfig::default().endpoints {
+            config.endpoints.entry(name).or_insert(endpoint);
+        }
+        Ok(config)
     }
 
     /// Applies the environment (`env` looks a variable up; pass
@@ -497,6 +504,20 @@ impl ProvidersConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_files_endpoints_come_beside_the_built_in_ones() {
+        let c = ProvidersConfig::from_toml(
+            "[providers]\ndefault_chain = [\"cog\"]\n\n[providers.endpoints.cog]\n\
+             kind = \"replicate\"\nmodel = \"me/vton\"\n\n[providers.endpoints.sdxl]\n\
+             kind = \"replicate\"\nmodel = \"me/my-sdxl\"\ninputs = \"sdxl\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.endpoints["cog"].model.as_deref(), Some("me/vton"));
+        assert_eq!(c.endpoints["sdxl"].model.as_deref(), Some("me/my-sdxl"), "replaced by name");
+        assert!(c.endpoints.contains_key("gemini-batch"), "the split chain's endpoint is still there");
+        c.validate().unwrap();
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: BTreeMap<String, String> = pairs

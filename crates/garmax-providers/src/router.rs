@@ -147,7 +147,14 @@ struct Inner {
     limits: Limits,
     clock: Arc<dyn Clock>,
     stop_on_safety_block: bool,
+    /// How long a failed shared probe re-opens the shared breaker (the
+    /// breakers' cooldown).
+    probe_failure_cooldown: Duration,
 }
+
+/// How long a claimed shared probe keeps other processes off a half-open
+/// provider; after it, another may probe (the claimer may have died).
+const SHARED_PROBE_LEASE: Duration = Duration::from_secs(60);
 
 /// Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -308,6 +315,7 @@ impl RouterBuilder {
                 limits: self.limits,
                 clock: self.clock,
                 stop_on_safety_block: self.stop_on_safety_block,
+                probe_failure_cooldown: self.breaker.cooldown,
             }),
         })
     }
@@ -446,9 +454,14 @@ impl Router {
                 cost_usd: 0.0,
             };
             // Another process (same database) may have opened this
-            // provider's breaker.
+            // provider's breaker. Once its cooldown has passed the breaker
+            // is half-open for every process until a probe's outcome is
+            // shared: the one router that claims the probe sends it, the
+            // others skip the provider meanwhile.
+            let mut shared_probe = false;
             if let Some(until) = i.usage.breaker_open_until(name).await {
-                let left_ms = until - i.clock.wall_ms();
+                let now_ms = i.clock.wall_ms();
+                let left_ms = until - now_ms;
                 if left_ms > 0 {
                     attempts.push(skipped(
                         format!(
@@ -458,6 +471,17 @@ impl Router {
                         ErrorCode::ProviderUnavailable,
                     ));
                     continue;
+                }
+                if until > 0 {
+                    let lease_until = now_ms + SHARED_PROBE_LEASE.as_millis() as i64;
+                    if !i.usage.claim_probe(name, now_ms, lease_until).await {
+                        attempts.push(skipped(
+                            "circuit half-open, another process is probing (shared)".into(),
+                            ErrorCode::ProviderUnavailable,
+                        ));
+                        continue;
+                    }
+                    shared_probe = true;
                 }
             }
             let admission = self.breaker(name, |b| b.admit(i.clock.now()));
@@ -501,7 +525,7 @@ impl Router {
                 Ok(mut result) => {
                     i.usage.settle(reservation, result.cost_usd).await;
                     self.breaker(name, CircuitBreaker::on_success);
-                    if admission == Admission::Probe {
+                    if admission == Admission::Probe || shared_probe {
                         // The probe closed it: for every process.
                         i.usage.share_breaker(name, 0).await;
                     }
@@ -528,7 +552,10 @@ impl Router {
                         let now = i.clock.now();
                         b.on_failure(now, class, e.retry_after());
                         b.open_for(now)
-                    });
+                    })
+                    // A shared probe that failed re-opens the shared
+                    // breaker even where this process's own stays closed.
+                    .or(shared_probe.then_some(i.probe_failure_cooldown));
                     if let Some(d) = open_for {
                         i.usage
                             .share_breaker(name, i.clock.wall_ms() + d.as_millis() as i64)

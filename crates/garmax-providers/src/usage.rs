@@ -88,6 +88,13 @@ pub trait UsageStore: Send + Sync {
     fn breaker_open_until(&self, _provider: &str) -> BoxFuture<'_, Option<i64>> {
         Box::pin(async { None })
     }
+    /// Claims the probe of `provider`'s shared breaker, half-open since its
+    /// cooldown passed: `true` for the one router that may send it until
+    /// `until_ms` (or until the breaker is shared again, open or closed),
+    /// `false` while another's claim holds. One process claims alone.
+    fn claim_probe(&self, _provider: &str, _now_ms: i64, _until_ms: i64) -> BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
 }
 
 /// In-memory [`UsageStore`] (one process).

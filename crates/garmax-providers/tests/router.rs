@@ -536,6 +536,17 @@ async fn chaos_10k_requests() {
 struct SharedBreakers {
     usage: MemoryUsage,
     open_until: Mutex<std::collections::HashMap<String, i64>>,
+    probe_until: Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl SharedBreakers {
+    fn new() -> SharedBreakers {
+        SharedBreakers {
+            usage: MemoryUsage::new(),
+            open_until: Mutex::new(Default::default()),
+            probe_until: Mutex::new(Default::default()),
+        }
+    }
 }
 
 impl UsageStore for SharedBreakers {
@@ -572,7 +583,19 @@ impl UsageStore for SharedBreakers {
             .lock()
             .unwrap()
             .insert(provider.to_string(), until_ms);
+        self.probe_until.lock().unwrap().remove(provider);
         Box::pin(async {})
+    }
+    /// What the database's conditional UPDATE does.
+    fn claim_probe(&self, provider: &str, now_ms: i64, until_ms: i64) -> BoxFuture<'_, bool> {
+        let open = self.open_until.lock().unwrap().get(provider).copied().unwrap_or(0);
+        let mut probes = self.probe_until.lock().unwrap();
+        let free = probes.get(provider).copied().unwrap_or(0) <= now_ms;
+        let claimed = open > 0 && open <= now_ms && free;
+        if claimed {
+            probes.insert(provider.to_string(), until_ms);
+        }
+        Box::pin(async move { claimed })
     }
     fn breaker_open_until(&self, provider: &str) -> BoxFuture<'_, Option<i64>> {
         let v = self.open_until.lock().unwrap().get(provider).copied();
@@ -608,10 +631,7 @@ async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
     });
     let b = Fake::new("b", 0.01, |_| None);
     let manual = ManualClock::new();
-    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers {
-        usage: MemoryUsage::new(),
-        open_until: Mutex::new(Default::default()),
-    });
+    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers::new());
     let make = || {
         Router::builder()
             .provider(a.clone())
@@ -653,4 +673,83 @@ async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
     assert_eq!(first.render(&job()).await.unwrap().result.provider, "a");
     assert_eq!(second.render(&job()).await.unwrap().result.provider, "a");
     assert_eq!(a.calls(), 7);
+}
+
+/// Past the shared cooldown the breaker is half-open for every process:
+/// while another process's probe claim holds, a router skips the provider
+/// (although its own breaker never opened); once the claim lapses it
+/// probes itself, and its success closes the breaker for all.
+#[tokio::test]
+async fn only_the_process_that_claims_a_shared_probe_sends_it() {
+    let a = Fake::new("a", 0.01, |_| None);
+    let b = Fake::new("b", 0.01, |_| None);
+    let manual = ManualClock::new();
+    let clock = Arc::new(WallClock(manual.clone()));
+    let shared = Arc::new(SharedBreakers::new());
+    let usage: Arc<dyn UsageStore> = shared.clone();
+    let router = Router::builder()
+        .provider(a.clone())
+        .provider(b.clone())
+        .default_chain(["a", "b"])
+        .append_local(false)
+        .breaker(breaker())
+        .usage(usage.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    // Another process opened `a` until now, and has claimed its probe.
+    let now = clock.wall_ms();
+    usage.share_breaker("a", now).await;
+    assert!(usage.claim_probe("a", now, now + 60_000).await);
+    for _ in 0..3 {
+        let r = router.render(&job()).await.unwrap();
+        assert_eq!(r.result.provider, "b");
+        assert!(
+            r.attempts[0].message.as_deref().unwrap().contains("another process is probing"),
+            "{:?}",
+            r.attempts[0]
+        );
+    }
+    assert_eq!(a.calls(), 0);
+    // That process died mid-probe: after the lease this router probes.
+    manual.advance(Duration::from_secs(61));
+    assert_eq!(router.render(&job()).await.unwrap().result.provider, "a");
+    assert_eq!(a.calls(), 1);
+    assert_eq!(
+        usage.breaker_open_until("a").await,
+        Some(0),
+        "the probe's success is shared"
+    );
+    assert_eq!(router.render(&job()).await.unwrap().result.provider, "a");
+    assert_eq!(a.calls(), 2);
+}
+
+/// A shared probe that fails re-opens the shared breaker for the
+/// cooldown, although one failure does not open this router's own.
+#[tokio::test]
+async fn a_failed_shared_probe_reopens_the_shared_breaker() {
+    let a = Fake::new("a", 0.01, |_| Some(server_error("a")));
+    let b = Fake::new("b", 0.01, |_| None);
+    let manual = ManualClock::new();
+    let clock = Arc::new(WallClock(manual.clone()));
+    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers::new());
+    let router = Router::builder()
+        .provider(a.clone())
+        .provider(b.clone())
+        .default_chain(["a", "b"])
+        .append_local(false)
+        .breaker(breaker())
+        .usage(usage.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    usage.share_breaker("a", clock.wall_ms()).await;
+    assert_eq!(router.render(&job()).await.unwrap().result.provider, "b");
+    assert_eq!(a.calls(), 1, "one probe");
+    let until = usage.breaker_open_until("a").await.unwrap();
+    assert!(until > clock.wall_ms(), "re-opened: {until}");
+    for _ in 0..5 {
+        assert_eq!(router.render(&job()).await.unwrap().result.provider, "b");
+    }
+    assert_eq!(a.calls(), 1, "no call while re-opened");
 }

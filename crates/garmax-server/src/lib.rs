@@ -130,16 +130,26 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
 }
 
-/// Opens the store and the object storage named by `config`.
+/// Why a server or worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("server configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] garmax_store::StoreError),
+    #[error(transparent)]
+    Providers(#[from] garmax_providers::RouterError),
+}
+
+/// Opens the store, the object storage and the render router named by
+/// `config`.
 pub async fn open_state(
     config: ServerConfig,
     engine: std::sync::Arc<dyn engine::Engine>,
-) -> Result<AppState, garmax_store::StoreError> {
-    config
-        .validate()
-        .map_err(|e| garmax_store::StoreError::Config(e.0))?;
+) -> Result<AppState, StartError> {
+    config.validate().map_err(|e| StartError::Config(e.0))?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        garmax_store::StoreError::Config(format!("creating {}: {e}", config.data_dir.display()))
+        StartError::Config(format!("creating {}: {e}", config.data_dir.display()))
     })?;
     let store =
         garmax_store::Store::open(&config.database_url(), config.database_max_connections).await?;
@@ -148,8 +158,7 @@ pub async fn open_state(
     let usage = usage::StoreUsage::new(store.clone(), config.image_processing_timeout_ms as i64);
     let router = config
         .providers
-        .build_router_with(&|k| std::env::var(k).ok(), std::sync::Arc::new(usage))
-        .map_err(|e| garmax_store::StoreError::Config(e.to_string()))?;
+        .build_router_with(&|k| std::env::var(k).ok(), std::sync::Arc::new(usage))?;
     let state = AppState::new(store, objects, config, engine).with_router(router);
     catalogue::seed(&state).await?;
     Ok(state)

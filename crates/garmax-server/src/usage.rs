@@ -156,4 +156,22 @@ impl UsageStore for StoreUsage {
                 .flatten()
         })
     }
+
+    fn claim_probe(&self, provider: &str, now_ms: i64, until_ms: i64) -> BoxFuture<'_, bool> {
+        let provider = provider.to_string();
+        Box::pin(async move {
+            match self
+                .store
+                .claim_breaker_probe(&provider, now_ms, until_ms)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    // Unknown whether another process probes: not this one.
+                    tracing::warn!("claiming {provider}'s probe failed: {e}");
+                    false
+                }
+            }
+        })
+    }
 }

@@ -300,9 +300,9 @@ impl Store {
     /// Publishes a provider's breaker: open until `until_ms` (0 = closed).
     pub async fn set_breaker(&self, provider: &str, until_ms: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO provider_breakers (provider, open_until, updated_at) VALUES ($1, $2, $3) \
+            "INSERT INTO provider_breakers (provider, open_until, updated_at, probe_until) VALUES ($1, $2, $3, 0) \
              ON CONFLICT (provider) DO UPDATE SET open_until = excluded.open_until, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, probe_until = 0",
         )
         .bind(provider)
         .bind(until_ms.max(0))
@@ -322,6 +322,28 @@ impl Store {
             Some(r) => Some(r.try_get("open_until")?),
             None => None,
         })
+    }
+
+    /// Claims the probe of a shared breaker whose cooldown has passed
+    /// (`0 < open_until <= now_ms`) until `until_ms`; `false` while another
+    /// claim holds, or when the breaker is closed or still open. One
+    /// conditional UPDATE, so of racing processes exactly one wins.
+    pub async fn claim_breaker_probe(
+        &self,
+        provider: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE provider_breakers SET probe_until = $1, updated_at = $2 \
+             WHERE provider = $3 AND open_until > 0 AND open_until <= $2 AND probe_until <= $2",
+        )
+        .bind(until_ms)
+        .bind(now_ms)
+        .bind(provider)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Appends provider attempts to a session's record, after those

@@ -204,6 +204,38 @@ async fn per_user_render_limits_across_two_stores() {
     }
 }
 
+/// A shared breaker past its cooldown is probed by one process at a time:
+/// of 16 racing claims from two store instances exactly one wins; none
+/// wins while the breaker is open or closed; the claim lapses at its lease
+/// and is cleared when the breaker is shared again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_process_claims_a_half_open_breakers_probe() {
+    let (_dir, stores) = common::stores().await;
+    for (engine, first) in stores {
+        let second = Store::open(first.url(), 8).await.unwrap();
+        let pair = [Arc::new(first), Arc::new(second)];
+        assert!(!pair[0].claim_breaker_probe("sdxl", 5_000, 65_000).await.unwrap(), "{engine}: no breaker row");
+        pair[0].set_breaker("sdxl", 10_000).await.unwrap();
+        assert!(!pair[1].claim_breaker_probe("sdxl", 5_000, 65_000).await.unwrap(), "{engine}: still open");
+        let claims = futures::future::join_all((0..16).map(|i| {
+            let s = pair[i % 2].clone();
+            async move { s.claim_breaker_probe("sdxl", 10_000, 70_000).await.unwrap() }
+        }))
+        .await;
+        assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{engine}: {claims:?}");
+        assert!(!pair[0].claim_breaker_probe("sdxl", 69_999, 129_999).await.unwrap(), "{engine}: the claim holds");
+        assert!(pair[1].claim_breaker_probe("sdxl", 70_000, 130_000).await.unwrap(), "{engine}: lapsed at its lease");
+        // The probe failed and the breaker re-opened: a new claim waits for
+        // the new cooldown, not for the old lease.
+        pair[1].set_breaker("sdxl", 80_000).await.unwrap();
+        assert!(!pair[0].claim_breaker_probe("sdxl", 75_000, 135_000).await.unwrap(), "{engine}");
+        assert!(pair[0].claim_breaker_probe("sdxl", 80_000, 140_000).await.unwrap(), "{engine}");
+        // Closed: nothing to probe.
+        pair[0].set_breaker("sdxl", 0).await.unwrap();
+        assert!(!pair[1].claim_breaker_probe("sdxl", 90_000, 150_000).await.unwrap(), "{engine}: closed");
+    }
+}
+
 #[tokio::test]
 async fn breakers_are_shared_and_attempts_recorded_in_order() {
     let (_dir, stores) = common::stores().await;

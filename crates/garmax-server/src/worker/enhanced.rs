@@ -22,7 +22,7 @@ use garmax_store::{StoreError, now_ms};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::jobs::{JobError, blocking, load_files, ready_avatar, start_session};
+use super::jobs::{JobError, blocking, ready_avatar, render_inputs, start_session};
 use crate::engine::{RenderOptions, Rendered};
 use crate::state::AppState;
 
@@ -157,22 +157,7 @@ async fn generate(
         None => "your avatar, as photographed".to_string(),
     };
     report(state, id, SeedStage::ModelGeneration, &message).await?;
-    let avatar_files = load_files(
-        state,
-        Owner::Avatar,
-        &avatar.id,
-        state.engine.avatar_files(),
-        &avatar.files,
-    )
-    .await?;
-    let garment_files = load_files(
-        state,
-        Owner::Garment,
-        &garment.id,
-        state.engine.garment_files(),
-        &garment.files,
-    )
-    .await?;
+    let (avatar_files, garment_files) = render_inputs(state, &avatar, &garment).await?;
     times.stage1 = t.elapsed().as_millis() as i64;
 
     let max_attempts = if generation.enable_retry {

@@ -286,13 +286,41 @@ async fn process_avatar(state: &AppState, id: &str) -> Result<(), JobError> {
 }
 
 /// Loads stored files by name into memory for the engine.
-pub(super) async fn load_files(
+/// The avatar's and the garment's stored files the engine renders from.
+pub(super) async fn render_inputs(
+    state: &AppState,
+    avatar: &garmax_store::avatars::Avatar,
+    garment: &garmax_store::garments::Garment,
+) -> Result<(Files, Files), JobError> {
+    let avatar_files = load_files(
+        state,
+        Owner::Avatar,
+        &avatar.id,
+        state.engine.avatar_files(),
+        &avatar.files,
+    )
+    .await?;
+    let garment_files = load_files(
+        state,
+        Owner::Garment,
+        &garment.id,
+        state.engine.garment_files(),
+        &garment.files,
+    )
+    .await?;
+    Ok((avatar_files, garment_files))
+}
+
+/// Named files, as the engine takes and returns them.
+type Files = Vec<(String, Vec<u8>)>;
+
+async fn load_files(
     state: &AppState,
     owner: Owner,
     id: &str,
     names: &[&str],
     present: &[String],
-) -> Result<Vec<(String, Vec<u8>)>, JobError> {
+) -> Result<Files, JobError> {
     let mut out = Vec::new();
     for name in names {
         if !present.iter().any(|p| p == name) {
@@ -343,22 +371,7 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
         .await?;
     }
     let garment = state.store.garment_by_id(&session.garment_id).await?;
-    let avatar_files = load_files(
-        state,
-        Owner::Avatar,
-        &avatar.id,
-        state.engine.avatar_files(),
-        &avatar.files,
-    )
-    .await?;
-    let garment_files = load_files(
-        state,
-        Owner::Garment,
-        &garment.id,
-        state.engine.garment_files(),
-        &garment.files,
-    )
-    .await?;
+    let (avatar_files, garment_files) = render_inputs(state, &avatar, &garment).await?;
     let eta = remaining_estimate(state, ProgressStage::AiQueued).await;
     report(state, id, ProgressStage::AiQueued, None, "rendering", eta).await?;
 

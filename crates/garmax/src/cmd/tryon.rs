@@ -86,18 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         router_for(&args.provider, args.providers_config.as_deref())?
     };
     let config = super::validate::load_config(args.tiers_config.as_deref())?;
-    let stage1 = match (&args.person, &args.persona) {
-        (Some(p), None) => Stage1Source::Photo {
-            path: p.display().to_string(),
-        },
-        (None, Some(id)) => {
-            let text = std::fs::read_to_string(&args.personas).with_context(|| {
-                format!("reading the persona catalogue {}", args.personas.display())
-            })?;
-            PersonaCatalog::from_toml(&text)?.stage1(id, args.pose.as_deref())?
-        }
-        _ => anyhow::bail!("give either --person PHOTO or --persona ID"),
-    };
+    let stage1 = stage1_source(&args)?;
 
     let bar = ProgressBar::new(100);
     bar.set_style(
@@ -131,24 +120,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         params: None,
         validate: true,
     };
-    let maps = match &person.guidance {
-        Some(g) => {
-            let files = g.to_files()?;
-            garmax_providers::GuidanceMaps::from_pngs(|name| {
-                files
-                    .iter()
-                    .find(|(n, _)| n.strip_suffix(".png") == Some(name))
-                    .map(|(_, b)| b.clone())
-            })
-        }
-        None => garmax_providers::GuidanceMaps::default(),
-    };
     let job = garmax_providers::tryon_job(
         args.user.clone(),
         &person.render_input(),
         &garment.input,
         &garment.analysis,
-        maps,
+        guidance_maps(&person)?,
         tier,
         quality,
     );
@@ -159,16 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(o) => o,
         Err(e) => {
             bar.finish_and_clear();
-            for a in renderer.drain_attempts() {
-                eprintln!(
-                    "attempt: {} {} {} {:.0} ms ${:.4}",
-                    a.provider,
-                    a.outcome,
-                    a.code.as_deref().unwrap_or("-"),
-                    a.latency_ms,
-                    a.cost_usd
-                );
-            }
+            print_attempts(&renderer);
             return Err(e.into());
         }
     };
@@ -184,13 +152,71 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &stage1,
         &options,
     )?;
+    print_summary(&args.out_dir, outcome, &person, &garment, tier, &written);
+    Ok(())
+}
+
+/// Stage 1: the user's photo, or a catalogue persona in one of its poses.
+fn stage1_source(args: &Args) -> anyhow::Result<Stage1Source> {
+    Ok(match (&args.person, &args.persona) {
+        (Some(p), None) => Stage1Source::Photo {
+            path: p.display().to_string(),
+        },
+        (None, Some(id)) => {
+            let text = std::fs::read_to_string(&args.personas).with_context(|| {
+                format!("reading the persona catalogue {}", args.personas.display())
+            })?;
+            PersonaCatalog::from_toml(&text)?.stage1(id, args.pose.as_deref())?
+        }
+        _ => anyhow::bail!("give either --person PHOTO or --persona ID"),
+    })
+}
+
+/// The person's guidance maps as remote providers take them (none without
+/// the body fit).
+fn guidance_maps(person: &PreparedPerson) -> anyhow::Result<garmax_providers::GuidanceMaps> {
+    let Some(g) = &person.guidance else {
+        return Ok(garmax_providers::GuidanceMaps::default());
+    };
+    let files = g.to_files()?;
+    Ok(garmax_providers::GuidanceMaps::from_pngs(|name| {
+        files
+            .iter()
+            .find(|(n, _)| n.strip_suffix(".png") == Some(name))
+            .map(|(_, b)| b.clone())
+    }))
+}
+
+/// Every provider call of a failed try-on, so the user sees why.
+fn print_attempts(renderer: &garmax_providers::RoutedRenderer) {
+    for a in renderer.drain_attempts() {
+        eprintln!(
+            "attempt: {} {} {} {:.0} ms ${:.4}",
+            a.provider,
+            a.outcome,
+            a.code.as_deref().unwrap_or("-"),
+            a.latency_ms,
+            a.cost_usd
+        );
+    }
+}
+
+/// What was written, how long it took and how good it is.
+fn print_summary(
+    out_dir: &Path,
+    outcome: TryOnOutcome,
+    person: &PreparedPerson,
+    garment: &PreparedGarment,
+    tier: QualityTier,
+    written: &[String],
+) {
     for w in outcome.all_warnings(&person, &garment) {
         eprintln!("warning: {w}");
     }
     let s = &outcome.render.detail.stats;
     println!(
         "try-on written to {} ({}×{}, {:.0} ms; base fabric ΔE2000 {:.2}, colour cast ΔE {:.2})",
-        args.out_dir.join("tryon.png").display(),
+        out_dir.join("tryon.png").display(),
         outcome.render.image.width(),
         outcome.render.image.height(),
         outcome
@@ -220,7 +246,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // it is not good enough.
         eprintln!("warning: {}", super::describe(&anyhow::Error::new(e)));
     }
-    Ok(())
 }
 
 /// The router for `--provider`: `local` alone, one configured endpoint
