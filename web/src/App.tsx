@@ -4,7 +4,11 @@ import { ApiError } from './api/errors';
 import type { Avatar, Garment, Me, Quality, Tier } from './api/types';
 import { ApiContext, useApi } from './hooks/useApi';
 import { SignIn } from './components/SignIn';
-import { Header, type Tab } from './components/Header';
+import { Header } from './components/Header';
+import { BillingPage } from './components/BillingPage';
+import { CataloguePage } from './components/CataloguePage';
+import { AdminDashboard } from './components/admin/AdminDashboard';
+import { routeOf, urlOf, type Route } from './lib/routes';
 import { AvatarPanel } from './components/AvatarPanel';
 import { GarmentPanel } from './components/GarmentPanel';
 import { QualityControls } from './components/QualityControls';
@@ -13,8 +17,8 @@ import { Gallery } from './components/Gallery';
 import { ErrorNote } from './components/ErrorNote';
 import { qualityCost } from './lib/quality';
 
-function tabFromHash(): Tab {
-  return window.location.hash === '#/gallery' ? 'gallery' : 'studio';
+function currentRoute(): Route {
+  return routeOf(window.location.pathname, window.location.hash);
 }
 
 export function App() {
@@ -72,7 +76,7 @@ export function App() {
 }
 
 function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refreshMe(): Promise<void> }) {
-  const [tab, setTab] = useState<Tab>(tabFromHash);
+  const [tab, setTab] = useState<Route>(currentRoute);
   const [avatar, setAvatar] = useState<Avatar | null>(null);
   const [garment, setGarment] = useState<Garment | null>(null);
   const [quality, setQuality] = useState<Quality>('hd');
@@ -84,12 +88,17 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
   const api = useApi();
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    const onNav = () => setTab(currentRoute());
+    window.addEventListener('hashchange', onNav);
+    window.addEventListener('popstate', onNav);
+    return () => {
+      window.removeEventListener('hashchange', onNav);
+      window.removeEventListener('popstate', onNav);
+    };
   }, []);
-  const goTab = (t: Tab) => {
-    window.location.hash = t === 'gallery' ? '#/gallery' : '#/';
+  const goTab = (t: Route) => {
+    // pushState, not location.hash: leaving /admin/dashboard changes the path too.
+    window.history.pushState(null, '', urlOf(t));
     setTab(t);
   };
 
@@ -141,10 +150,16 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
             <ErrorNote error={error} onDismiss={() => setError(null)} />
           </section>
         </main>
-      ) : (
+      ) : tab === 'gallery' ? (
         <div id="main">
           <Gallery onOpen={setSessionId} version={galleryVersion} />
         </div>
+      ) : tab === 'catalogue' ? (
+        <CataloguePage onChanged={onChanged} />
+      ) : tab === 'billing' ? (
+        <BillingPage key={galleryVersion} />
+      ) : (
+        <AdminDashboard me={me} />
       )}
       {sessionId && <ProcessingModal key={sessionId} sessionId={sessionId} onClose={() => setSessionId(null)} onChanged={onChanged} />}
     </>
