@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient, loadToken, saveToken } from './api/client';
 import { ApiError } from './api/errors';
 import type { Avatar, Garment, Me, Quality, Tier } from './api/types';
@@ -7,7 +7,6 @@ import { SignIn } from './components/SignIn';
 import { Header } from './components/Header';
 import { BillingPage } from './components/BillingPage';
 import { CataloguePage } from './components/CataloguePage';
-import { AdminDashboard } from './components/admin/AdminDashboard';
 import { routeOf, urlOf, type Route } from './lib/routes';
 import { AvatarPanel } from './components/AvatarPanel';
 import { GarmentPanel } from './components/GarmentPanel';
@@ -16,6 +15,9 @@ import { ProcessingModal } from './components/ProcessingModal';
 import { Gallery } from './components/Gallery';
 import { ErrorNote } from './components/ErrorNote';
 import { qualityCost } from './lib/quality';
+
+// The dashboard is its own chunk: shoppers never download it.
+const AdminDashboard = lazy(() => import('./components/admin/AdminDashboard').then((m) => ({ default: m.AdminDashboard })));
 
 function currentRoute(): Route {
   return routeOf(window.location.pathname, window.location.hash);
@@ -131,7 +133,7 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
       {tab === 'studio' ? (
         <main id="main" className="studio">
           <div className="columns">
-            <AvatarPanel selected={avatar} onSelect={setAvatar} />
+            <AvatarPanel selected={avatar} onSelect={setAvatar} onCreditsChanged={refreshMe} />
             <GarmentPanel selected={garment} onSelect={setGarment} />
           </div>
           <section className="card panel" aria-labelledby="quality-title">
@@ -159,7 +161,9 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
       ) : tab === 'billing' ? (
         <BillingPage key={galleryVersion} />
       ) : (
-        <AdminDashboard me={me} />
+        <Suspense fallback={<p className="loading" role="status">Loading the dashboard…</p>}>
+          <AdminDashboard me={me} />
+        </Suspense>
       )}
       {sessionId && <ProcessingModal key={sessionId} sessionId={sessionId} onClose={() => setSessionId(null)} onChanged={onChanged} />}
     </>

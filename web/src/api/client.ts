@@ -241,14 +241,23 @@ export class ApiClient {
       body: form,
     });
   }
-  /** A route this server may lack (system stats, alerts): 404 → not available. */
+  /**
+   * A route this server may lack (system stats, alerts): not available on
+   * 404, and also when the answer is not JSON — `garmax serve --web-dir`
+   * answers unknown paths, /api ones included, with the studio's
+   * index.html (200 text/html).
+   */
   async optional<T>(path: string): Promise<Optional<T>> {
+    let res: Response;
     try {
-      return { available: true, data: await this.json<T>(path) };
+      res = await this.raw(path, { headers: { Accept: 'application/json' } });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return { available: false };
       throw e;
     }
+    if (!(res.headers.get('Content-Type') ?? '').includes('json')) return { available: false };
+    const body = safeJson(await res.text());
+    return body === null ? { available: false } : { available: true, data: body as T };
   }
 
   /** A file fetched with the bearer header. */

@@ -58,10 +58,14 @@ export function EnhancedModal({ jobId, tier, onClose }: Props) {
     return () => feed.close();
   }, [api, jobId, readAnswer]);
 
-  // The answer is written when the job ends; the live status says when.
+  // The answer is written when the job ends; the live status says when
+  // (preview_ready and confirmed follow each other: one read serves both).
   const status = session?.status;
+  const ended = jobEnded(status);
+  const asked = useRef(false);
   useEffect(() => {
-    if (!jobEnded(status) || result) return;
+    if (!ended || result || asked.current) return;
+    asked.current = true;
     let tries = 0;
     let timer: ReturnType<typeof setTimeout>;
     const poll = async () => {
@@ -70,7 +74,7 @@ export function EnhancedModal({ jobId, tier, onClose }: Props) {
     };
     void poll();
     return () => clearTimeout(timer);
-  }, [status, result, readAnswer]);
+  }, [ended, result, readAnswer]);
 
   useEffect(() => {
     dialog.current?.focus();

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { ApiError } from '../api/errors';
 import { useApi } from '../hooks/useApi';
 import { ErrorNote } from './ErrorNote';
@@ -43,23 +43,28 @@ export function SessionRating({ sessionId, initial = null }: { sessionId: string
   const [saved, setSaved] = useState<number | null>(initial);
   const [pending, setPending] = useState<number | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
+  // The stars stay enabled while saving (disabling them would drop the
+  // keyboard focus mid-choice); each choice replaces the last on the server,
+  // so only the newest request's answer is shown.
+  const latest = useRef(0);
 
   const rate = async (n: number) => {
+    const mine = ++latest.current;
     setPending(n);
     setError(null);
     try {
       const answer = await api.rate(sessionId, n);
-      setSaved(answer.rating);
+      if (mine === latest.current) setSaved(answer.rating);
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
+      if (mine === latest.current) setError(e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
     } finally {
-      setPending(null);
+      if (mine === latest.current) setPending(null);
     }
   };
 
   return (
     <div className="session-rating" aria-describedby={statusId}>
-      <RatingStars value={pending ?? saved} onChange={(n) => void rate(n)} disabled={pending != null} />
+      <RatingStars value={pending ?? saved} onChange={(n) => void rate(n)} />
       <p id={statusId} className="muted small" role="status" data-testid="rating-saved" data-rating={saved ?? ''}>
         {pending != null ? 'Saving…' : saved != null ? `Your rating: ${saved} of 5 (saved)` : 'Not rated yet.'}
       </p>

@@ -151,6 +151,11 @@ describe('optional panels', () => {
     withApi(api, <><SystemStatsPanel /><AlertsPanel /></>);
     await waitFor(() => expect(screen.getAllByTestId('not-available')).toHaveLength(2));
   });
+  it('say so too when the server answers its index.html instead (SPA fallback)', async () => {
+    const fetchImpl = async () => new Response('<!doctype html><html></html>', { status: 200, headers: { 'Content-Type': 'text/html' } });
+    withApi(new ApiClient('key', fetchImpl), <SystemStatsPanel />);
+    await waitFor(() => expect(screen.getByTestId('system-stats-panel').dataset.available).toBe('false'));
+  });
   it('render what the server answers', async () => {
     const { api } = fakeApi((url) =>
       url.pathname === '/api/admin/system-stats'

@@ -14,7 +14,7 @@ const REFRESH_MS = 10_000;
 function NotAvailable({ path }: { path: string }) {
   return (
     <p className="muted" data-testid="not-available">
-      Not available on this server (<code>GET {path}</code> answered 404).
+      Not available on this server (<code>GET {path}</code> has no JSON answer).
     </p>
   );
 }
