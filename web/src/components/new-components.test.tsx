@@ -61,6 +61,23 @@ describe('SessionRating', () => {
     await waitFor(() => expect(screen.getByTestId('rating-saved').dataset.rating).toBe('5'));
     expect(calls.at(-1)).toMatchObject({ method: 'POST', body: '{"rating":5}' });
   });
+  it('shows the newest choice when answers arrive out of order', async () => {
+    const pending: ((r: Response) => void)[] = [];
+    const fetchImpl = (_: string, init?: RequestInit) =>
+      new Promise<Response>((resolve) => {
+        const rating = JSON.parse(String(init?.body)).rating;
+        pending.push(() => resolve(new Response(JSON.stringify({ success: true, sessionId: 's', rating }), { status: 200 })));
+      });
+    withApi(new ApiClient('key', fetchImpl), <SessionRating sessionId="s" />);
+    fireEvent.click(screen.getByLabelText(/2 stars/));
+    fireEvent.click(screen.getByLabelText(/4 stars/));
+    await waitFor(() => expect(pending).toHaveLength(2));
+    pending[1](new Response());
+    await waitFor(() => expect(screen.getByTestId('rating-saved').dataset.rating).toBe('4'));
+    pending[0](new Response());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen.getByTestId('rating-saved').dataset.rating).toBe('4');
+  });
   it('shows the error code when the server refuses', async () => {
     const { api } = fakeApi(() => ({ status: 404, body: { error: { code: 'NOT_022', message: 'no such session' } } }));
     withApi(api, <SessionRating sessionId="gone" />);

@@ -69,3 +69,19 @@ describe('dailySeries', () => {
     expect(dailySeries([])).toEqual([]);
   });
 });
+
+describe('countAxis', () => {
+  it('has whole-number ticks', async () => {
+    const { countAxis } = await import('./charts');
+    expect(countAxis(1)).toEqual({ top: 1, count: 1 });
+    expect(countAxis(3)).toEqual({ top: 3, count: 3 });
+    expect(countAxis(7)).toEqual({ top: 8, count: 4 });
+    expect(countAxis(37)).toEqual({ top: 40, count: 4 });
+    expect(countAxis(0)).toEqual({ top: 1, count: 1 });
+    for (const v of [5, 9, 13, 99, 1234]) {
+      const { top, count } = countAxis(v);
+      expect(top).toBeGreaterThanOrEqual(v);
+      expect(Number.isInteger(top / count)).toBe(true);
+    }
+  });
+});

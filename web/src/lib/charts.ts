@@ -130,3 +130,15 @@ export function dailySeries(details: GenerationDetail[]): DayPoint[] {
   }
   return out;
 }
+
+/**
+ * An axis for counts: whole-number ticks only (a chart of 1 generation must
+ * not label its axis 0, 0, 1, 1, 1), at most about 5 of them.
+ */
+export function countAxis(v: number): { top: number; count: number } {
+  const n = Math.max(1, Math.ceil(Number.isFinite(v) ? v : 1));
+  if (n <= 4) return { top: n, count: n };
+  const step = Math.max(1, niceMax(n / 4));
+  const top = step * Math.ceil(n / step);
+  return { top, count: top / step };
+}

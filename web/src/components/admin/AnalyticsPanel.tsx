@@ -75,6 +75,7 @@ export function AnalyticsPanel({ onDenied }: { onDenied(e: unknown): void }) {
               labels={data.retries.attemptsDistribution.map((r) => `${r.attempts}×`)}
               values={data.retries.attemptsDistribution.map((r) => r.count)}
               format={count}
+              counts
               testId="chart-retries"
             />
             <BarChart
@@ -82,6 +83,7 @@ export function AnalyticsPanel({ onDenied }: { onDenied(e: unknown): void }) {
               labels={data.retries.failingMetrics.map((m) => m.metric)}
               values={data.retries.failingMetrics.map((m) => m.count)}
               format={count}
+              counts
               testId="chart-failing"
             />
             <BarChart
@@ -97,6 +99,7 @@ export function AnalyticsPanel({ onDenied }: { onDenied(e: unknown): void }) {
               labels={data.quality.overallDistribution.map((b) => `${Math.round(b.from * 100)}`)}
               values={data.quality.overallDistribution.map((b) => b.count)}
               format={count}
+              counts
               testId="chart-distribution"
             />
           </div>

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { barLayout, linePath, linearScale, niceMax, ticks } from '../../lib/charts';
+import { barLayout, countAxis, linePath, linearScale, niceMax, ticks } from '../../lib/charts';
 
 const W = 320;
 const H = 140;
@@ -13,6 +13,8 @@ interface ChartProps {
   max?: number;
   format(v: number): string;
   testId?: string;
+  /** The values are counts: whole-number ticks. */
+  counts?: boolean;
 }
 
 /** The numbers behind a chart, for screen readers (and anyone reading the DOM). */
@@ -32,12 +34,12 @@ function DataTable({ title, labels, values, format }: Omit<ChartProps, 'max' | '
   );
 }
 
-function Axis({ max, format }: { max: number; format(v: number): string }) {
+function Axis({ max, format, count = 4 }: { max: number; format(v: number): string; count?: number }) {
   const plotH = H - PAD.top - PAD.bottom;
   const y = linearScale([0, max], [PAD.top + plotH, PAD.top]);
   return (
     <g className="axis" aria-hidden="true">
-      {ticks(max, 4).map((t) => (
+      {ticks(max, count).map((t) => (
         <g key={t}>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="grid" />
           <text x={PAD.left - 4} y={y(t) + 3} textAnchor="end">
@@ -75,16 +77,17 @@ function Frame({ title, testId, count, children, table }: { title: string; testI
   );
 }
 
-export function BarChart({ title, labels, values, max, format, testId }: ChartProps) {
+export function BarChart({ title, labels, values, max, format, testId, counts }: ChartProps) {
   const nums = values.map((v) => v ?? 0);
-  const top = max ?? niceMax(Math.max(0, ...nums));
+  const axis = counts ? countAxis(Math.max(0, ...nums)) : { top: max ?? niceMax(Math.max(0, ...nums)), count: 4 };
+  const top = axis.top;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const bars = barLayout(nums, plotW, plotH, top);
   const show = shownLabels(labels.length);
   return (
     <Frame title={title} testId={testId} count={values.length} table={<DataTable title={title} labels={labels} values={values} format={format} />}>
-      <Axis max={top} format={format} />
+      <Axis max={top} format={format} count={axis.count} />
       <g transform={`translate(${PAD.left} ${PAD.top})`}>
         {bars.map((b, i) => (
           <rect key={i} className="bar" x={b.x} y={b.y} width={b.width} height={b.height} data-value={nums[i]}>
