@@ -5,7 +5,7 @@ import type { EnhancedResult, Session, Tier } from '../api/types';
 import { useApi } from '../hooks/useApi';
 import { useAuthedUrl } from '../hooks/useAuthedUrl';
 import { ENHANCED_STAGES, enhancedStageStates, jobEnded } from '../lib/enhanced';
-import { createFeed, type TransportName } from '../lib/live';
+import { createFeed, type Transport, type TransportName } from '../lib/live';
 import { browserTransports } from '../lib/liveDefaults';
 import { tierOf } from '../lib/quality';
 import { displayProgress } from '../lib/stages';
@@ -21,6 +21,8 @@ interface Props {
   jobId: string;
   tier: Tier;
   onClose(): void;
+  /** The live feed's transports (socket.io → SSE → polling); replaced in tests. */
+  transports?: Transport[];
 }
 
 /**
@@ -29,7 +31,7 @@ interface Props {
  * / SSE feed), then the seed's answer from GET /api/enhanced-tryon/jobs/{id}
  * with the same six meters.
  */
-export function EnhancedModal({ jobId, tier, onClose }: Props) {
+export function EnhancedModal({ jobId, tier, onClose, transports }: Props) {
   const api = useApi();
   const [session, setSession] = useState<Session | null>(null);
   const [result, setResult] = useState<EnhancedResult | null>(null);
@@ -50,13 +52,13 @@ export function EnhancedModal({ jobId, tier, onClose }: Props) {
 
   useEffect(() => {
     void readAnswer();
-    const feed = createFeed(jobId, api.token, browserTransports((id) => api.getSession(id)), {
+    const feed = createFeed(jobId, api.token, transports ?? browserTransports((id) => api.getSession(id)), {
       onUpdate: (u) => setSession((s) => mergeUpdate(s, u)),
       onTransport: (name) => setTransport({ name, open: false }),
       onOpen: (name) => setTransport({ name, open: true }),
     });
     return () => feed.close();
-  }, [api, jobId, readAnswer]);
+  }, [api, jobId, readAnswer, transports]);
 
   // The answer is written when the job ends; the live status says when
   // (preview_ready and confirmed follow each other: one read serves both).
