@@ -159,7 +159,7 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
       ) : tab === 'catalogue' ? (
         <CataloguePage onChanged={onChanged} />
       ) : tab === 'billing' ? (
-        <BillingPage key={galleryVersion} />
+        <BillingPage key={galleryVersion} meId={me.id} />
       ) : (
         <Suspense fallback={<p className="loading" role="status">Loading the dashboard…</p>}>
           <AdminDashboard me={me} />

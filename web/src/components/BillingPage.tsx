@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { LedgerEntry, PlanInfo } from '../api/types';
 import { ApiError } from '../api/errors';
 import { useApi } from '../hooks/useApi';
-import { checkoutTarget, formatCreditAmount, ledgerKindLabel, mergeLedgerPages, upgradesFrom, usageOf, type Usage } from '../lib/billing';
+import { actorLabel, checkoutTarget, formatCreditAmount, ledgerKindLabel, mergeLedgerPages, upgradesFrom, usageOf, type Usage } from '../lib/billing';
 import { shortId, when } from '../lib/format';
 import { ErrorNote } from './ErrorNote';
 
@@ -12,9 +12,11 @@ const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('NETWO
 interface Props {
   /** Where the browser goes for Stripe Checkout (replaced in tests). */
   redirect?: (url: string) => void;
+  /** The reader's user id: their own entries say "you". */
+  meId?: string;
 }
 
-export function BillingPage({ redirect = (u) => window.location.assign(u) }: Props) {
+export function BillingPage({ redirect = (u) => window.location.assign(u), meId }: Props) {
   const api = useApi();
   const [plan, setPlan] = useState<PlanInfo | null>(null);
   const [balance, setBalance] = useState<number | null>(null);
@@ -51,7 +53,7 @@ export function BillingPage({ redirect = (u) => window.location.assign(u) }: Pro
         </section>
         {plan && <UpgradePanel plan={plan.plan} redirect={redirect} />}
       </div>
-      <Ledger />
+      <Ledger meId={meId} />
     </main>
   );
 }
@@ -126,7 +128,7 @@ function UpgradePanel({ plan, redirect }: { plan: string; redirect(url: string):
 }
 
 /** The ledger, newest first, a page at a time (cursor pagination). */
-export function Ledger() {
+export function Ledger({ meId }: { meId?: string }) {
   const api = useApi();
   const [entries, setEntries] = useState<LedgerEntry[]>([]);
   const [cursor, setCursor] = useState<string | null | undefined>(undefined);
@@ -163,7 +165,7 @@ export function Ledger() {
               <th scope="col">What</th>
               <th scope="col" className="num">Credits</th>
               <th scope="col">For</th>
-              <th scope="col">By</th>
+              <th scope="col" className="col-by">By</th>
             </tr>
           </thead>
           <tbody>
@@ -176,7 +178,7 @@ export function Ledger() {
                 </td>
                 <td className={`num ${e.amount < 0 ? 'neg' : e.amount > 0 ? 'pos' : ''}`}>{formatCreditAmount(e.amount)}</td>
                 <td>{e.subject ? <code title={e.subject}>{shortId(e.subject)}</code> : '—'}</td>
-                <td className="muted small">{e.actor ?? ''}</td>
+                <td className="muted small col-by" title={e.actor}>{actorLabel(e.actor, meId)}</td>
               </tr>
             ))}
           </tbody>

@@ -62,3 +62,15 @@ describe('checkoutTarget', () => {
     expect(checkoutTarget(undefined)).toBeNull();
   });
 });
+
+describe('actorLabel', () => {
+  it('names who wrote an entry', async () => {
+    const { actorLabel } = await import('./billing');
+    expect(actorLabel('user:u1', 'u1')).toBe('you');
+    expect(actorLabel('user:u2', 'u1')).toBe('another user');
+    expect(actorLabel('system', 'u1')).toBe('garmax');
+    expect(actorLabel('admin:a', 'u1')).toBe('an admin');
+    expect(actorLabel('stripe', 'u1')).toBe('Stripe');
+    expect(actorLabel(undefined, 'u1')).toBe('');
+  });
+});

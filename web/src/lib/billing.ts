@@ -81,3 +81,15 @@ export function checkoutTarget(url: unknown): string | null {
     return null;
   }
 }
+
+/** Who wrote an entry, in words: "you" for the reader's own actions. */
+export function actorLabel(actor: string | undefined, myId: string | undefined): string {
+  if (!actor) return '';
+  if (myId && actor === `user:${myId}`) return 'you';
+  if (actor === 'system') return 'garmax';
+  if (actor === 'stripe') return 'Stripe';
+  if (actor === 'cli') return 'operator (CLI)';
+  if (actor.startsWith('admin:')) return 'an admin';
+  if (actor.startsWith('user:')) return 'another user';
+  return actor;
+}
