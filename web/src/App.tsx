@@ -1,10 +1,13 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient, loadToken, saveToken } from './api/client';
 import { ApiError } from './api/errors';
 import type { Avatar, Garment, Me, Quality, Tier } from './api/types';
 import { ApiContext, useApi } from './hooks/useApi';
 import { SignIn } from './components/SignIn';
-import { Header, type Tab } from './components/Header';
+import { Header } from './components/Header';
+import { BillingPage } from './components/BillingPage';
+import { CataloguePage } from './components/CataloguePage';
+import { routeOf, urlOf, type Route } from './lib/routes';
 import { AvatarPanel } from './components/AvatarPanel';
 import { GarmentPanel } from './components/GarmentPanel';
 import { QualityControls } from './components/QualityControls';
@@ -13,8 +16,11 @@ import { Gallery } from './components/Gallery';
 import { ErrorNote } from './components/ErrorNote';
 import { qualityCost } from './lib/quality';
 
-function tabFromHash(): Tab {
-  return window.location.hash === '#/gallery' ? 'gallery' : 'studio';
+// The dashboard is its own chunk: shoppers never download it.
+const AdminDashboard = lazy(() => import('./components/admin/AdminDashboard').then((m) => ({ default: m.AdminDashboard })));
+
+function currentRoute(): Route {
+  return routeOf(window.location.pathname, window.location.hash);
 }
 
 export function App() {
@@ -72,7 +78,7 @@ export function App() {
 }
 
 function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refreshMe(): Promise<void> }) {
-  const [tab, setTab] = useState<Tab>(tabFromHash);
+  const [tab, setTab] = useState<Route>(currentRoute);
   const [avatar, setAvatar] = useState<Avatar | null>(null);
   const [garment, setGarment] = useState<Garment | null>(null);
   const [quality, setQuality] = useState<Quality>('hd');
@@ -84,12 +90,17 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
   const api = useApi();
 
   useEffect(() => {
-    const onHash = () => setTab(tabFromHash());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    const onNav = () => setTab(currentRoute());
+    window.addEventListener('hashchange', onNav);
+    window.addEventListener('popstate', onNav);
+    return () => {
+      window.removeEventListener('hashchange', onNav);
+      window.removeEventListener('popstate', onNav);
+    };
   }, []);
-  const goTab = (t: Tab) => {
-    window.location.hash = t === 'gallery' ? '#/gallery' : '#/';
+  const goTab = (t: Route) => {
+    // pushState, not location.hash: leaving /admin/dashboard changes the path too.
+    window.history.pushState(null, '', urlOf(t));
     setTab(t);
   };
 
@@ -122,7 +133,7 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
       {tab === 'studio' ? (
         <main id="main" className="studio">
           <div className="columns">
-            <AvatarPanel selected={avatar} onSelect={setAvatar} />
+            <AvatarPanel selected={avatar} onSelect={setAvatar} onCreditsChanged={refreshMe} />
             <GarmentPanel selected={garment} onSelect={setGarment} />
           </div>
           <section className="card panel" aria-labelledby="quality-title">
@@ -141,10 +152,18 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
             <ErrorNote error={error} onDismiss={() => setError(null)} />
           </section>
         </main>
-      ) : (
+      ) : tab === 'gallery' ? (
         <div id="main">
           <Gallery onOpen={setSessionId} version={galleryVersion} />
         </div>
+      ) : tab === 'catalogue' ? (
+        <CataloguePage onChanged={onChanged} />
+      ) : tab === 'billing' ? (
+        <BillingPage key={galleryVersion} meId={me.id} />
+      ) : (
+        <Suspense fallback={<p className="loading" role="status">Loading the dashboard…</p>}>
+          <AdminDashboard me={me} />
+        </Suspense>
       )}
       {sessionId && <ProcessingModal key={sessionId} sessionId={sessionId} onClose={() => setSessionId(null)} onChanged={onChanged} />}
     </>

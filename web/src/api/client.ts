@@ -1,7 +1,31 @@
 // The API client: relative `/api/...` URLs on the page's origin, bearer auth.
 
 import { ApiError, networkError, parseApiError } from './errors';
-import type { Avatar, CreateSession, Garment, Me, Page, Session } from './types';
+import type {
+  Avatar,
+  Balance,
+  Checkout,
+  CreateSession,
+  EnhancedAccepted,
+  EnhancedRequest,
+  EnhancedResult,
+  Garment,
+  LedgerEntry,
+  Me,
+  Page,
+  Persona,
+  PersonaInput,
+  PlanInfo,
+  RatingAnswer,
+  Session,
+} from './types';
+import type { AbTest, Analytics, NewAbTest, Providers } from './admin-types';
+
+/** A job's answer: `running` (202) or `done` with the seed's body (200, or 422 RET_003 with the best attempt). */
+export type JobAnswer = { state: 'running'; stage?: string; progress?: number } | { state: 'done'; result: EnhancedResult };
+
+/** An endpoint this server may not have: `available: false` on 404. */
+export type Optional<T> = { available: true; data: T } | { available: false };
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -123,6 +147,119 @@ export class ApiClient {
     return `/api/tryon/sessions/${encodeURIComponent(id)}/result`;
   }
 
+  rate(id: string, rating: number): Promise<RatingAnswer> {
+    return this.send<RatingAnswer>('POST', `/api/tryon/sessions/${encodeURIComponent(id)}/rating`, { rating });
+  }
+
+  // -- billing
+  balance(): Promise<Balance> {
+    return this.json<Balance>('/api/billing/balance');
+  }
+  plan(): Promise<PlanInfo> {
+    return this.json<PlanInfo>('/api/billing/plan');
+  }
+  ledger(limit = 20, cursor?: string | null): Promise<Page<LedgerEntry>> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.json<Page<LedgerEntry>>(`/api/billing/ledger?${q}`);
+  }
+  checkout(plan: string): Promise<Checkout> {
+    return this.send<Checkout>('POST', '/api/billing/checkout', { plan });
+  }
+
+  // -- catalogue and the enhanced try-on
+  async models(): Promise<Persona[]> {
+    const body = await this.json<{ models: Persona[] }>('/api/models');
+    return body.models ?? [];
+  }
+  poseReferenceUrl(modelId: string, pose: string): string {
+    return `/api/models/${encodeURIComponent(modelId)}/poses/${encodeURIComponent(pose)}/reference`;
+  }
+  generateEnhanced(req: EnhancedRequest): Promise<EnhancedAccepted> {
+    const form = new FormData();
+    form.append('productImage', req.productImage, req.productImage.name);
+    form.append('modelId', req.modelId);
+    form.append('pose', req.pose);
+    form.append('qualityTier', req.qualityTier);
+    form.append('enableRetry', String(req.enableRetry));
+    if (req.maxRetries != null) form.append('maxRetries', String(req.maxRetries));
+    return this.json<EnhancedAccepted>('/api/enhanced-tryon/generate', { method: 'POST', body: form });
+  }
+  /**
+   * The job's state. A 422 RET_003 is a finished job (its best attempt is
+   * in the body), so it is answered, not thrown; other errors throw.
+   */
+  async enhancedJob(id: string): Promise<JobAnswer> {
+    const path = `/api/enhanced-tryon/jobs/${encodeURIComponent(id)}`;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(path, { headers: this.headers({ Accept: 'application/json' }) });
+    } catch (e) {
+      throw networkError(e);
+    }
+    const text = await res.text().catch(() => '');
+    const body = safeJson(text) as (EnhancedResult & { stage?: string; progress?: number }) | null;
+    if (res.status === 202) return { state: 'running', stage: body?.stage, progress: body?.progress };
+    if (res.ok || (res.status === 422 && body?.validation)) return { state: 'done', result: body ?? { success: false } };
+    if (res.status === 401) this.onUnauthorized?.();
+    throw parseApiError(res.status, text, res.headers.get('Retry-After'));
+  }
+
+  // -- admin
+  analytics(params: { startDate?: string; endDate?: string; includeDetails?: boolean } = {}): Promise<Analytics> {
+    const q = new URLSearchParams();
+    if (params.startDate) q.set('startDate', params.startDate);
+    if (params.endDate) q.set('endDate', params.endDate);
+    if (params.includeDetails) q.set('includeDetails', 'true');
+    return this.json<Analytics>(`/api/admin/analytics?${q}`);
+  }
+  providers(): Promise<Providers> {
+    return this.json<Providers>('/api/admin/providers');
+  }
+  async abTests(): Promise<AbTest[]> {
+    const body = await this.json<{ tests: AbTest[] }>('/api/admin/ab-tests');
+    return body.tests ?? [];
+  }
+  createAbTest(t: NewAbTest): Promise<AbTest> {
+    return this.send<AbTest>('POST', '/api/admin/ab-tests', t);
+  }
+  async adminModels(): Promise<Persona[]> {
+    const body = await this.json<{ models: Persona[] }>('/api/admin/models');
+    return body.models ?? [];
+  }
+  createModel(p: PersonaInput): Promise<Persona> {
+    return this.send<Persona>('POST', '/api/admin/models', p);
+  }
+  deleteModel(id: string): Promise<void> {
+    return this.send<void>('DELETE', `/api/admin/models/${encodeURIComponent(id)}`);
+  }
+  uploadPoseReference(id: string, pose: string, image: File): Promise<Persona> {
+    const form = new FormData();
+    form.append('image', image, image.name);
+    return this.json<Persona>(`/api/admin/models/${encodeURIComponent(id)}/poses/${encodeURIComponent(pose)}/reference`, {
+      method: 'POST',
+      body: form,
+    });
+  }
+  /**
+   * A route this server may lack (system stats, alerts): not available on
+   * 404, and also when the answer is not JSON — `garmax serve --web-dir`
+   * answers unknown paths, /api ones included, with the studio's
+   * index.html (200 text/html).
+   */
+  async optional<T>(path: string): Promise<Optional<T>> {
+    let res: Response;
+    try {
+      res = await this.raw(path, { headers: { Accept: 'application/json' } });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return { available: false };
+      throw e;
+    }
+    if (!(res.headers.get('Content-Type') ?? '').includes('json')) return { available: false };
+    const body = safeJson(await res.text());
+    return body === null ? { available: false } : { available: true, data: body as T };
+  }
+
   /** A file fetched with the bearer header. */
   async blob(path: string): Promise<Blob> {
     const res = await this.raw(path);
@@ -162,6 +299,14 @@ export class ApiClient {
       };
       xhr.send(form);
     });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
   }
 }
 

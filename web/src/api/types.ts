@@ -100,3 +100,113 @@ export interface CreateSession {
   quality: Quality;
   preferences: { tier: Tier };
 }
+
+// -- billing (crates/garmax-server/src/routes/billing.rs, views.rs)
+
+export interface Balance {
+  balance: number;
+  currency: string;
+}
+
+export interface PlanInfo {
+  plan: string;
+  planEndsAt?: string | null;
+  periodStart: string;
+  periodEnd: string;
+  limits: { avatarsPerMonth: number; tryonsPerMonth: number; monthlyCredits: number };
+  usage: { avatars: number; tryons: number };
+  balance: number;
+}
+
+export type LedgerKind = 'grant' | 'purchase' | 'hold' | 'capture' | 'release' | 'refund' | 'adjustment';
+
+export interface LedgerEntry {
+  id: string;
+  kind: LedgerKind | string;
+  /** Signed; a capture is 0 (its hold took the credits). */
+  amount: number;
+  idempotencyKey?: string;
+  actor?: string;
+  reason?: string;
+  subject?: string | null;
+  createdAt: string;
+}
+
+export interface Checkout {
+  id: string;
+  url: string;
+}
+
+export interface RatingAnswer {
+  success: boolean;
+  sessionId: string;
+  rating: number;
+}
+
+// -- catalogue personas and the enhanced try-on (routes/personas.rs, enhanced.rs)
+
+export interface PoseReference {
+  pose: string;
+  status: AvatarStatus | null;
+  imageUrl: string | null;
+}
+
+export interface Persona {
+  id: string;
+  name: string;
+  characteristics?: Record<string, string>;
+  poses: string[];
+  referenceImagePath?: string | null;
+  consistencyThreshold: number;
+  poseReferences?: PoseReference[];
+}
+
+export interface PersonaInput {
+  id: string;
+  name: string;
+  characteristics: Record<string, string>;
+  poses: string[];
+  consistencyThreshold: number;
+}
+
+export interface EnhancedAccepted {
+  success: true;
+  jobId: string;
+  status: SessionStatus;
+  stage: string;
+  progress: number;
+  statusUrl: string;
+  eventsUrl: string;
+}
+
+export interface RetryAttempt {
+  attempt: number;
+  overall?: number | null;
+  passes?: boolean;
+  failed?: string[];
+  scores?: Partial<Record<'face' | 'pose' | 'color' | 'style' | 'branding', number | null>>;
+  durationMs?: number;
+  cost?: number;
+}
+
+/** The seed's response; `success:false` with `error` for RET_003 (best attempt attached) and failures. */
+export interface EnhancedResult {
+  success: boolean;
+  imagePath?: string;
+  imageUrl?: string;
+  validation?: Validation;
+  attempts?: number;
+  processingTime?: number;
+  retryHistory?: RetryAttempt[];
+  timestamp?: string;
+  error?: ApiErrorBody;
+}
+
+export interface EnhancedRequest {
+  productImage: File;
+  modelId: string;
+  pose: string;
+  qualityTier: Tier;
+  enableRetry: boolean;
+  maxRetries?: number;
+}

@@ -17,11 +17,13 @@ type MapName = (typeof MAPS)[number];
 interface Props {
   selected: Avatar | null;
   onSelect(a: Avatar | null): void;
+  /** An avatar holds credits when created and settles them when it ends: the balance moved. */
+  onCreditsChanged?(): void;
 }
 
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
 
-export function AvatarPanel({ selected, onSelect }: Props) {
+export function AvatarPanel({ selected, onSelect, onCreditsChanged }: Props) {
   const api = useApi();
   const [avatars, setAvatars] = useState<Avatar[]>([]);
   const [upload, setUpload] = useState<number | null>(null);
@@ -53,6 +55,7 @@ export function AvatarPanel({ selected, onSelect }: Props) {
         try {
           const a = await api.getAvatar(id);
           setAvatars((list) => list.map((x) => (x.id === id ? a : x)));
+          if (a.status !== 'processing') onCreditsChanged?.();
           if (selectedRef.current?.id === id) onSelect(a);
         } catch (e) {
           if (e instanceof ApiError && e.code === 'NOT_FOUND') setAvatars((list) => list.filter((x) => x.id !== id));
@@ -60,7 +63,7 @@ export function AvatarPanel({ selected, onSelect }: Props) {
       }
     }, 1500);
     return () => clearInterval(t);
-  }, [api, processing, onSelect]);
+  }, [api, processing, onSelect, onCreditsChanged]);
 
   const onFile = async (file: File) => {
     setError(null);
@@ -71,6 +74,7 @@ export function AvatarPanel({ selected, onSelect }: Props) {
       setStarted((s) => ({ ...s, [a.id]: Date.now() }));
       setAvatars((list) => [a, ...list.filter((x) => x.id !== a.id)]);
       onSelect(a);
+      onCreditsChanged?.();
     } catch (e) {
       setError(asError(e));
     } finally {

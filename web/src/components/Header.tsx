@@ -1,11 +1,19 @@
 import type { Me } from '../api/types';
 
-export type Tab = 'studio' | 'gallery';
+import type { Route } from '../lib/routes';
+
+const TABS: { id: Route; label: string; admin?: boolean }[] = [
+  { id: 'studio', label: 'Studio' },
+  { id: 'catalogue', label: 'Catalogue' },
+  { id: 'gallery', label: 'Gallery' },
+  { id: 'billing', label: 'Billing' },
+  { id: 'admin', label: 'Admin', admin: true },
+];
 
 interface Props {
   me: Me;
-  tab: Tab;
-  onTab(t: Tab): void;
+  tab: Route;
+  onTab(t: Route): void;
   onSignOut(): void;
 }
 
@@ -14,12 +22,17 @@ export function Header({ me, tab, onTab, onSignOut }: Props) {
     <header className="app-header">
       <div className="brand">garmax studio</div>
       <nav aria-label="Main">
-        <button type="button" className={`tab${tab === 'studio' ? ' current' : ''}`} aria-current={tab === 'studio' ? 'page' : undefined} onClick={() => onTab('studio')}>
-          Studio
-        </button>
-        <button type="button" className={`tab${tab === 'gallery' ? ' current' : ''}`} aria-current={tab === 'gallery' ? 'page' : undefined} onClick={() => onTab('gallery')}>
-          Gallery
-        </button>
+        {TABS.filter((t) => !t.admin || me.role === 'admin').map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            className={`tab${tab === t.id ? ' current' : ''}`}
+            aria-current={tab === t.id ? 'page' : undefined}
+            onClick={() => onTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
       </nav>
       <div className="account" aria-label="Account">
         <span className="user-name" data-testid="user-name">{me.name}</span>

@@ -5,7 +5,7 @@ import { useAuthedUrl } from '../hooks/useAuthedUrl';
 import { useNow } from '../hooks/useNow';
 import { countdownFraction, secondsLeft, RECHECK_DELAYS_MS } from '../lib/countdown';
 import { tierOf } from '../lib/quality';
-import { ScoreMeter } from './ScoreMeter';
+import { ScoreMeters } from './ScoreMeters';
 import { BeforeAfter } from './BeforeAfter';
 
 interface Props {
@@ -35,13 +35,6 @@ export function PreviewApproval({ session, busy, onConfirm, onReject, onDeadline
     return () => timers.forEach(clearTimeout);
   }, [left, onDeadline]);
 
-  const metrics: [string, string, number | null | undefined, number][] = [
-    ['face', 'Face consistency', v?.consistency?.face, th.face],
-    ['pose', 'Pose accuracy', v?.consistency?.pose, th.pose],
-    ['color', 'Colour matching', v?.accuracy?.color, th.color],
-    ['style', 'Style accuracy', v?.accuracy?.style, th.style],
-    ['branding', 'Branding quality', v?.accuracy?.branding, th.branding],
-  ];
 
   return (
     <div className="preview" data-testid="preview-approval">
@@ -57,17 +50,7 @@ export function PreviewApproval({ session, busy, onConfirm, onReject, onDeadline
         </h3>
         {v ? (
           <>
-            <ScoreMeter label="Overall" score={v.overallQuality} threshold={th.overall} testId="meter-overall" />
-            {metrics.map(([key, label, score, t]) => (
-              <ScoreMeter key={key} label={label} score={score} threshold={t} testId={`meter-${key}`} />
-            ))}
-            {v.feedback && v.feedback.length > 0 && (
-              <ul className="feedback" aria-label="Feedback">
-                {v.feedback.map((f, i) => (
-                  <li key={i}>{f}</li>
-                ))}
-              </ul>
-            )}
+            <ScoreMeters validation={v} thresholds={th} />
             <p className="muted small">
               Green ≥ 80 %, yellow 60–79 %, red &lt; 60 %. The marks on the bars are the {tierOf(session.tier).label.toLowerCase()} tier's pass marks.
               {session.attempts && session.attempts > 1 ? ` Best of ${session.attempts} attempts.` : ''}

@@ -152,6 +152,7 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
         tabIndex={-1}
         data-testid="processing-modal"
         data-status={status ?? 'loading'}
+        data-session-id={sessionId}
       >
         <div className="modal-head">
           <h2 id="modal-title">{title}</h2>

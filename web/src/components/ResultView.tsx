@@ -1,6 +1,7 @@
 import type { Session } from '../api/types';
 import { useApi } from '../hooks/useApi';
 import { useAuthedUrl } from '../hooks/useAuthedUrl';
+import { SessionRating } from './RatingStars';
 
 export function ResultView({ session }: { session: Session }) {
   const api = useApi();
@@ -19,6 +20,7 @@ export function ResultView({ session }: { session: Session }) {
       ) : (
         <p role="status">Loading the result…</p>
       )}
+      <SessionRating sessionId={session.sessionId} />
     </div>
   );
 }

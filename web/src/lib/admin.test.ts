@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { adminAccess, flattenStats, readAlerts } from './admin';
+import { ApiError } from '../api/errors';
+
+describe('adminAccess', () => {
+  it('allows the admin role only', () => {
+    expect(adminAccess({ role: 'admin' })).toBe('allowed');
+    expect(adminAccess({ role: 'user' })).toBe('denied');
+  });
+  it('defers to the server: a 403 denies even an admin role', () => {
+    expect(adminAccess({ role: 'admin' }, new ApiError('AUTH_021', 'no', 403))).toBe('denied');
+    expect(adminAccess({ role: 'admin' }, new ApiError('NETWORK', 'down', 0))).toBe('allowed');
+  });
+});
+
+describe('flattenStats', () => {
+  it('lists scalar leaves by path', () => {
+    const rows = flattenStats({ success: true, cpu: { percent: 12.345 }, queue: { depth: 3 }, workers: ['a'] });
+    expect(rows).toEqual([
+      { key: 'cpu.percent', value: '12.35' },
+      { key: 'queue.depth', value: '3' },
+      { key: 'workers[0]', value: 'a' },
+    ]);
+  });
+});
+
+describe('readAlerts', () => {
+  it('reads an array or {alerts}', () => {
+    const a = readAlerts({ alerts: [{ id: 'q', type: 'qualityDrop', severity: 'warning', message: 'mean 0.55', since: '2026-01-01T00:00:00Z' }] });
+    expect(a).toEqual([{ id: 'q', name: 'qualityDrop', severity: 'warning', message: 'mean 0.55', since: '2026-01-01T00:00:00Z' }]);
+    expect(readAlerts([{ name: 'x' }])[0]).toMatchObject({ name: 'x', severity: 'unknown' });
+    expect(readAlerts({ nothing: 1 })).toEqual([]);
+  });
+});

@@ -1,0 +1,81 @@
+// Who may see the admin dashboard, and readers for the panels whose
+// endpoints have no fixed shape yet (system stats, alerts).
+
+import type { Me } from '../api/types';
+import { ApiError } from '../api/errors';
+
+export type AdminAccess = 'allowed' | 'denied';
+
+/**
+ * The client's gate: the admin role from /api/me. The server stays the
+ * authority — a 403 (or 404) from an admin route also means denied.
+ */
+export function adminAccess(me: Pick<Me, 'role'>, serverError?: unknown): AdminAccess {
+  if (serverError instanceof ApiError && (serverError.status === 403 || serverError.status === 404)) return 'denied';
+  return me.role === 'admin' ? 'allowed' : 'denied';
+}
+
+export interface StatRow {
+  key: string;
+  value: string;
+}
+
+/**
+ * Every scalar leaf of a JSON object as "a.b.c" → text, depth-limited; the
+ * system-stats route has no settled shape, so the panel shows what comes.
+ */
+export function flattenStats(value: unknown, prefix = '', depth = 0, out: StatRow[] = []): StatRow[] {
+  if (value == null || depth > 4) return out;
+  if (typeof value === 'number') {
+    out.push({ key: prefix, value: Number.isInteger(value) ? String(value) : value.toFixed(2) });
+  } else if (typeof value === 'string' || typeof value === 'boolean') {
+    out.push({ key: prefix, value: String(value) });
+  } else if (Array.isArray(value)) {
+    value.slice(0, 20).forEach((v, i) => flattenStats(v, `${prefix}[${i}]`, depth + 1, out));
+  } else if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === 'success' && prefix === '') continue;
+      flattenStats(v, prefix ? `${prefix}.${k}` : k, depth + 1, out);
+    }
+  }
+  return out;
+}
+
+export interface AlertRow {
+  id: string;
+  name: string;
+  severity: string;
+  message: string;
+  since: string | null;
+}
+
+function text(o: Record<string, unknown>, keys: string[]): string | null {
+  for (const k of keys) {
+    const v = o[k];
+    if (typeof v === 'string' && v) return v;
+    if (typeof v === 'number') return String(v);
+  }
+  return null;
+}
+
+/**
+ * Alerts from `[...]` or `{alerts: [...]}` (or `{firing: [...]}`), each read
+ * defensively (name/type/alertname, severity/level, message/description).
+ */
+export function readAlerts(body: unknown): AlertRow[] {
+  const list = Array.isArray(body)
+    ? body
+    : body && typeof body === 'object'
+      ? ((body as Record<string, unknown>).alerts ?? (body as Record<string, unknown>).firing)
+      : null;
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((a): a is Record<string, unknown> => !!a && typeof a === 'object')
+    .map((a, i) => ({
+      id: text(a, ['id']) ?? String(i),
+      name: text(a, ['name', 'alertname', 'type', 'rule']) ?? 'alert',
+      severity: text(a, ['severity', 'level']) ?? 'unknown',
+      message: text(a, ['message', 'description', 'summary']) ?? '',
+      since: text(a, ['firingSince', 'since', 'startsAt', 'createdAt', 'timestamp']),
+    }));
+}
