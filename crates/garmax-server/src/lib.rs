@@ -59,7 +59,9 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(routes::health::health))
         .route("/ready", get(routes::health::ready))
         .route("/metrics", get(metrics::render))
-        .route("/api/openapi.json", get(openapi_json));
+        .route("/api/openapi.json", get(openapi_json))
+        // An unknown API path is a JSON 404, never the studio's page.
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
     let mut router = Router::new()
         .merge(public)
         .merge(routes::api(&state))
@@ -105,6 +107,10 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+async fn api_not_found() -> error::ApiError {
+    error::ApiError::not_found()
 }
 
 async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

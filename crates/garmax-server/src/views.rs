@@ -137,6 +137,11 @@ pub struct SessionView {
     /// `GET /api/tryon/sessions/{id}`; listings leave it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_attempts: Option<Vec<ProviderAttemptView>>,
+    /// The user's rating of the result, 1–5 (in the answer of
+    /// `GET /api/tryon/sessions/{id}`: `null` until rated; listings leave
+    /// it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Option<i64>>,
     /// What the session did with its credits.
     pub credits: SessionCreditsView,
 }
@@ -235,6 +240,7 @@ impl From<&Session> for SessionView {
             updated_at: rfc3339(s.updated_at),
             auto_confirm_at: s.auto_confirm_at.map(rfc3339),
             provider_attempts: None,
+            rating: None,
             credits: SessionCreditsView::from(s),
         }
     }

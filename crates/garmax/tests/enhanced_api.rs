@@ -405,12 +405,16 @@ name = "Hands in Pockets"
         assert!(stages.contains(&"adaptive-retry"), "{stages:?}");
     }
 
-    // Ratings: owner only, 1–5.
+    // Ratings: owner only, 1–5; the session shows it.
+    let session = format!("/api/tryon/sessions/{id}");
+    let unrated = user.get_json(&session).await.1;
+    assert_eq!(unrated.get("rating"), Some(&Value::Null), "{unrated}");
     let path = format!("/api/tryon/sessions/{id}/rating");
     assert_eq!(other.post_json(&path, &json!({"rating": 5})).await.0, 404);
     assert_eq!(user.post_json(&path, &json!({"rating": 7})).await.0, 400);
     let (status, rated) = user.post_json(&path, &json!({"rating": 5})).await;
     assert_eq!((status, rated["rating"].clone()), (200, json!(5)));
+    assert_eq!(user.get_json(&session).await.1["rating"], 5);
 
     // Analytics of today's johny generations: exactly this one.
     let today = body["timestamp"].as_str().unwrap()[..10].to_string();

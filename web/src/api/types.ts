@@ -79,6 +79,8 @@ export interface Session {
   createdAt?: string;
   updatedAt?: string;
   autoConfirmAt?: string | null;
+  /** The user's rating (1–5) in `GET /api/tryon/sessions/{id}`; null until rated. */
+  rating?: number | null;
 }
 
 export interface StatusUpdate {

@@ -20,7 +20,7 @@ export function ResultView({ session }: { session: Session }) {
       ) : (
         <p role="status">Loading the result…</p>
       )}
-      <SessionRating sessionId={session.sessionId} />
+      <SessionRating sessionId={session.sessionId} initial={session.rating ?? null} />
     </div>
   );
 }

@@ -172,6 +172,7 @@ pub async fn get(
     let attempts = state.store.provider_attempts(&session.id).await?;
     let mut view = SessionView::from(&session);
     view.provider_attempts = Some(attempts.iter().map(Into::into).collect());
+    view.rating = Some(state.store.rating_of(&session.id).await?);
     Ok(Json(view))
 }
 
