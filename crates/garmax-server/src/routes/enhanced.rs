@@ -391,14 +391,19 @@ fn accepted(id: &str, status: &str, stage: &str, progress: i64) -> (StatusCode, 
 /// The final answer of a generation that ended, or `None` while it runs.
 async fn finished(state: &AppState, user_id: &str, id: &str) -> ApiResult<Option<Response>> {
     let generation = state.store.generation(user_id, id).await?;
-    if let Some(body) = generation.response {
+    let session = state.store.session(user_id, id).await?;
+    // The worker stores the response, then confirms the session: only then
+    // is the image at `imageUrl` served.
+    if let Some(body) = generation
+        .response
+        .filter(|_| session.status == SessionStatus::Confirmed)
+    {
         let status = match generation.error_code.as_deref().and_then(ErrorCode::parse) {
             Some(code) => ApiError::status_of(code),
             None => StatusCode::OK,
         };
         return Ok(Some((status, Json(body)).into_response()));
     }
-    let session = state.store.session(user_id, id).await?;
     if matches!(
         session.status,
         SessionStatus::Failed | SessionStatus::Cancelled
