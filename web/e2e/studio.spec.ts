@@ -383,10 +383,15 @@ test('admin dashboard: analytics charts, providers, A/B tests, personas, optiona
   await expect(dash.getByTestId('provider-row').first()).toHaveAttribute('data-breaker', /closed|open|half_open/);
   // Personas from the catalogue.
   await expect(dash.getByTestId('persona-row').first()).toBeVisible();
-  // System stats and alerts: this server has no such routes yet (404) — or renders them.
-  for (const id of ['system-stats-panel', 'alerts-panel']) {
-    await expect(dash.getByTestId(id)).toHaveAttribute('data-available', /true|false/);
+  // System stats: the machine's gauges and the API's numbers, live.
+  const stats = dash.getByTestId('system-stats-panel');
+  await expect(stats).toHaveAttribute('data-available', 'true');
+  for (const gauge of ['gauge-cpu', 'gauge-memory', 'gauge-disk']) {
+    await expect(stats.getByTestId(gauge)).toHaveAttribute('data-level', /ok|high|critical/);
   }
+  await expect(stats.getByTestId('stats-api')).toContainText(/\d+ requests · p50 [\d.]+ ms/);
+  // Alerts: this server has no such route yet (404) — or renders them.
+  await expect(dash.getByTestId('alerts-panel')).toHaveAttribute('data-available', /true|false/);
   // A/B tests: create one, see it listed with its (empty) results.
   await dash.getByTestId('ab-panel').getByText('New test').click();
   await dash.getByTestId('ab-panel').getByLabel('Name').fill('e2e tier test');
@@ -397,5 +402,5 @@ test('admin dashboard: analytics charts, providers, A/B tests, personas, optiona
   await expectNoSidewaysScroll(page);
   await shot(page, '17-admin-phone');
   // A 404 from the routes this server may lack is how the panels learn it.
-  expect(unexpected(consoleErrors, ['/api/admin/system-stats', '/api/admin/alerts']), 'no console errors').toEqual([]);
+  expect(unexpected(consoleErrors, ['/api/admin/alerts']), 'no console errors').toEqual([]);
 });

@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod pipeline;
 pub mod routes;
 pub mod state;
+pub mod system;
 pub mod upload;
 pub mod usage;
 pub mod views;
@@ -93,7 +94,10 @@ pub fn app(state: AppState) -> Router {
         );
     }
     router
-        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(cors(&state.config.cors_origins))
         .layer(socket_layer)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -29,7 +29,7 @@ pub fn handle() -> PrometheusHandle {
 
 /// Counts and times every request by its route template (never the raw
 /// path, which would let clients create unbounded label values).
-pub async fn track(req: Request, next: Next) -> Response {
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -38,11 +38,24 @@ pub async fn track(req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let start = Instant::now();
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    let code = response
+        .extensions()
+        .get::<garmax_core::ErrorCode>()
+        .map(|c| c.as_str());
+    state.monitor.record_request(elapsed, status, code);
+    if let Some(code) = code {
+        metrics::counter!("garmax_api_errors_total", "code" => code).increment(1);
+    }
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("garmax_http_requests_total", &labels).increment(1);
     metrics::histogram!("garmax_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+        .record(elapsed.as_secs_f64());
     response
 }
 
@@ -72,6 +85,31 @@ pub fn provider_attempts(attempts: &[garmax_render::ProviderAttempt]) {
     }
 }
 
+/// The numbers of `GET /api/admin/system-stats` as gauges.
+fn export_system(s: &crate::views::SystemStatsView) {
+    let m = &s.machine;
+    metrics::gauge!("garmax_process_cpu_percent").set(m.process.cpu_percent);
+    metrics::gauge!("garmax_process_memory_bytes").set(m.process.memory_bytes as f64);
+    metrics::gauge!("garmax_host_cpu_percent").set(m.host.cpu_percent);
+    metrics::gauge!("garmax_host_memory_used_percent").set(m.host.memory_percent);
+    if let Some(d) = &m.disk {
+        metrics::gauge!("garmax_data_disk_used_percent").set(d.used_percent);
+    }
+    for k in &s.queue.by_kind {
+        metrics::gauge!("garmax_queue_backlog", "kind" => k.kind.clone()).set(k.queued as f64);
+        metrics::gauge!("garmax_queue_backlog_oldest_seconds", "kind" => k.kind.clone())
+            .set(k.oldest_ready_seconds);
+    }
+    for w in &s.workers {
+        metrics::gauge!("garmax_worker_running_jobs", "worker" => w.worker.clone())
+            .set(w.running as f64);
+    }
+    for (q, v) in [("0.5", s.api.p50_ms), ("0.95", s.api.p95_ms), ("0.99", s.api.p99_ms)] {
+        metrics::gauge!("garmax_api_response_ms", "quantile" => q).set(v);
+    }
+    metrics::gauge!("garmax_api_server_error_rate").set(s.api.server_error_rate);
+}
+
 /// `GET /metrics`.
 pub async fn render(State(state): State<AppState>) -> Response {
     if let Ok(q) = state.store.queue_stats().await {
@@ -91,6 +129,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
         } else {
             0.0
         });
+    }
+    if let Ok(stats) = crate::routes::system::collect(&state).await {
+        export_system(&stats);
     }
     if let Ok(counts) = state.store.session_counts().await {
         for (status, n) in counts {

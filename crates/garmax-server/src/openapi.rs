@@ -5,14 +5,14 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use crate::routes::{
     abtests, admin_analytics, avatars, billing, enhanced, events, garments, health, me, personas,
-    providers, sessions,
+    providers, sessions, system,
 };
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "garmax", description = "Self-hosted virtual try-on: avatars, garments, try-on sessions with live progress, credits, plans and Stripe billing."),
     paths(
-        health::health, health::ready, health::queue,
+        health::health, health::ready, health::queue, system::system_stats,
         me::me, me::users, providers::status,
         avatars::create, avatars::list, avatars::get, avatars::remove, avatars::file,
         garments::create, garments::list, garments::get, garments::image,

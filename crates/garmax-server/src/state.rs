@@ -24,6 +24,8 @@ pub struct Inner {
     /// The render router every render goes through (workers) and whose
     /// status `GET /api/admin/providers` shows.
     pub router: garmax_providers::Router,
+    /// CPU, memory, disk and this process's recent requests.
+    pub monitor: crate::system::SystemMonitor,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,6 +53,7 @@ impl AppState {
             limiter,
             metrics: crate::metrics::handle(),
             router: local_router(),
+            monitor: crate::system::SystemMonitor::new(),
         }))
     }
 

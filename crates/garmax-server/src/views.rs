@@ -467,3 +467,43 @@ pub struct AdminCreditView {
     pub applied: bool,
     pub balance: i64,
 }
+
+/// `GET /api/admin/system-stats`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatsView {
+    pub timestamp: String,
+    #[serde(flatten)]
+    pub machine: crate::system::MachineStats,
+    pub queue: QueueStatsView,
+    /// Jobs running now per worker (lease holder), busiest first.
+    pub workers: Vec<WorkerLoadView>,
+    /// This process's API requests of the last `windowSeconds`.
+    pub api: crate::system::ApiStats,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStatsView {
+    pub queued: i64,
+    pub running: i64,
+    pub failed: i64,
+    pub oldest_queued_seconds: f64,
+    pub by_kind: Vec<KindBacklogView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KindBacklogView {
+    pub kind: String,
+    pub queued: i64,
+    /// Age of the oldest job of this kind that may run now.
+    pub oldest_ready_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerLoadView {
+    pub worker: String,
+    pub running: i64,
+}

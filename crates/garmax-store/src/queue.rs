@@ -89,6 +89,15 @@ pub struct QueueStats {
     pub oldest_queued_ms: i64,
 }
 
+/// The queued jobs of one kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindBacklog {
+    pub kind: String,
+    pub queued: i64,
+    /// Age of the oldest of them that may run now (0 if none may), ms.
+    pub oldest_ready_ms: i64,
+}
+
 /// Enqueues `job` inside `tx`: it exists exactly when `tx` commits.
 pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<String, StoreError> {
     let id = new_id();
@@ -320,6 +329,41 @@ impl Store {
                     last_error: row.try_get("last_error")?,
                 })
             })
+            .collect()
+    }
+
+    /// Queued jobs per kind with the age of the oldest ready one.
+    pub async fn queue_backlog(&self) -> Result<Vec<KindBacklog>, StoreError> {
+        let now = now_ms();
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) AS n, \
+             CAST(COALESCE(MIN(CASE WHEN run_at <= $1 THEN run_at END), $1) AS BIGINT) AS oldest \
+             FROM jobs WHERE status = 'queued' GROUP BY kind ORDER BY kind",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KindBacklog {
+                    kind: r.try_get("kind")?,
+                    queued: r.try_get("n")?,
+                    oldest_ready_ms: now - r.try_get::<i64, _>("oldest")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Jobs running now per worker (the lease holder), busiest first.
+    pub async fn running_by_worker(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT locked_by, COUNT(*) AS n FROM jobs WHERE status = 'running' AND locked_by IS NOT NULL \
+             GROUP BY locked_by ORDER BY n DESC, locked_by",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("locked_by")?, r.try_get("n")?)))
             .collect()
     }
 

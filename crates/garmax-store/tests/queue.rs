@@ -181,3 +181,40 @@ async fn concurrent_workers_never_share_a_job() {
         assert_eq!(unique, ids, "{engine}");
     }
 }
+
+/// The operator's view of the queue: queued jobs per kind with the age of
+/// the oldest ready one (a job scheduled later is counted, not aged), and
+/// running jobs per worker.
+#[tokio::test]
+async fn backlog_per_kind_and_running_jobs_per_worker() {
+    each(async |engine, s| {
+        for _ in 0..3 {
+            s.enqueue(&NewJob::new("render", json!({}))).await.unwrap();
+        }
+        s.enqueue(&NewJob::new("avatar", json!({}))).await.unwrap();
+        let later = garmax_store::now_ms() + 3_600_000;
+        s.enqueue(&NewJob::new("avatar", json!({})).run_at(later))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        let backlog = s.queue_backlog().await.unwrap();
+        let kinds: Vec<(&str, i64)> = backlog.iter().map(|b| (b.kind.as_str(), b.queued)).collect();
+        assert_eq!(kinds, [("avatar", 2), ("render", 3)], "{engine}");
+        for b in &backlog {
+            assert!(
+                (25..60_000).contains(&b.oldest_ready_ms),
+                "{engine}: {b:?} aged from the ready job only"
+            );
+        }
+        assert!(s.running_by_worker().await.unwrap().is_empty());
+        s.claim("w1", 10_000).await.unwrap().unwrap();
+        s.claim("w1", 10_000).await.unwrap().unwrap();
+        s.claim("w2", 10_000).await.unwrap().unwrap();
+        assert_eq!(
+            s.running_by_worker().await.unwrap(),
+            [("w1".to_string(), 2), ("w2".to_string(), 1)],
+            "{engine}"
+        );
+    })
+    .await;
+}

@@ -116,3 +116,29 @@ export interface NewAbTest {
   duration: number;
   successMetrics: { primaryMetric: 'user_rating' | 'pass_rate'; threshold: number };
 }
+
+/** `GET /api/admin/system-stats` (crates/garmax-server/src/routes/system.rs). */
+export interface SystemStats {
+  timestamp: string;
+  process: { pid: number; cpuPercent: number; memoryBytes: number; uptimeSeconds: number };
+  host: { cpus: number; cpuPercent: number; memoryUsedBytes: number; memoryTotalBytes: number; memoryPercent: number };
+  disk: { path: string; mountPoint: string; usedBytes: number; totalBytes: number; usedPercent: number } | null;
+  queue: {
+    queued: number;
+    running: number;
+    failed: number;
+    oldestQueuedSeconds: number;
+    byKind: { kind: string; queued: number; oldestReadySeconds: number }[];
+  };
+  workers: { worker: string; running: number }[];
+  api: {
+    windowSeconds: number;
+    requests: number;
+    p50Ms: number;
+    p95Ms: number;
+    p99Ms: number;
+    serverErrorRate: number;
+    clientErrorRate: number;
+    errorsByCode: Record<string, number>;
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminAccess, flattenStats, readAlerts } from './admin';
+import { adminAccess, flattenStats, formatBytes, isSystemStats, loadLevel, readAlerts } from './admin';
 import { ApiError } from '../api/errors';
 
 describe('adminAccess', () => {
@@ -30,5 +30,24 @@ describe('readAlerts', () => {
     expect(a).toEqual([{ id: 'q', name: 'qualityDrop', severity: 'warning', message: 'mean 0.55', since: '2026-01-01T00:00:00Z' }]);
     expect(readAlerts([{ name: 'x' }])[0]).toMatchObject({ name: 'x', severity: 'unknown' });
     expect(readAlerts({ nothing: 1 })).toEqual([]);
+  });
+});
+
+describe('system stats helpers', () => {
+  it('formats bytes in binary units', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(24 * 1024 ** 3)).toBe('24.0 GB');
+  });
+  it('grades load against a threshold', () => {
+    expect(loadLevel(10, 90)).toBe('ok');
+    expect(loadLevel(75, 90)).toBe('high');
+    expect(loadLevel(90, 90)).toBe('critical');
+    expect(loadLevel(86, 85)).toBe('critical');
+  });
+  it('recognises the system-stats shape', () => {
+    expect(isSystemStats({ host: {}, api: {}, queue: {} })).toBe(true);
+    expect(isSystemStats({ cpu: 3 })).toBe(false);
+    expect(isSystemStats(null)).toBe(false);
   });
 });

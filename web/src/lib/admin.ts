@@ -79,3 +79,32 @@ export function readAlerts(body: unknown): AlertRow[] {
       since: text(a, ['firingSince', 'since', 'startsAt', 'createdAt', 'timestamp']),
     }));
 }
+
+/** Bytes as B/KB/MB/GB/TB (powers of 1024), one decimal above KB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = Math.max(0, n);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * A load gauge's state against the seed's system-health thresholds (CPU
+ * 90 %, memory 85 %): `critical` at or past the threshold, `high` within
+ * 15 points of it.
+ */
+export function loadLevel(percent: number, threshold: number): 'ok' | 'high' | 'critical' {
+  if (percent >= threshold) return 'critical';
+  if (percent >= threshold - 15) return 'high';
+  return 'ok';
+}
+
+/** Whether a body is the server's system-stats shape (not some other JSON). */
+export function isSystemStats(body: unknown): body is import('../api/admin-types').SystemStats {
+  const b = body as Record<string, unknown> | null;
+  return !!b && typeof b === 'object' && typeof b.host === 'object' && typeof b.api === 'object' && typeof b.queue === 'object';
+}

@@ -12,6 +12,7 @@ pub mod me;
 pub mod personas;
 pub mod providers;
 pub mod sessions;
+pub mod system;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -58,6 +59,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/tryon/sessions/{id}/result", get(sessions::result))
         .route("/api/tryon/sessions/{id}/events", get(events::stream))
         .route("/api/admin/queue", get(health::queue))
+        .route("/api/admin/system-stats", get(system::system_stats))
         .route("/api/admin/users", get(me::users))
         .route("/api/admin/providers", get(providers::status))
         .route("/api/admin/credits", post(billing::admin_credits))

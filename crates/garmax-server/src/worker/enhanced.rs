@@ -22,6 +22,7 @@ use garmax_store::{StoreError, now_ms};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::generation_metrics::{Labels, StageTimes, failure_metrics, success_metrics};
 use super::jobs::{JobError, blocking, ready_avatar, render_inputs, start_session};
 use crate::engine::{RenderOptions, Rendered};
 use crate::state::AppState;
@@ -69,14 +70,6 @@ impl SeedStage {
     }
 }
 
-/// Per-stage wall time, ms.
-#[derive(Debug, Clone, Copy, Default)]
-struct StageTimes {
-    analysis: i64,
-    stage1: i64,
-    stage2: i64,
-    validation: i64,
-}
 
 async fn report(
     state: &AppState,
@@ -117,7 +110,7 @@ pub async fn run(state: &AppState, id: &str) -> Result<(), JobError> {
     match generate(state, &session, &generation, &avatar, &mut times).await {
         Ok(rendered) => deliver(state, &session, &generation, rendered, started, times).await,
         Err(JobError::Permanent(code, message)) => {
-            let failed = failure_metrics(&session, &generation, code, started, times);
+            let failed = failure_metrics(&session, &Labels::of(&generation), code, started, times);
             if let Err(e) = state.store.record_metrics(&failed).await {
                 tracing::warn!(session = %id, "recording metrics: {e}");
             }
@@ -345,7 +338,7 @@ async fn deliver(
         .await?;
     let metrics = success_metrics(
         session,
-        generation,
+        &Labels::of(generation),
         &rendered,
         error.as_ref().map(|e| e.0),
         finished - started,
@@ -440,131 +433,10 @@ pub fn response_body(
     body
 }
 
-fn score(v: &Value) -> Option<f64> {
-    v.as_f64()
-}
-
-/// The metric furthest below its threshold on the first attempt.
-fn failing_metric(tier: &str, validation: &Value) -> Option<String> {
-    let th = QualityTier::parse(tier)
-        .unwrap_or(QualityTier::Standard)
-        .thresholds();
-    let first = &validation["retryHistory"]["attempts"][0];
-    let scores = &first["scores"];
-    [
-        ("face", th.face),
-        ("pose", th.pose),
-        ("color", th.color),
-        ("style", th.style),
-        ("branding", th.branding),
-    ]
-    .into_iter()
-    .filter_map(|(k, t)| scores[k].as_f64().map(|s| (k, t as f64 - s)))
-    .filter(|(_, short)| *short > 0.0)
-    .max_by(|a, b| a.1.total_cmp(&b.1))
-    .map(|(k, _)| k.to_string())
-}
-
-fn success_metrics(
-    session: &Session,
-    generation: &Generation,
-    rendered: &Rendered,
-    error: Option<ErrorCode>,
-    total_ms: i64,
-    times: StageTimes,
-) -> GenerationMetrics {
-    let v = &rendered.validation;
-    let mut m = base_metrics(session, generation, total_ms, times);
-    m.attempts = rendered.attempts as i64;
-    m.face = score(&v["consistency"]["face"]);
-    m.pose_score = score(&v["consistency"]["pose"]);
-    m.color = score(&v["accuracy"]["color"]);
-    m.style = score(&v["accuracy"]["style"]);
-    m.branding = score(&v["accuracy"]["branding"]);
-    m.overall = score(&v["overallQuality"]);
-    m.passes = v["passes"].as_bool().unwrap_or(false) && error.is_none();
-    m.failing_metric = failing_metric(&session.tier, v);
-    m.cost = v["retryHistory"]["totalCost"].as_f64().unwrap_or(0.0);
-    m.error_code = error.map(|c| c.as_str().to_string());
-    m
-}
-
-fn failure_metrics(
-    session: &Session,
-    generation: &Generation,
-    code: ErrorCode,
-    started: i64,
-    times: StageTimes,
-) -> GenerationMetrics {
-    let mut m = base_metrics(session, generation, now_ms() - started, times);
-    m.error_code = Some(code.as_str().to_string());
-    m
-}
-
-fn base_metrics(
-    session: &Session,
-    generation: &Generation,
-    total_ms: i64,
-    times: StageTimes,
-) -> GenerationMetrics {
-    GenerationMetrics {
-        session_id: session.id.clone(),
-        user_id: session.user_id.clone(),
-        model_id: generation.model_id.clone(),
-        pose: generation.pose.clone(),
-        tier: session.tier.clone(),
-        provider: "local".into(),
-        attempts: 0,
-        face: None,
-        pose_score: None,
-        color: None,
-        style: None,
-        branding: None,
-        overall: None,
-        passes: false,
-        failing_metric: None,
-        analysis_ms: times.analysis,
-        stage1_ms: times.stage1,
-        stage2_ms: times.stage2,
-        validation_ms: times.validation,
-        total_ms,
-        cost: 0.0,
-        error_code: None,
-        ab_test_id: generation.ab_test_id.clone(),
-        ab_variant: generation.ab_variant.clone(),
-        created_at: now_ms(),
-    }
-}
-
-/// When this process last pruned metrics (ms since the epoch).
-static LAST_PRUNE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-/// How often a process prunes metrics.
-const PRUNE_EVERY_MS: i64 = 3_600_000;
-
-/// Deletes metrics older than `METRICS_RETENTION_DAYS` (at most hourly per
-/// process; the delete is idempotent, so several processes may run it).
-pub async fn prune_metrics(state: &AppState) {
-    use std::sync::atomic::Ordering;
-    let now = now_ms();
-    let last = LAST_PRUNE.load(Ordering::Relaxed);
-    if now - last < PRUNE_EVERY_MS
-        || LAST_PRUNE
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        return;
-    }
-    let cut = now - state.config.metrics_retention_days as i64 * 86_400_000;
-    match state.store.prune_metrics(cut).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "pruned generation metrics past retention"),
-        Err(e) => tracing::warn!("pruning metrics: {e}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::worker::generation_metrics::failing_metric;
 
     #[test]
     fn seed_stages_only_move_forward() {

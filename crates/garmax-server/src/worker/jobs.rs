@@ -11,6 +11,7 @@ use garmax_store::sessions::{Outcome, Progress};
 use garmax_store::{StoreError, now_ms};
 use tokio::sync::mpsc;
 
+use super::generation_metrics::{Labels, StageTimes, failure_metrics, success_metrics};
 use crate::engine::{EngineError, RenderOptions};
 use crate::state::AppState;
 
@@ -157,7 +158,7 @@ async fn mark_failed(state: &AppState, job: &Job, code: ErrorCode, message: &str
 pub async fn sweep(state: &AppState) {
     sweep_confirms_and_dead_jobs(state).await;
     release_orphaned_holds(state).await;
-    super::enhanced::prune_metrics(state).await;
+    super::generation_metrics::prune_metrics(state).await;
 }
 
 /// Sessions and avatars still running whose job has failed for good or is
@@ -370,13 +371,48 @@ async fn render_session(state: &AppState, id: &str) -> Result<(), JobError> {
         )
         .await?;
     }
+    let started = now_ms();
+    let mut times = StageTimes::default();
+    let loading = Instant::now();
     let garment = state.store.garment_by_id(&session.garment_id).await?;
     let (avatar_files, garment_files) = render_inputs(state, &avatar, &garment).await?;
+    times.stage1 = loading.elapsed().as_millis() as i64;
     let eta = remaining_estimate(state, ProgressStage::AiQueued).await;
     report(state, id, ProgressStage::AiQueued, None, "rendering", eta).await?;
 
-    let rendered = run_render(state, id, &session, avatar_files, garment_files).await?;
-    deliver_preview(state, id, rendered).await
+    let rendering = Instant::now();
+    let rendered = match run_render(state, id, &session, avatar_files, garment_files).await {
+        Ok(r) => r,
+        Err(JobError::Permanent(code, message)) => {
+            times.stage2 = rendering.elapsed().as_millis() as i64;
+            let failed = failure_metrics(&session, &Labels::default(), code, started, times);
+            record_metrics(state, &failed).await;
+            return Err(JobError::Permanent(code, message));
+        }
+        Err(other) => return Err(other),
+    };
+    // The render and its validation and retries run as one engine call.
+    times.stage2 = rendering.elapsed().as_millis() as i64;
+    let error = rendered.warning.as_ref().map(|(code, _)| *code);
+    let metrics = success_metrics(
+        &session,
+        &Labels::default(),
+        &rendered,
+        error,
+        now_ms() - started,
+        times,
+    );
+    deliver_preview(state, id, rendered).await?;
+    record_metrics(state, &metrics).await;
+    Ok(())
+}
+
+/// Stores a generation's metrics; the analytics miss it if this fails,
+/// which does not fail the session.
+async fn record_metrics(state: &AppState, m: &garmax_store::generations::GenerationMetrics) {
+    if let Err(e) = state.store.record_metrics(m).await {
+        tracing::warn!(session = %m.session_id, "recording metrics: {e}");
+    }
 }
 
 /// Moves the session to `processing` (a retried job finds it there

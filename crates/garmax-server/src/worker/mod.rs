@@ -11,6 +11,7 @@
 
 pub mod attempts;
 pub mod enhanced;
+pub mod generation_metrics;
 pub mod jobs;
 
 use std::sync::Arc;
