@@ -15,7 +15,7 @@ use std::time::Instant;
 use garmax_core::session::{ProgressStage, SessionAction, SessionStatus};
 use garmax_core::tier::QualityTier;
 use garmax_core::{ErrorCode, session};
-use garmax_store::generations::{Generation, GenerationMetrics};
+use garmax_store::generations::Generation;
 use garmax_store::objects::{ObjectKey, Owner};
 use garmax_store::sessions::{Outcome, Progress, Session};
 use garmax_store::{StoreError, now_ms};
