@@ -337,7 +337,10 @@ impl Store {
                 "INSERT INTO generation_metrics ({METRIC_COLUMNS}) VALUES {}",
                 placeholders(chunk.len(), METRIC_ARITY)
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            // Not cached: the Any driver types a NULL argument by itself, so a
+            // statement prepared for a chunk whose first row lacks a score
+            // would refuse the next chunk's number in that place (22P03).
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for m in chunk {
                 q = bind_metrics(q, m);
             }
