@@ -675,21 +675,18 @@ async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
     assert_eq!(a.calls(), 7);
 }
 
-/// Past the shared cooldown the breaker is half-open for every process:
-/// while another process's probe claim holds, a router skips the provider
-/// (although its own breaker never opened); once the claim lapses it
-/// probes itself, and its success closes the breaker for all.
-#[tokio::test]
-async fn only_the_process_that_claims_a_shared_probe_sends_it() {
-    let a = Fake::new("a", 0.01, |_| None);
+/// A router over `a` then a healthy `b`, sharing its breakers through a
+/// [`SharedBreakers`] store, on a clock the test moves.
+fn sharing_router(
+    a: &Arc<Fake>,
+) -> (Router, Arc<dyn UsageStore>, Arc<WallClock>, Arc<ManualClock>) {
     let b = Fake::new("b", 0.01, |_| None);
     let manual = ManualClock::new();
     let clock = Arc::new(WallClock(manual.clone()));
-    let shared = Arc::new(SharedBreakers::new());
-    let usage: Arc<dyn UsageStore> = shared.clone();
+    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers::new());
     let router = Router::builder()
         .provider(a.clone())
-        .provider(b.clone())
+        .provider(b)
         .default_chain(["a", "b"])
         .append_local(false)
         .breaker(breaker())
@@ -697,6 +694,17 @@ async fn only_the_process_that_claims_a_shared_probe_sends_it() {
         .clock(clock.clone())
         .build()
         .unwrap();
+    (router, usage, clock, manual)
+}
+
+/// Past the shared cooldown the breaker is half-open for every process:
+/// while another process's probe claim holds, a router skips the provider
+/// (although its own breaker never opened); once the claim lapses it
+/// probes itself, and its success closes the breaker for all.
+#[tokio::test]
+async fn only_the_process_that_claims_a_shared_probe_sends_it() {
+    let a = Fake::new("a", 0.01, |_| None);
+    let (router, usage, clock, manual) = sharing_router(&a);
     // Another process opened `a` until now, and has claimed its probe.
     let now = clock.wall_ms();
     usage.share_breaker("a", now).await;
@@ -729,20 +737,7 @@ async fn only_the_process_that_claims_a_shared_probe_sends_it() {
 #[tokio::test]
 async fn a_failed_shared_probe_reopens_the_shared_breaker() {
     let a = Fake::new("a", 0.01, |_| Some(server_error("a")));
-    let b = Fake::new("b", 0.01, |_| None);
-    let manual = ManualClock::new();
-    let clock = Arc::new(WallClock(manual.clone()));
-    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers::new());
-    let router = Router::builder()
-        .provider(a.clone())
-        .provider(b.clone())
-        .default_chain(["a", "b"])
-        .append_local(false)
-        .breaker(breaker())
-        .usage(usage.clone())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let (router, usage, clock, _) = sharing_router(&a);
     usage.share_breaker("a", clock.wall_ms()).await;
     assert_eq!(router.render(&job()).await.unwrap().result.provider, "b");
     assert_eq!(a.calls(), 1, "one probe");
