@@ -514,8 +514,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.endpoints["cog"].model.as_deref(), Some("me/vton"));
-        assert_eq!(c.endpoints["sdxl"].model.as_deref(), Some("me/my-sdxl"), "replaced by name");
-        assert!(c.endpoints.contains_key("gemini-batch"), "the split chain's endpoint is still there");
+        assert_eq!(
+            c.endpoints["sdxl"].model.as_deref(),
+            Some("me/my-sdxl"),
+            "replaced by name"
+        );
+        assert!(
+            c.endpoints.contains_key("gemini-batch"),
+            "the split chain's endpoint is still there"
+        );
         c.validate().unwrap();
     }
 

@@ -458,32 +458,6 @@ impl Router {
             // is half-open for every process until a probe's outcome is
             // shared: the one router that claims the probe sends it, the
             // others skip the provider meanwhile.
-            let mut shared_probe = false;
-            if let Some(until) = i.usage.breaker_open_until(name).await {
-                let now_ms = i.clock.wall_ms();
-                let left_ms = until - now_ms;
-                if left_ms > 0 {
-                    attempts.push(skipped(
-                        format!(
-                            "circuit open for {:.1} s more (shared)",
-                            left_ms as f64 / 1000.0
-                        ),
-                        ErrorCode::ProviderUnavailable,
-                    ));
-                    continue;
-                }
-                if until > 0 {
-                    let lease_until = now_ms + SHARED_PROBE_LEASE.as_millis() as i64;
-                    if !i.usage.claim_probe(name, now_ms, lease_until).await {
-                        attempts.push(skipped(
-                            "circuit half-open, another process is probing (shared)".into(),
-                            ErrorCode::ProviderUnavailable,
-                        ));
-                        continue;
-                    }
-                    shared_probe = true;
-                }
-            }
             let admission = self.breaker(name, |b| b.admit(i.clock.now()));
             if let Admission::Rejected { retry_in } = admission {
                 attempts.push(skipped(
@@ -491,6 +465,36 @@ impl Router {
                     ErrorCode::ProviderUnavailable,
                 ));
                 continue;
+            }
+            // The shared breaker's "open until" this router probes, if it
+            // claimed the probe (released again when it sends nothing).
+            let mut shared_probe: Option<i64> = None;
+            if let Some(until) = i.usage.breaker_open_until(name).await {
+                let now_ms = i.clock.wall_ms();
+                let left_ms = until - now_ms;
+                let skip = if left_ms > 0 {
+                    Some(format!(
+                        "circuit open for {:.1} s more (shared)",
+                        left_ms as f64 / 1000.0
+                    ))
+                } else if until > 0 {
+                    let lease_until = now_ms + SHARED_PROBE_LEASE.as_millis() as i64;
+                    if i.usage.claim_probe(name, now_ms, lease_until).await {
+                        shared_probe = Some(until);
+                        None
+                    } else {
+                        Some("circuit half-open, another process is probing (shared)".into())
+                    }
+                } else {
+                    None
+                };
+                if let Some(why) = skip {
+                    if admission == Admission::Probe {
+                        self.breaker(name, CircuitBreaker::abandon_probe);
+                    }
+                    attempts.push(skipped(why, ErrorCode::ProviderUnavailable));
+                    continue;
+                }
             }
             let estimate = provider.estimate_cost(job);
             let reservation = if i
@@ -510,6 +514,10 @@ impl Router {
                     if admission == Admission::Probe {
                         self.breaker(name, CircuitBreaker::abandon_probe);
                     }
+                    if let Some(until) = shared_probe {
+                        // No probe sent: another process may claim it.
+                        i.usage.share_breaker(name, until).await;
+                    }
                     attempts.push(skipped(
                         format!("budget {scope:?} would be exceeded"),
                         ErrorCode::BudgetExceeded,
@@ -525,7 +533,7 @@ impl Router {
                 Ok(mut result) => {
                     i.usage.settle(reservation, result.cost_usd).await;
                     self.breaker(name, CircuitBreaker::on_success);
-                    if admission == Admission::Probe || shared_probe {
+                    if admission == Admission::Probe || shared_probe.is_some() {
                         // The probe closed it: for every process.
                         i.usage.share_breaker(name, 0).await;
                     }
@@ -548,14 +556,15 @@ impl Router {
                 Err(e) => {
                     i.usage.settle(reservation, 0.0).await;
                     let class = e.class();
-                    let open_for = self.breaker(name, |b| {
-                        let now = i.clock.now();
-                        b.on_failure(now, class, e.retry_after());
-                        b.open_for(now)
-                    })
-                    // A shared probe that failed re-opens the shared
-                    // breaker even where this process's own stays closed.
-                    .or(shared_probe.then_some(i.probe_failure_cooldown));
+                    let open_for = self
+                        .breaker(name, |b| {
+                            let now = i.clock.now();
+                            b.on_failure(now, class, e.retry_after());
+                            b.open_for(now)
+                        })
+                        // A shared probe that failed re-opens the shared
+                        // breaker even where this process's own stays closed.
+                        .or(shared_probe.map(|_| i.probe_failure_cooldown));
                     if let Some(d) = open_for {
                         i.usage
                             .share_breaker(name, i.clock.wall_ms() + d.as_millis() as i64)

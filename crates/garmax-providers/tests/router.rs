@@ -588,7 +588,13 @@ impl UsageStore for SharedBreakers {
     }
     /// What the database's conditional UPDATE does.
     fn claim_probe(&self, provider: &str, now_ms: i64, until_ms: i64) -> BoxFuture<'_, bool> {
-        let open = self.open_until.lock().unwrap().get(provider).copied().unwrap_or(0);
+        let open = self
+            .open_until
+            .lock()
+            .unwrap()
+            .get(provider)
+            .copied()
+            .unwrap_or(0);
         let mut probes = self.probe_until.lock().unwrap();
         let free = probes.get(provider).copied().unwrap_or(0) <= now_ms;
         let claimed = open > 0 && open <= now_ms && free;
@@ -679,7 +685,12 @@ async fn a_breaker_opened_in_one_process_is_honoured_by_another() {
 /// [`SharedBreakers`] store, on a clock the test moves.
 fn sharing_router(
     a: &Arc<Fake>,
-) -> (Router, Arc<dyn UsageStore>, Arc<WallClock>, Arc<ManualClock>) {
+) -> (
+    Router,
+    Arc<dyn UsageStore>,
+    Arc<WallClock>,
+    Arc<ManualClock>,
+) {
     let b = Fake::new("b", 0.01, |_| None);
     let manual = ManualClock::new();
     let clock = Arc::new(WallClock(manual.clone()));
@@ -713,7 +724,11 @@ async fn only_the_process_that_claims_a_shared_probe_sends_it() {
         let r = router.render(&job()).await.unwrap();
         assert_eq!(r.result.provider, "b");
         assert!(
-            r.attempts[0].message.as_deref().unwrap().contains("another process is probing"),
+            r.attempts[0]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("another process is probing"),
             "{:?}",
             r.attempts[0]
         );
@@ -747,4 +762,45 @@ async fn a_failed_shared_probe_reopens_the_shared_breaker() {
         assert_eq!(router.render(&job()).await.unwrap().result.provider, "b");
     }
     assert_eq!(a.calls(), 1, "no call while re-opened");
+}
+
+/// A router that claims a shared probe but sends nothing (the provider is
+/// over its budget) releases the claim, so another process may probe at
+/// once instead of after the lease.
+#[tokio::test]
+async fn a_claimed_probe_that_is_not_sent_is_released() {
+    let dear = Fake::new("a", 0.50, |_| None);
+    let cheap = Fake::new("b", 0.01, |_| None);
+    let manual = ManualClock::new();
+    let clock = Arc::new(WallClock(manual.clone()));
+    let usage: Arc<dyn UsageStore> = Arc::new(SharedBreakers::new());
+    let router = Router::builder()
+        .provider(dear.clone())
+        .provider(cheap.clone())
+        .default_chain(["a", "b"])
+        .append_local(false)
+        .breaker(breaker())
+        .usage(usage.clone())
+        .clock(clock.clone())
+        .limits(Limits {
+            per_generation_usd: Some(0.10),
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let opened = clock.wall_ms();
+    usage.share_breaker("a", opened).await;
+    let r = router.render(&job()).await.unwrap();
+    assert_eq!(r.result.provider, "b");
+    assert_eq!(dear.calls(), 0, "over budget: no probe sent");
+    assert_eq!(
+        usage.breaker_open_until("a").await,
+        Some(opened),
+        "still half-open"
+    );
+    let now = clock.wall_ms();
+    assert!(
+        usage.claim_probe("a", now, now + 60_000).await,
+        "the claim was released"
+    );
 }

@@ -158,9 +158,8 @@ pub async fn open_state(
     engine: std::sync::Arc<dyn engine::Engine>,
 ) -> Result<AppState, StartError> {
     config.validate().map_err(|e| StartError::Config(e.0))?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        StartError::Config(format!("creating {}: {e}", config.data_dir.display()))
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| StartError::Config(format!("creating {}: {e}", config.data_dir.display())))?;
     let store =
         garmax_store::Store::open(&config.database_url(), config.database_max_connections).await?;
     store.start_listener().await?;

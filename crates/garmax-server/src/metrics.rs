@@ -104,7 +104,11 @@ fn export_system(s: &crate::views::SystemStatsView) {
         metrics::gauge!("garmax_worker_running_jobs", "worker" => w.worker.clone())
             .set(w.running as f64);
     }
-    for (q, v) in [("0.5", s.api.p50_ms), ("0.95", s.api.p95_ms), ("0.99", s.api.p99_ms)] {
+    for (q, v) in [
+        ("0.5", s.api.p50_ms),
+        ("0.95", s.api.p95_ms),
+        ("0.99", s.api.p99_ms),
+    ] {
         metrics::gauge!("garmax_api_response_ms", "quantile" => q).set(v);
     }
     metrics::gauge!("garmax_api_server_error_rate").set(s.api.server_error_rate);

@@ -339,6 +339,9 @@ mod tests {
         assert!(stats.host.memory_total_bytes > stats.host.memory_used_bytes);
         assert!(stats.process.memory_bytes > 0, "{stats:?}");
         let disk = stats.disk.expect("the working directory's disk");
-        assert!(disk.total_bytes > 0 && disk.used_percent <= 100.0, "{disk:?}");
+        assert!(
+            disk.total_bytes > 0 && disk.used_percent <= 100.0,
+            "{disk:?}"
+        );
     }
 }

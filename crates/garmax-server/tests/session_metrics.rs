@@ -14,8 +14,14 @@ async fn a_try_on_session_is_counted_in_the_analytics() {
     config.providers.budgets.max_renders_per_user_daily = 100;
     let server = support::Server::start(config, 0).await;
     let store = &server.state.store;
-    let shopper = store.create_user("sam", Role::User, "pro", 100).await.unwrap();
-    let admin = store.create_user("ops", Role::Admin, "pro", 0).await.unwrap();
+    let shopper = store
+        .create_user("sam", Role::User, "pro", 100)
+        .await
+        .unwrap();
+    let admin = store
+        .create_user("ops", Role::Admin, "pro", 0)
+        .await
+        .unwrap();
     let c = Client::new(&server.base, &shopper.api_key);
     let admin = Client::new(&server.base, &admin.api_key);
 
@@ -32,7 +38,9 @@ async fn a_try_on_session_is_counted_in_the_analytics() {
     })
     .await;
 
-    let (status, a) = admin.get_json("/api/admin/analytics?includeDetails=true").await;
+    let (status, a) = admin
+        .get_json("/api/admin/analytics?includeDetails=true")
+        .await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["summary"]["generations"], 1, "{a}");
     let row = &a["details"][0];

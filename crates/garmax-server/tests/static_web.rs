@@ -11,7 +11,11 @@ async fn the_studio_is_served_and_unknown_api_paths_are_json_404s() {
     let dir = tempfile::tempdir().unwrap();
     let web = dir.path().join("web");
     std::fs::create_dir_all(web.join("assets")).unwrap();
-    std::fs::write(web.join("index.html"), "<!doctype html><title>studio</title>").unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>studio</title>",
+    )
+    .unwrap();
     std::fs::write(web.join("assets/app-1a2b.js"), "console.log(1)").unwrap();
     let mut config = support::config(&dir.path().join("data"));
     config.web_dir = Some(web);
@@ -34,7 +38,11 @@ async fn the_studio_is_served_and_unknown_api_paths_are_json_404s() {
             .contains("immutable")
     );
 
-    for path in ["/api/admin/no-such-panel", "/api/nope", "/api/tryon/sessions/x/y/z"] {
+    for path in [
+        "/api/admin/no-such-panel",
+        "/api/nope",
+        "/api/tryon/sessions/x/y/z",
+    ] {
         let r = get(path).await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
         assert!(

@@ -14,8 +14,14 @@ async fn system_stats_report_the_machine_queue_and_api_to_admins_only() {
     let dir = tempfile::tempdir().unwrap();
     let server = support::Server::start(support::config(dir.path()), 0).await;
     let store = &server.state.store;
-    let admin = store.create_user("ops", Role::Admin, "pro", 0).await.unwrap();
-    let user = store.create_user("ann", Role::User, "pro", 0).await.unwrap();
+    let admin = store
+        .create_user("ops", Role::Admin, "pro", 0)
+        .await
+        .unwrap();
+    let user = store
+        .create_user("ann", Role::User, "pro", 0)
+        .await
+        .unwrap();
     let admin = Client::new(&server.base, &admin.api_key);
     let user = Client::new(&server.base, &user.api_key);
 
@@ -38,8 +44,15 @@ async fn system_stats_report_the_machine_queue_and_api_to_admins_only() {
     let (status, s) = admin.get_json("/api/admin/system-stats").await;
     assert_eq!(status, 200, "{s}");
     assert!(s["timestamp"].as_str().unwrap().ends_with('Z'), "{s}");
-    assert_eq!(s["process"]["pid"], std::process::id(), "this process serves");
-    assert!(s["process"]["memoryBytes"].as_u64().unwrap() > 1_000_000, "{s}");
+    assert_eq!(
+        s["process"]["pid"],
+        std::process::id(),
+        "this process serves"
+    );
+    assert!(
+        s["process"]["memoryBytes"].as_u64().unwrap() > 1_000_000,
+        "{s}"
+    );
     let host = &s["host"];
     assert!(host["cpus"].as_u64().unwrap() >= 1);
     let cpu = host["cpuPercent"].as_f64().unwrap();
@@ -71,7 +84,10 @@ async fn system_stats_report_the_machine_queue_and_api_to_admins_only() {
     assert_eq!(errors["AUTH_020"], 1, "{api}");
     assert!(api["requests"].as_u64().unwrap() >= 7, "{api}");
     let q = |k: &str| api[k].as_f64().unwrap();
-    assert!(q("p50Ms") <= q("p95Ms") && q("p95Ms") <= q("p99Ms"), "{api}");
+    assert!(
+        q("p50Ms") <= q("p95Ms") && q("p95Ms") <= q("p99Ms"),
+        "{api}"
+    );
     assert_eq!(api["serverErrorRate"], 0.0);
     assert!(q("clientErrorRate") > 0.0);
 

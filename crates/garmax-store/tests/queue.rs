@@ -198,7 +198,10 @@ async fn backlog_per_kind_and_running_jobs_per_worker() {
             .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
         let backlog = s.queue_backlog().await.unwrap();
-        let kinds: Vec<(&str, i64)> = backlog.iter().map(|b| (b.kind.as_str(), b.queued)).collect();
+        let kinds: Vec<(&str, i64)> = backlog
+            .iter()
+            .map(|b| (b.kind.as_str(), b.queued))
+            .collect();
         assert_eq!(kinds, [("avatar", 2), ("render", 3)], "{engine}");
         for b in &backlog {
             assert!(

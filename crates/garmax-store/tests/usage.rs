@@ -214,25 +214,71 @@ async fn one_process_claims_a_half_open_breakers_probe() {
     for (engine, first) in stores {
         let second = Store::open(first.url(), 8).await.unwrap();
         let pair = [Arc::new(first), Arc::new(second)];
-        assert!(!pair[0].claim_breaker_probe("sdxl", 5_000, 65_000).await.unwrap(), "{engine}: no breaker row");
+        assert!(
+            !pair[0]
+                .claim_breaker_probe("sdxl", 5_000, 65_000)
+                .await
+                .unwrap(),
+            "{engine}: no breaker row"
+        );
         pair[0].set_breaker("sdxl", 10_000).await.unwrap();
-        assert!(!pair[1].claim_breaker_probe("sdxl", 5_000, 65_000).await.unwrap(), "{engine}: still open");
+        assert!(
+            !pair[1]
+                .claim_breaker_probe("sdxl", 5_000, 65_000)
+                .await
+                .unwrap(),
+            "{engine}: still open"
+        );
         let claims = futures::future::join_all((0..16).map(|i| {
             let s = pair[i % 2].clone();
             async move { s.claim_breaker_probe("sdxl", 10_000, 70_000).await.unwrap() }
         }))
         .await;
-        assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{engine}: {claims:?}");
-        assert!(!pair[0].claim_breaker_probe("sdxl", 69_999, 129_999).await.unwrap(), "{engine}: the claim holds");
-        assert!(pair[1].claim_breaker_probe("sdxl", 70_000, 130_000).await.unwrap(), "{engine}: lapsed at its lease");
+        assert_eq!(
+            claims.iter().filter(|c| **c).count(),
+            1,
+            "{engine}: {claims:?}"
+        );
+        assert!(
+            !pair[0]
+                .claim_breaker_probe("sdxl", 69_999, 129_999)
+                .await
+                .unwrap(),
+            "{engine}: the claim holds"
+        );
+        assert!(
+            pair[1]
+                .claim_breaker_probe("sdxl", 70_000, 130_000)
+                .await
+                .unwrap(),
+            "{engine}: lapsed at its lease"
+        );
         // The probe failed and the breaker re-opened: a new claim waits for
         // the new cooldown, not for the old lease.
         pair[1].set_breaker("sdxl", 80_000).await.unwrap();
-        assert!(!pair[0].claim_breaker_probe("sdxl", 75_000, 135_000).await.unwrap(), "{engine}");
-        assert!(pair[0].claim_breaker_probe("sdxl", 80_000, 140_000).await.unwrap(), "{engine}");
+        assert!(
+            !pair[0]
+                .claim_breaker_probe("sdxl", 75_000, 135_000)
+                .await
+                .unwrap(),
+            "{engine}"
+        );
+        assert!(
+            pair[0]
+                .claim_breaker_probe("sdxl", 80_000, 140_000)
+                .await
+                .unwrap(),
+            "{engine}"
+        );
         // Closed: nothing to probe.
         pair[0].set_breaker("sdxl", 0).await.unwrap();
-        assert!(!pair[1].claim_breaker_probe("sdxl", 90_000, 150_000).await.unwrap(), "{engine}: closed");
+        assert!(
+            !pair[1]
+                .claim_breaker_probe("sdxl", 90_000, 150_000)
+                .await
+                .unwrap(),
+            "{engine}: closed"
+        );
     }
 }
 

@@ -75,7 +75,14 @@ fn grants_apply_once_adjustments_stop_at_zero_and_show_lists_newest_first() {
     ok(
         data,
         &[
-            "users", "create", "--name", "alice", "--credits", "10", "--plan", "studio",
+            "users",
+            "create",
+            "--name",
+            "alice",
+            "--credits",
+            "10",
+            "--plan",
+            "studio",
         ],
     );
 
@@ -116,7 +123,10 @@ fn grants_apply_once_adjustments_stop_at_zero_and_show_lists_newest_first() {
         ],
         "{shown}"
     );
-    let limited = ok(data, &["credits", "show", "--name", "alice", "--limit", "1"]);
+    let limited = ok(
+        data,
+        &["credits", "show", "--name", "alice", "--limit", "1"],
+    );
     assert_eq!(limited.lines().count(), 2, "{limited}");
 }
 
@@ -124,5 +134,8 @@ fn grants_apply_once_adjustments_stop_at_zero_and_show_lists_newest_first() {
 fn an_unknown_user_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let err = refused(dir.path(), &["credits", "show", "--name", "nobody"]);
-    assert!(err.to_lowercase().contains("not found") || err.contains("nobody"), "{err}");
+    assert!(
+        err.to_lowercase().contains("not found") || err.contains("nobody"),
+        "{err}"
+    );
 }

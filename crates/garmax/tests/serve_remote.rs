@@ -85,9 +85,7 @@ async fn the_worker_renders_through_a_remote_provider_and_falls_back_to_local() 
     .unwrap();
     let data = work.path().join("data");
     let mut backend = Backend::embedded(&data);
-    backend
-        .env
-        .push(("GARMAX_COG_BASE_URL".into(), fake.uri()));
+    backend.env.push(("GARMAX_COG_BASE_URL".into(), fake.uri()));
     backend
         .env
         .push(("REPLICATE_API_TOKEN".into(), "test-token".into()));
@@ -111,7 +109,11 @@ async fn the_worker_renders_through_a_remote_provider_and_falls_back_to_local() 
     let calls = attempts(&s);
     assert!(!calls.is_empty(), "{s}");
     for (provider, outcome) in &calls {
-        assert_eq!((provider.as_str(), outcome.as_str()), ("cog", "success"), "{s}");
+        assert_eq!(
+            (provider.as_str(), outcome.as_str()),
+            ("cog", "success"),
+            "{s}"
+        );
     }
     let requests = fake.received_requests().await.unwrap();
     assert_eq!(requests.len(), calls.len(), "one request per recorded call");
@@ -136,7 +138,10 @@ async fn the_worker_renders_through_a_remote_provider_and_falls_back_to_local() 
         .map(|(a, b)| (*a as f64 - *b as f64).abs())
         .sum::<f64>()
         / preview.as_raw().len() as f64;
-    assert!(diff < 1.0, "the preview differs from the remote image by {diff:.2}");
+    assert!(
+        diff < 1.0,
+        "the preview differs from the remote image by {diff:.2}"
+    );
 
     // 2. The provider fails: the chain ends at the local renderer.
     fake.reset().await;

@@ -70,7 +70,6 @@ impl SeedStage {
     }
 }
 
-
 async fn report(
     state: &AppState,
     id: &str,
