@@ -321,6 +321,31 @@ impl RouterBuilder {
     }
 }
 
+/// The error of a chain that ended without an image: a budget refusal when
+/// every provider was skipped for one, else the attempts with the code that
+/// explains them best (a safety block, or the last failure's).
+fn exhausted(attempts: Vec<Attempt>, budget_refusal: Option<BudgetScope>) -> RouterError {
+    if let Some(scope) =
+        budget_refusal.filter(|_| attempts.iter().all(|a| a.outcome == Outcome::Skipped))
+    {
+        return RouterError::Budget { scope };
+    }
+    let code = if attempts
+        .iter()
+        .any(|a| a.error_class == Some(ErrorClass::SafetyBlocked))
+    {
+        ErrorCode::ContentBlocked
+    } else {
+        attempts
+            .iter()
+            .rev()
+            .find(|a| a.outcome == Outcome::Failed)
+            .and_then(|a| a.code)
+            .unwrap_or(ErrorCode::ProviderUnavailable)
+    };
+    RouterError::Exhausted { attempts, code }
+}
+
 /// Releases a user's concurrency slot even if the render future is
 /// dropped.
 struct RenderSlot {
@@ -468,34 +493,16 @@ impl Router {
             }
             // The shared breaker's "open until" this router probes, if it
             // claimed the probe (released again when it sends nothing).
-            let mut shared_probe: Option<i64> = None;
-            if let Some(until) = i.usage.breaker_open_until(name).await {
-                let now_ms = i.clock.wall_ms();
-                let left_ms = until - now_ms;
-                let skip = if left_ms > 0 {
-                    Some(format!(
-                        "circuit open for {:.1} s more (shared)",
-                        left_ms as f64 / 1000.0
-                    ))
-                } else if until > 0 {
-                    let lease_until = now_ms + SHARED_PROBE_LEASE.as_millis() as i64;
-                    if i.usage.claim_probe(name, now_ms, lease_until).await {
-                        shared_probe = Some(until);
-                        None
-                    } else {
-                        Some("circuit half-open, another process is probing (shared)".into())
-                    }
-                } else {
-                    None
-                };
-                if let Some(why) = skip {
+            let shared_probe = match self.shared_gate(name).await {
+                Ok(probe) => probe,
+                Err(why) => {
                     if admission == Admission::Probe {
                         self.breaker(name, CircuitBreaker::abandon_probe);
                     }
                     attempts.push(skipped(why, ErrorCode::ProviderUnavailable));
                     continue;
                 }
-            }
+            };
             let estimate = provider.estimate_cost(job);
             let reservation = if i
                 .limits
@@ -586,25 +593,35 @@ impl Router {
                 }
             }
         }
-        if let Some(scope) =
-            budget_refusal.filter(|_| attempts.iter().all(|a| a.outcome == Outcome::Skipped))
-        {
-            return Err(RouterError::Budget { scope });
-        }
-        let code = if attempts
-            .iter()
-            .any(|a| a.error_class == Some(ErrorClass::SafetyBlocked))
-        {
-            ErrorCode::ContentBlocked
-        } else {
-            attempts
-                .iter()
-                .rev()
-                .find(|a| a.outcome == Outcome::Failed)
-                .and_then(|a| a.code)
-                .unwrap_or(ErrorCode::ProviderUnavailable)
+        Err(exhausted(attempts, budget_refusal))
+    }
+
+    /// The breaker other processes share for `name`: `Err` with why to skip
+    /// it (open, or half-open while another process probes); `Ok(Some)`
+    /// with its "open until" when this router claimed the probe; `Ok(None)`
+    /// when closed.
+    async fn shared_gate(&self, name: &str) -> Result<Option<i64>, String> {
+        let i = &self.inner;
+        let Some(until) = i.usage.breaker_open_until(name).await else {
+            return Ok(None);
         };
-        Err(RouterError::Exhausted { attempts, code })
+        let now_ms = i.clock.wall_ms();
+        let left_ms = until - now_ms;
+        if left_ms > 0 {
+            return Err(format!(
+                "circuit open for {:.1} s more (shared)",
+                left_ms as f64 / 1000.0
+            ));
+        }
+        if until == 0 {
+            return Ok(None);
+        }
+        let lease_until = now_ms + SHARED_PROBE_LEASE.as_millis() as i64;
+        if i.usage.claim_probe(name, now_ms, lease_until).await {
+            Ok(Some(until))
+        } else {
+            Err("circuit half-open, another process is probing (shared)".into())
+        }
     }
 
     fn reserve_request(
