@@ -142,3 +142,48 @@ export interface SystemStats {
     errorsByCode: Record<string, number>;
   };
 }
+
+/** One delivery of an alert's firing or resolution to one channel. */
+export interface AlertDelivery {
+  channel: 'webhook' | 'email' | string;
+  target: string;
+  event: 'firing' | 'resolved' | string;
+  attempts: number;
+  deliveredAt: string | null;
+  lastError: string | null;
+}
+
+export type AlertType = 'qualityDrop' | 'highCost' | 'systemHealth';
+
+/** One alert of `GET /api/admin/alerts`. */
+export interface Alert {
+  id: string;
+  type: AlertType | string;
+  /** "all", or the host the alert is about. */
+  subject: string;
+  state: 'firing' | 'resolved';
+  severity: 'warning' | 'critical' | string;
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  firedAt: string;
+  resolvedAt: string | null;
+  deliveries: AlertDelivery[];
+}
+
+/** The thresholds the server evaluates alerts against. */
+export interface AlertConfig {
+  evaluateEverySecs: number;
+  qualityDrop: { threshold: number; timeWindowMs: number; minSamples: number; recipients: string[] };
+  highCost: { threshold: number; recipients: string[] };
+  systemHealth: { cpuThreshold: number; memoryThreshold: number; recipients: string[] };
+  webhooks: number;
+  email: boolean;
+}
+
+/** `GET /api/admin/alerts?state=…&limit=…`: newest first. */
+export interface AlertsResponse {
+  alerts: Alert[];
+  config: AlertConfig | null;
+  lastEvaluatedAt: string | null;
+}

@@ -1,13 +1,15 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { ApiClient } from '../api/client';
 import { ApiContext } from '../hooks/useApi';
 import { RatingStars, SessionRating } from './RatingStars';
 import { BillingPage } from './BillingPage';
 import { AdminDashboard } from './admin/AdminDashboard';
-import { AlertsPanel, SystemStatsPanel } from './admin/OptionalPanels';
+import { SystemStatsPanel } from './admin/OptionalPanels';
+import { AlertsPanel } from './admin/AlertsPanel';
+import alertsFixture from '../lib/fixtures/admin-alerts.json';
 import { parsePoses } from './admin/PersonasPanel';
 import { BarChart, LineChart } from './charts/Charts';
 import { CataloguePage } from './CataloguePage';
@@ -178,14 +180,75 @@ describe('optional panels', () => {
       url.pathname === '/api/admin/system-stats'
         ? { status: 200, body: { queue: { depth: 4 } } }
         : url.pathname === '/api/admin/alerts'
-          ? { status: 200, body: { alerts: [{ id: 'a', type: 'highCost', severity: 'critical', message: '$120 today' }] } }
+          ? { status: 200, body: alertsFixture }
           : undefined,
     );
     withApi(api, <><SystemStatsPanel /><AlertsPanel /></>);
     await waitFor(() => expect(screen.getByTestId('system-stats-panel').dataset.available).toBe('true'));
     expect(screen.getByTestId('system-stats-panel').textContent).toContain('queue.depth');
-    await waitFor(() => expect(screen.getByTestId('alert').textContent).toContain('$120 today'));
+    await waitFor(() => expect(screen.getByTestId('alerts-panel').dataset.available).toBe('true'));
     expect(screen.queryByTestId('not-available')).toBeNull();
+  });
+});
+
+describe('AlertsPanel', () => {
+  function alertsApi(body: unknown) {
+    return fakeApi((url) => (url.pathname === '/api/admin/alerts' ? { status: 200, body } : undefined));
+  }
+
+  it('asks for firing and resolved alerts', async () => {
+    const { api, calls } = alertsApi(alertsFixture);
+    withApi(api, <AlertsPanel />);
+    await screen.findByTestId('firing-alerts');
+    const asked = new URL(calls[0].url, 'http://x');
+    expect(asked.pathname).toBe('/api/admin/alerts');
+    expect(asked.searchParams.get('state')).toBe('all');
+    expect(Number(asked.searchParams.get('limit'))).toBeGreaterThan(0);
+  });
+
+  it('shows firing alerts first (critical on top) with their deliveries; resolved ones folded', async () => {
+    const { api } = alertsApi(alertsFixture);
+    withApi(api, <AlertsPanel />);
+    const firing = await screen.findByTestId('firing-alerts');
+    const items = within(firing).getAllByTestId('alert');
+    expect(items.map((i) => i.dataset.severity)).toEqual(['critical', 'warning']);
+    expect(items[0].textContent).toContain('Average quality 52% over the last 60 min is below 60%');
+    expect(within(items[0]).getByTestId('alert-time').textContent).toMatch(/^firing for .+, since /);
+    expect(items[1].textContent).toContain('on render-1');
+    const deliveries = within(items[0]).getAllByTestId('alert-delivery');
+    expect(deliveries.map((d) => d.dataset.state)).toEqual(['delivered', 'failed']);
+    expect(deliveries[1].textContent).toContain('failed after 3 attempts: SMTP 550 mailbox unavailable');
+    expect(within(items[1]).getByTestId('alert-delivery').textContent).toContain('pending (2 attempts)');
+    const resolved = screen.getByTestId('resolved-alerts') as HTMLDetailsElement;
+    expect(resolved.open).toBe(false);
+    expect(resolved.querySelector('summary')?.textContent).toBe('Recently resolved (1)');
+    expect(within(resolved).getByTestId('alert').dataset.state).toBe('resolved');
+    expect(screen.queryByTestId('no-alerts')).toBeNull();
+    expect(screen.getByTestId('alert-config').textContent).toContain('CPU ≥ 90 % or memory ≥ 85 %');
+  });
+
+  it('says "No alerts firing." when only resolved ones are there', async () => {
+    const { api } = alertsApi({ ...alertsFixture, alerts: alertsFixture.alerts.filter((a) => a.state === 'resolved') });
+    withApi(api, <AlertsPanel />);
+    expect((await screen.findByTestId('no-alerts')).textContent).toBe('No alerts firing.');
+    expect(screen.queryByTestId('firing-alerts')).toBeNull();
+    expect(screen.getByTestId('resolved-alerts')).toBeTruthy();
+  });
+
+  it('still shows an older, partial shape', async () => {
+    const { api } = alertsApi({ alerts: [{ id: 'a', type: 'highCost', severity: 'critical', message: '$120 today' }] });
+    withApi(api, <AlertsPanel />);
+    const firing = await screen.findByTestId('firing-alerts');
+    expect(within(firing).getByTestId('alert').textContent).toContain('$120 today');
+    expect(screen.queryByTestId('alert-config')).toBeNull();
+  });
+
+  it('says "not available" on 404', async () => {
+    const { api } = fakeApi(() => undefined);
+    withApi(api, <AlertsPanel />);
+    await waitFor(() => expect(screen.getByTestId('alerts-panel').dataset.available).toBe('false'));
+    expect(screen.getByTestId('not-available').textContent).toContain('/api/admin/alerts');
+    expect(screen.queryByTestId('no-alerts')).toBeNull();
   });
 });
 

@@ -5,7 +5,8 @@ import { AnalyticsPanel } from './AnalyticsPanel';
 import { ProvidersPanel } from './ProvidersPanel';
 import { AbTestsPanel } from './AbTestsPanel';
 import { PersonasPanel } from './PersonasPanel';
-import { AlertsPanel, SystemStatsPanel } from './OptionalPanels';
+import { SystemStatsPanel } from './OptionalPanels';
+import { AlertsPanel } from './AlertsPanel';
 
 /** The message a non-admin sees (also when the server refuses an admin route). */
 export function AdminsOnly() {

@@ -36,5 +36,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       cancelled = true;
     };
   }, [run, version]);
-  return { data, error, loading, reload: () => setVersion((v) => v + 1) };
+  // Stable, so a panel's refresh timer is not restarted by every render.
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  return { data, error, loading, reload };
 }
