@@ -48,6 +48,20 @@ export interface Analytics {
   errors: { code: string; count: number }[];
   ratings: { count: number; mean: number | null; distribution: number[] };
   details?: GenerationDetail[];
+  /** Per UTC day, ascending, only days with generations (newer servers). */
+  daily?: DailyStat[];
+}
+
+/** One day of `Analytics.daily`. */
+export interface DailyStat {
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  generations: number;
+  passed: number;
+  successRate: number;
+  meanOverallQuality: number | null;
+  meanAttempts: number;
+  totalCost: number;
 }
 
 export interface ProviderEndpoint {

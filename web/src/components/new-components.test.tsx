@@ -13,6 +13,7 @@ import alertsFixture from '../lib/fixtures/admin-alerts.json';
 import { parsePoses } from './admin/PersonasPanel';
 import { BarChart, LineChart } from './charts/Charts';
 import { CataloguePage } from './CataloguePage';
+import { AnalyticsPanel } from './admin/AnalyticsPanel';
 
 afterEach(cleanup);
 
@@ -297,5 +298,58 @@ describe('CataloguePage', () => {
     expect((screen.getByRole('radio', { name: /Johny/ }) as HTMLInputElement).disabled).toBe(true);
     // No product photo yet: nothing can be generated.
     expect((screen.getByTestId('generate') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('AnalyticsPanel', () => {
+  const group = { key: 'all', generations: 3, passed: 2, successRate: 2 / 3, meanOverallQuality: 0.7 };
+  const base = {
+    success: true,
+    summary: group,
+    successRates: { byModel: [], byPose: [], byTier: [{ ...group, key: 'standard' }] },
+    processingTime: { p50Ms: 1000, p95Ms: 2000, meanStageMs: {} },
+    costs: { total: 0.09, perGeneration: 0.03 },
+    quality: { mean: {}, overallDistribution: [] },
+    retries: { retried: 1, attemptsDistribution: [{ attempts: 1, count: 2 }, { attempts: 2, count: 1 }], mostCommonFailingMetric: null, failingMetrics: [] },
+    errors: [],
+    ratings: { count: 0, mean: null, distribution: [0, 0, 0, 0, 0] },
+  };
+  const detailAt = (timestamp: string, passes: boolean) => ({
+    sessionId: timestamp, modelId: null, pose: null, qualityTier: 'standard', provider: null, attempts: 1, passes,
+    scores: { overall: 0.7 }, failingMetric: null, processingTimeMs: 1000, cost: 0.03, errorCode: null, timestamp,
+  });
+
+  it("draws the per-day charts from the server's daily series, without asking for details", async () => {
+    const daily = [
+      { date: '2026-12-01', generations: 2, passed: 1, successRate: 0.5, meanOverallQuality: 0.6, meanAttempts: 1.5, totalCost: 0.06 },
+      { date: '2026-12-03', generations: 1, passed: 1, successRate: 1, meanOverallQuality: null, meanAttempts: 1, totalCost: 0.03 },
+    ];
+    const { api, calls } = fakeApi((url) => (url.pathname === '/api/admin/analytics' ? { status: 200, body: { ...base, daily } } : undefined));
+    withApi(api, <AnalyticsPanel onDenied={() => {}} />);
+    await waitFor(() => expect(screen.getByTestId('analytics-panel').dataset.daysFrom).toBe('daily'));
+    const asked = calls.filter((c) => c.url.startsWith('/api/admin/analytics'));
+    expect(asked).toHaveLength(1);
+    expect(asked[0].url).not.toContain('includeDetails');
+    // Three days (the 2nd filled in as a gap): success on two of them, quality on one.
+    expect([...screen.getByTestId('chart-success').querySelectorAll('circle.point')].map((c) => Number(c.getAttribute('data-value')))).toEqual([0.5, 1]);
+    expect(screen.getByTestId('chart-quality').querySelectorAll('circle.point')).toHaveLength(1);
+    expect([...screen.getByTestId('chart-cost').querySelectorAll('rect.bar')].map((b) => Number(b.getAttribute('data-value')))).toEqual([0.06, 0, 0.03]);
+  });
+
+  it('asks again with includeDetails when the server has no daily series, and derives the charts from details', async () => {
+    const { api, calls } = fakeApi((url) =>
+      url.pathname === '/api/admin/analytics'
+        ? {
+            status: 200,
+            body: url.searchParams.get('includeDetails') === 'true'
+              ? { ...base, details: [detailAt('2026-12-02T10:00:00Z', true), detailAt('2026-12-02T11:00:00Z', false)] }
+              : base,
+          }
+        : undefined,
+    );
+    withApi(api, <AnalyticsPanel onDenied={() => {}} />);
+    await waitFor(() => expect(screen.getByTestId('analytics-panel').dataset.daysFrom).toBe('details'));
+    expect(calls.filter((c) => c.url.startsWith('/api/admin/analytics')).map((c) => c.url.includes('includeDetails=true'))).toEqual([false, true]);
+    expect([...screen.getByTestId('chart-success').querySelectorAll('circle.point')].map((c) => Number(c.getAttribute('data-value')))).toEqual([0.5]);
   });
 });
