@@ -35,7 +35,7 @@ export function BillingPage({ redirect = (u) => window.location.assign(u), meId 
   useEffect(() => void load(), [load]);
 
   return (
-    <main id="main" className="billing-page" data-testid="billing-page">
+    <main id="main" tabIndex={-1} className="billing-page" data-testid="billing-page">
       <div className="page-head">
         <h1>Billing</h1>
         <button type="button" onClick={() => void load()}>
