@@ -5,6 +5,7 @@ import { flattenStats, formatBytes, isSystemStats, loadLevel } from '../../lib/a
 import { pct } from '../../lib/format';
 import { ErrorNote } from '../ErrorNote';
 import { useLoad } from './useLoad';
+import { TableScroll } from '../TableScroll';
 
 // System stats (and, in AlertsPanel.tsx, alerts): routes the seed names but
 // this server may not have yet. A 404 shows "not available on this server";
@@ -97,7 +98,7 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
         </dd>
       </dl>
       {queue.byKind.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label="Waiting jobs by kind">
           <table>
             <caption>Waiting jobs by kind</caption>
             <thead>
@@ -117,10 +118,10 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       {codes.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label="Errors by code">
           <table data-testid="stats-errors">
             <caption>Errors by code</caption>
             <thead>
@@ -140,7 +141,7 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </div>
   );
