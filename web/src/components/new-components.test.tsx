@@ -10,7 +10,7 @@ import { AdminDashboard } from './admin/AdminDashboard';
 import { SystemStatsPanel } from './admin/OptionalPanels';
 import { AlertsPanel } from './admin/AlertsPanel';
 import alertsFixture from '../lib/fixtures/admin-alerts.json';
-import { parsePoses } from './admin/PersonasPanel';
+import { PERSONA_ID_PATTERN, parsePoses } from './admin/PersonasPanel';
 import { BarChart, LineChart } from './charts/Charts';
 import { CataloguePage } from './CataloguePage';
 import { AnalyticsPanel } from './admin/AnalyticsPanel';
@@ -272,6 +272,12 @@ describe('charts', () => {
 describe('persona management', () => {
   it('parses a pose list', () => {
     expect(parsePoses(' Front, Side ,, Front ')).toEqual(['Front', 'Side']);
+  });
+  it("has an id pattern that browsers can compile (they use the 'v' flag, as here)", () => {
+    const re = new RegExp(`^(?:${PERSONA_ID_PATTERN})$`, 'v');
+    expect(re.test('e2e-persona_2')).toBe(true);
+    expect(re.test('Eileen')).toBe(false);
+    expect(re.test('a b')).toBe(false);
   });
 });
 
