@@ -23,6 +23,26 @@ function currentRoute(): Route {
   return routeOf(window.location.pathname, window.location.hash);
 }
 
+/**
+ * Focuses the page's <main>. The tabs are hash routes, so following `#main`
+ * would switch the page to the studio; the link keeps its href (so it is a
+ * link to assistive technology) and moves focus itself.
+ */
+function SkipLink() {
+  return (
+    <a
+      href="#main"
+      className="skip-link"
+      onClick={(e) => {
+        e.preventDefault();
+        document.getElementById('main')?.focus();
+      }}
+    >
+      Skip to content
+    </a>
+  );
+}
+
 export function App() {
   const [token, setToken] = useState<string | null>(() => loadToken());
   const [me, setMe] = useState<Me | null>(null);
@@ -128,10 +148,11 @@ function Studio({ me, onSignOut, refreshMe }: { me: Me; onSignOut(): void; refre
 
   return (
     <>
-      <a href="#main" className="skip-link">Skip to content</a>
+      <SkipLink />
       <Header me={me} tab={tab} onTab={goTab} onSignOut={onSignOut} />
       {tab === 'studio' ? (
-        <main id="main" className="studio">
+        <main id="main" tabIndex={-1} className="studio">
+          <h1 className="sr-only">Studio</h1>
           <div className="columns">
             <AvatarPanel selected={avatar} onSelect={setAvatar} onCreditsChanged={refreshMe} />
             <GarmentPanel selected={garment} onSelect={setGarment} />

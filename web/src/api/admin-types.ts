@@ -48,6 +48,20 @@ export interface Analytics {
   errors: { code: string; count: number }[];
   ratings: { count: number; mean: number | null; distribution: number[] };
   details?: GenerationDetail[];
+  /** Per UTC day, ascending, only days with generations (newer servers). */
+  daily?: DailyStat[];
+}
+
+/** One day of `Analytics.daily`. */
+export interface DailyStat {
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  generations: number;
+  passed: number;
+  successRate: number;
+  meanOverallQuality: number | null;
+  meanAttempts: number;
+  totalCost: number;
 }
 
 export interface ProviderEndpoint {
@@ -141,4 +155,49 @@ export interface SystemStats {
     clientErrorRate: number;
     errorsByCode: Record<string, number>;
   };
+}
+
+/** One delivery of an alert's firing or resolution to one channel. */
+export interface AlertDelivery {
+  channel: 'webhook' | 'email' | string;
+  target: string;
+  event: 'firing' | 'resolved' | string;
+  attempts: number;
+  deliveredAt: string | null;
+  lastError: string | null;
+}
+
+export type AlertType = 'qualityDrop' | 'highCost' | 'systemHealth';
+
+/** One alert of `GET /api/admin/alerts`. */
+export interface Alert {
+  id: string;
+  type: AlertType | string;
+  /** "all", or the host the alert is about. */
+  subject: string;
+  state: 'firing' | 'resolved';
+  severity: 'warning' | 'critical' | string;
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  firedAt: string;
+  resolvedAt: string | null;
+  deliveries: AlertDelivery[];
+}
+
+/** The thresholds the server evaluates alerts against. */
+export interface AlertConfig {
+  evaluateEverySecs: number;
+  qualityDrop: { threshold: number; timeWindowMs: number; minSamples: number; recipients: string[] };
+  highCost: { threshold: number; recipients: string[] };
+  systemHealth: { cpuThreshold: number; memoryThreshold: number; recipients: string[] };
+  webhooks: number;
+  email: boolean;
+}
+
+/** `GET /api/admin/alerts?state=…&limit=…`: newest first. */
+export interface AlertsResponse {
+  alerts: Alert[];
+  config: AlertConfig | null;
+  lastEvaluatedAt: string | null;
 }

@@ -5,6 +5,7 @@ import { useApi } from '../hooks/useApi';
 import { actorLabel, checkoutTarget, formatCreditAmount, ledgerKindLabel, mergeLedgerPages, upgradesFrom, usageOf, type Usage } from '../lib/billing';
 import { shortId, when } from '../lib/format';
 import { ErrorNote } from './ErrorNote';
+import { TableScroll } from './TableScroll';
 
 const PAGE = 20;
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
@@ -35,7 +36,7 @@ export function BillingPage({ redirect = (u) => window.location.assign(u), meId 
   useEffect(() => void load(), [load]);
 
   return (
-    <main id="main" className="billing-page" data-testid="billing-page">
+    <main id="main" tabIndex={-1} className="billing-page" data-testid="billing-page">
       <div className="page-head">
         <h1>Billing</h1>
         <button type="button" onClick={() => void load()}>
@@ -156,7 +157,7 @@ export function Ledger({ meId }: { meId?: string }) {
   return (
     <section className="card panel" aria-labelledby="ledger-title">
       <h2 id="ledger-title">Ledger</h2>
-      <div className="table-scroll">
+      <TableScroll label="Credit ledger">
         <table className="data-table" data-testid="ledger">
           <caption className="sr-only">Credit ledger, newest first</caption>
           <thead>
@@ -183,7 +184,7 @@ export function Ledger({ meId }: { meId?: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       {!loading && entries.length === 0 && !error && <p className="muted">No entries yet.</p>}
       <ErrorNote error={error} />
       <div className="actions">

@@ -86,7 +86,7 @@ export function CataloguePage({ onChanged }: { onChanged(): void }) {
   };
 
   return (
-    <main id="main" className="studio" data-testid="catalogue-page">
+    <main id="main" tabIndex={-1} className="studio" data-testid="catalogue-page">
       <h1>Catalogue try-on</h1>
       <p className="muted">Dress a catalogue persona in a product photo. A catalogue generation needs no approval and holds no credits.</p>
       <section className="card panel" aria-labelledby="persona-title">

@@ -3,6 +3,7 @@ import { ApiError } from '../api/errors';
 import type { JobAnswer } from '../api/client';
 import type { EnhancedResult, Session, Tier } from '../api/types';
 import { useApi } from '../hooks/useApi';
+import { useModalFocus } from '../hooks/useModalFocus';
 import { useAuthedUrl } from '../hooks/useAuthedUrl';
 import { ENHANCED_STAGES, enhancedStageStates, jobEnded } from '../lib/enhanced';
 import { createFeed, type Transport, type TransportName } from '../lib/live';
@@ -78,12 +79,7 @@ export function EnhancedModal({ jobId, tier, onClose, transports }: Props) {
     return () => clearTimeout(timer);
   }, [ended, result, readAnswer]);
 
-  useEffect(() => {
-    dialog.current?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  useModalFocus(dialog, onClose);
 
   const state = result ? 'done' : status ?? 'loading';
   return (

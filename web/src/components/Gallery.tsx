@@ -40,7 +40,7 @@ export function Gallery({ onOpen, version }: Props) {
   }, [load, version]);
 
   return (
-    <main className="gallery-page">
+    <main id="main" tabIndex={-1} className="gallery-page">
       <div className="page-head">
         <h1>Your try-ons</h1>
         <button type="button" onClick={() => load()} disabled={loading}>

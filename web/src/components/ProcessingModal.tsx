@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Session, StatusUpdate } from '../api/types';
 import { ApiError } from '../api/errors';
 import { useApi } from '../hooks/useApi';
+import { useModalFocus } from '../hooks/useModalFocus';
 import { createFeed, type TransportName } from '../lib/live';
 import { browserTransports } from '../lib/liveDefaults';
 import { STAGES, appendStage, displayProgress, formatEta, stageLabel, stageStates, isTerminal, type TimelineEntry } from '../lib/stages';
@@ -112,14 +113,7 @@ export function ProcessingModal({ sessionId, onClose, onChanged }: Props) {
     if (status && (isTerminal(status) || status === 'preview_ready')) onChanged();
   }, [status, onChanged]);
 
-  useEffect(() => {
-    dialog.current?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
+  useModalFocus(dialog, onClose);
 
   const act = async (action: 'confirm' | 'reject' | 'cancel') => {
     setBusy(true);

@@ -1,16 +1,19 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { ApiClient } from '../api/client';
 import { ApiContext } from '../hooks/useApi';
 import { RatingStars, SessionRating } from './RatingStars';
 import { BillingPage } from './BillingPage';
 import { AdminDashboard } from './admin/AdminDashboard';
-import { AlertsPanel, SystemStatsPanel } from './admin/OptionalPanels';
-import { parsePoses } from './admin/PersonasPanel';
+import { SystemStatsPanel } from './admin/OptionalPanels';
+import { AlertsPanel } from './admin/AlertsPanel';
+import alertsFixture from '../lib/fixtures/admin-alerts.json';
+import { PERSONA_ID_PATTERN, parsePoses } from './admin/PersonasPanel';
 import { BarChart, LineChart } from './charts/Charts';
 import { CataloguePage } from './CataloguePage';
+import { AnalyticsPanel } from './admin/AnalyticsPanel';
 
 afterEach(cleanup);
 
@@ -178,14 +181,75 @@ describe('optional panels', () => {
       url.pathname === '/api/admin/system-stats'
         ? { status: 200, body: { queue: { depth: 4 } } }
         : url.pathname === '/api/admin/alerts'
-          ? { status: 200, body: { alerts: [{ id: 'a', type: 'highCost', severity: 'critical', message: '$120 today' }] } }
+          ? { status: 200, body: alertsFixture }
           : undefined,
     );
     withApi(api, <><SystemStatsPanel /><AlertsPanel /></>);
     await waitFor(() => expect(screen.getByTestId('system-stats-panel').dataset.available).toBe('true'));
     expect(screen.getByTestId('system-stats-panel').textContent).toContain('queue.depth');
-    await waitFor(() => expect(screen.getByTestId('alert').textContent).toContain('$120 today'));
+    await waitFor(() => expect(screen.getByTestId('alerts-panel').dataset.available).toBe('true'));
     expect(screen.queryByTestId('not-available')).toBeNull();
+  });
+});
+
+describe('AlertsPanel', () => {
+  function alertsApi(body: unknown) {
+    return fakeApi((url) => (url.pathname === '/api/admin/alerts' ? { status: 200, body } : undefined));
+  }
+
+  it('asks for firing and resolved alerts', async () => {
+    const { api, calls } = alertsApi(alertsFixture);
+    withApi(api, <AlertsPanel />);
+    await screen.findByTestId('firing-alerts');
+    const asked = new URL(calls[0].url, 'http://x');
+    expect(asked.pathname).toBe('/api/admin/alerts');
+    expect(asked.searchParams.get('state')).toBe('all');
+    expect(Number(asked.searchParams.get('limit'))).toBeGreaterThan(0);
+  });
+
+  it('shows firing alerts first (critical on top) with their deliveries; resolved ones folded', async () => {
+    const { api } = alertsApi(alertsFixture);
+    withApi(api, <AlertsPanel />);
+    const firing = await screen.findByTestId('firing-alerts');
+    const items = within(firing).getAllByTestId('alert');
+    expect(items.map((i) => i.dataset.severity)).toEqual(['critical', 'warning']);
+    expect(items[0].textContent).toContain('Average quality 52% over the last 60 min is below 60%');
+    expect(within(items[0]).getByTestId('alert-time').textContent).toMatch(/^firing for .+, since /);
+    expect(items[1].textContent).toContain('on render-1');
+    const deliveries = within(items[0]).getAllByTestId('alert-delivery');
+    expect(deliveries.map((d) => d.dataset.state)).toEqual(['delivered', 'failed']);
+    expect(deliveries[1].textContent).toContain('failed after 3 attempts: SMTP 550 mailbox unavailable');
+    expect(within(items[1]).getByTestId('alert-delivery').textContent).toContain('pending (2 attempts)');
+    const resolved = screen.getByTestId('resolved-alerts') as HTMLDetailsElement;
+    expect(resolved.open).toBe(false);
+    expect(resolved.querySelector('summary')?.textContent).toBe('Recently resolved (1)');
+    expect(within(resolved).getByTestId('alert').dataset.state).toBe('resolved');
+    expect(screen.queryByTestId('no-alerts')).toBeNull();
+    expect(screen.getByTestId('alert-config').textContent).toContain('CPU ≥ 90 % or memory ≥ 85 %');
+  });
+
+  it('says "No alerts firing." when only resolved ones are there', async () => {
+    const { api } = alertsApi({ ...alertsFixture, alerts: alertsFixture.alerts.filter((a) => a.state === 'resolved') });
+    withApi(api, <AlertsPanel />);
+    expect((await screen.findByTestId('no-alerts')).textContent).toBe('No alerts firing.');
+    expect(screen.queryByTestId('firing-alerts')).toBeNull();
+    expect(screen.getByTestId('resolved-alerts')).toBeTruthy();
+  });
+
+  it('still shows an older, partial shape', async () => {
+    const { api } = alertsApi({ alerts: [{ id: 'a', type: 'highCost', severity: 'critical', message: '$120 today' }] });
+    withApi(api, <AlertsPanel />);
+    const firing = await screen.findByTestId('firing-alerts');
+    expect(within(firing).getByTestId('alert').textContent).toContain('$120 today');
+    expect(screen.queryByTestId('alert-config')).toBeNull();
+  });
+
+  it('says "not available" on 404', async () => {
+    const { api } = fakeApi(() => undefined);
+    withApi(api, <AlertsPanel />);
+    await waitFor(() => expect(screen.getByTestId('alerts-panel').dataset.available).toBe('false'));
+    expect(screen.getByTestId('not-available').textContent).toContain('/api/admin/alerts');
+    expect(screen.queryByTestId('no-alerts')).toBeNull();
   });
 });
 
@@ -208,6 +272,12 @@ describe('charts', () => {
 describe('persona management', () => {
   it('parses a pose list', () => {
     expect(parsePoses(' Front, Side ,, Front ')).toEqual(['Front', 'Side']);
+  });
+  it("has an id pattern that browsers can compile (they use the 'v' flag, as here)", () => {
+    const re = new RegExp(`^(?:${PERSONA_ID_PATTERN})$`, 'v');
+    expect(re.test('e2e-persona_2')).toBe(true);
+    expect(re.test('Eileen')).toBe(false);
+    expect(re.test('a b')).toBe(false);
   });
 });
 
@@ -234,5 +304,58 @@ describe('CataloguePage', () => {
     expect((screen.getByRole('radio', { name: /Johny/ }) as HTMLInputElement).disabled).toBe(true);
     // No product photo yet: nothing can be generated.
     expect((screen.getByTestId('generate') as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('AnalyticsPanel', () => {
+  const group = { key: 'all', generations: 3, passed: 2, successRate: 2 / 3, meanOverallQuality: 0.7 };
+  const base = {
+    success: true,
+    summary: group,
+    successRates: { byModel: [], byPose: [], byTier: [{ ...group, key: 'standard' }] },
+    processingTime: { p50Ms: 1000, p95Ms: 2000, meanStageMs: {} },
+    costs: { total: 0.09, perGeneration: 0.03 },
+    quality: { mean: {}, overallDistribution: [] },
+    retries: { retried: 1, attemptsDistribution: [{ attempts: 1, count: 2 }, { attempts: 2, count: 1 }], mostCommonFailingMetric: null, failingMetrics: [] },
+    errors: [],
+    ratings: { count: 0, mean: null, distribution: [0, 0, 0, 0, 0] },
+  };
+  const detailAt = (timestamp: string, passes: boolean) => ({
+    sessionId: timestamp, modelId: null, pose: null, qualityTier: 'standard', provider: null, attempts: 1, passes,
+    scores: { overall: 0.7 }, failingMetric: null, processingTimeMs: 1000, cost: 0.03, errorCode: null, timestamp,
+  });
+
+  it("draws the per-day charts from the server's daily series, without asking for details", async () => {
+    const daily = [
+      { date: '2026-12-01', generations: 2, passed: 1, successRate: 0.5, meanOverallQuality: 0.6, meanAttempts: 1.5, totalCost: 0.06 },
+      { date: '2026-12-03', generations: 1, passed: 1, successRate: 1, meanOverallQuality: null, meanAttempts: 1, totalCost: 0.03 },
+    ];
+    const { api, calls } = fakeApi((url) => (url.pathname === '/api/admin/analytics' ? { status: 200, body: { ...base, daily } } : undefined));
+    withApi(api, <AnalyticsPanel onDenied={() => {}} />);
+    await waitFor(() => expect(screen.getByTestId('analytics-panel').dataset.daysFrom).toBe('daily'));
+    const asked = calls.filter((c) => c.url.startsWith('/api/admin/analytics'));
+    expect(asked).toHaveLength(1);
+    expect(asked[0].url).not.toContain('includeDetails');
+    // Three days (the 2nd filled in as a gap): success on two of them, quality on one.
+    expect([...screen.getByTestId('chart-success').querySelectorAll('circle.point')].map((c) => Number(c.getAttribute('data-value')))).toEqual([0.5, 1]);
+    expect(screen.getByTestId('chart-quality').querySelectorAll('circle.point')).toHaveLength(1);
+    expect([...screen.getByTestId('chart-cost').querySelectorAll('rect.bar')].map((b) => Number(b.getAttribute('data-value')))).toEqual([0.06, 0, 0.03]);
+  });
+
+  it('asks again with includeDetails when the server has no daily series, and derives the charts from details', async () => {
+    const { api, calls } = fakeApi((url) =>
+      url.pathname === '/api/admin/analytics'
+        ? {
+            status: 200,
+            body: url.searchParams.get('includeDetails') === 'true'
+              ? { ...base, details: [detailAt('2026-12-02T10:00:00Z', true), detailAt('2026-12-02T11:00:00Z', false)] }
+              : base,
+          }
+        : undefined,
+    );
+    withApi(api, <AnalyticsPanel onDenied={() => {}} />);
+    await waitFor(() => expect(screen.getByTestId('analytics-panel').dataset.daysFrom).toBe('details'));
+    expect(calls.filter((c) => c.url.startsWith('/api/admin/analytics')).map((c) => c.url.includes('includeDetails=true'))).toEqual([false, true]);
+    expect([...screen.getByTestId('chart-success').querySelectorAll('circle.point')].map((c) => Number(c.getAttribute('data-value')))).toEqual([0.5]);
   });
 });

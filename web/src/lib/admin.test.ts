@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminAccess, flattenStats, formatBytes, isSystemStats, loadLevel, readAlerts } from './admin';
+import { adminAccess, flattenStats, formatBytes, isSystemStats, loadLevel } from './admin';
 import { ApiError } from '../api/errors';
 
 describe('adminAccess', () => {
@@ -21,15 +21,6 @@ describe('flattenStats', () => {
       { key: 'queue.depth', value: '3' },
       { key: 'workers[0]', value: 'a' },
     ]);
-  });
-});
-
-describe('readAlerts', () => {
-  it('reads an array or {alerts}', () => {
-    const a = readAlerts({ alerts: [{ id: 'q', type: 'qualityDrop', severity: 'warning', message: 'mean 0.55', since: '2026-01-01T00:00:00Z' }] });
-    expect(a).toEqual([{ id: 'q', name: 'qualityDrop', severity: 'warning', message: 'mean 0.55', since: '2026-01-01T00:00:00Z' }]);
-    expect(readAlerts([{ name: 'x' }])[0]).toMatchObject({ name: 'x', severity: 'unknown' });
-    expect(readAlerts({ nothing: 1 })).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
-// Who may see the admin dashboard, and readers for the panels whose
-// endpoints have no fixed shape yet (system stats, alerts).
+// Who may see the admin dashboard, and readers for the system-stats panel
+// (whose answer may come in a shape the studio does not know).
 
 import type { Me } from '../api/types';
 import { ApiError } from '../api/errors';
@@ -39,45 +39,6 @@ export function flattenStats(value: unknown, prefix = '', depth = 0, out: StatRo
     }
   }
   return out;
-}
-
-export interface AlertRow {
-  id: string;
-  name: string;
-  severity: string;
-  message: string;
-  since: string | null;
-}
-
-function text(o: Record<string, unknown>, keys: string[]): string | null {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === 'string' && v) return v;
-    if (typeof v === 'number') return String(v);
-  }
-  return null;
-}
-
-/**
- * Alerts from `[...]` or `{alerts: [...]}` (or `{firing: [...]}`), each read
- * defensively (name/type/alertname, severity/level, message/description).
- */
-export function readAlerts(body: unknown): AlertRow[] {
-  const list = Array.isArray(body)
-    ? body
-    : body && typeof body === 'object'
-      ? ((body as Record<string, unknown>).alerts ?? (body as Record<string, unknown>).firing)
-      : null;
-  if (!Array.isArray(list)) return [];
-  return list
-    .filter((a): a is Record<string, unknown> => !!a && typeof a === 'object')
-    .map((a, i) => ({
-      id: text(a, ['id']) ?? String(i),
-      name: text(a, ['name', 'alertname', 'type', 'rule']) ?? 'alert',
-      severity: text(a, ['severity', 'level']) ?? 'unknown',
-      message: text(a, ['message', 'description', 'summary']) ?? '',
-      since: text(a, ['firingSince', 'since', 'startsAt', 'createdAt', 'timestamp']),
-    }));
 }
 
 /** Bytes as B/KB/MB/GB/TB (powers of 1024), one decimal above KB. */

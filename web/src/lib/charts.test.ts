@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barLayout, dailySeries, linePath, linearScale, niceMax, ticks } from './charts';
+import { analyticsDays, barLayout, dailySeries, linePath, linearScale, niceMax, seriesFromDaily, ticks } from './charts';
 import type { GenerationDetail } from '../api/admin-types';
 
 describe('scales', () => {
@@ -83,5 +83,50 @@ describe('countAxis', () => {
       expect(top).toBeGreaterThanOrEqual(v);
       expect(Number.isInteger(top / count)).toBe(true);
     }
+  });
+});
+
+const day = (date: string, generations: number, passed: number, q: number | null, cost: number) => ({
+  date,
+  generations,
+  passed,
+  successRate: generations ? passed / generations : 0,
+  meanOverallQuality: q,
+  meanAttempts: 1.2,
+  totalCost: cost,
+});
+
+describe('seriesFromDaily', () => {
+  it("maps the server's days onto chart points, filling the days it leaves out", () => {
+    const s = seriesFromDaily([day('2026-11-29', 4, 3, 0.8, 0.12), day('2026-12-01', 12, 9, null, 0.36)]);
+    expect(s.map((d) => d.day)).toEqual(['2026-11-29', '2026-11-30', '2026-12-01']);
+    expect(s[0]).toEqual({ day: '2026-11-29', generations: 4, passed: 3, successRate: 0.75, meanOverall: 0.8, cost: 0.12 });
+    expect(s[1]).toMatchObject({ generations: 0, successRate: null, meanOverall: null, cost: 0 });
+    expect(s[2]).toMatchObject({ successRate: 0.75, meanOverall: null, cost: 0.36 });
+  });
+  it('orders by date whatever order the rows came in, and skips bad dates', () => {
+    const s = seriesFromDaily([day('2026-12-02', 1, 1, 0.9, 0), day('nope', 1, 0, 0.1, 0), day('2026-12-01', 2, 0, 0.4, 0)]);
+    expect(s.map((d) => d.day)).toEqual(['2026-12-01', '2026-12-02']);
+  });
+  it('is empty for no days', () => {
+    expect(seriesFromDaily([])).toEqual([]);
+  });
+});
+
+describe('analyticsDays', () => {
+  const details = [detail('2026-01-01T01:00:00Z', true, 0.7)];
+  it('prefers daily, even when details are there too', () => {
+    const r = analyticsDays({ daily: [day('2026-12-01', 2, 1, 0.5, 0.1)], details });
+    expect(r.source).toBe('daily');
+    expect(r.days.map((d) => d.day)).toEqual(['2026-12-01']);
+  });
+  it('an empty daily is an answer (no generations), not a reason to fall back', () => {
+    expect(analyticsDays({ daily: [], details })).toEqual({ days: [], source: 'daily' });
+  });
+  it('falls back to details without daily', () => {
+    const r = analyticsDays({ details });
+    expect(r.source).toBe('details');
+    expect(r.days.map((d) => d.day)).toEqual(['2026-01-01']);
+    expect(analyticsDays({}).days).toEqual([]);
   });
 });

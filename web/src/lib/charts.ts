@@ -1,7 +1,8 @@
 // Scales and shapes of the admin charts (inline SVG, no chart library), and
-// the per-day series derived from the analytics' generation details.
+// the per-day series: the server's `daily` where it sends one, else derived
+// from the analytics' generation details.
 
-import type { GenerationDetail } from '../api/admin-types';
+import type { Analytics, DailyStat, GenerationDetail } from '../api/admin-types';
 
 /** Maps [d0, d1] onto [r0, r1]; a zero-width domain maps to r0. */
 export function linearScale(domain: [number, number], range: [number, number]): (v: number) => number {
@@ -90,8 +91,8 @@ function utcDay(t: number): string {
 /**
  * Per-day counts, pass rate, mean overall score and cost, oldest first,
  * with empty days between the first and the last filled in (so a gap shows
- * as a gap). The server has no per-day series; its `details` (the newest
- * 1000 generations) are what these are computed from.
+ * as a gap). For servers without `daily`: computed from `details` (the
+ * newest 1000 generations).
  */
 export function dailySeries(details: GenerationDetail[]): DayPoint[] {
   const byDay = new Map<string, { n: number; passed: number; qSum: number; qN: number; cost: number }>();
@@ -141,4 +142,39 @@ export function countAxis(v: number): { top: number; count: number } {
   const step = Math.max(1, niceMax(n / 4));
   const top = step * Math.ceil(n / step);
   return { top, count: top / step };
+}
+
+/**
+ * The server's per-day rows as chart points, oldest first, with the days it
+ * leaves out (no generations) filled in as gaps, as dailySeries does.
+ */
+export function seriesFromDaily(daily: DailyStat[]): DayPoint[] {
+  const byDay = new Map<string, DailyStat>();
+  for (const d of daily) if (!Number.isNaN(Date.parse(`${d.date}T00:00:00Z`))) byDay.set(d.date, d);
+  const days = [...byDay.keys()].sort();
+  if (days.length === 0) return [];
+  const out: DayPoint[] = [];
+  const last = Date.parse(`${days[days.length - 1]}T00:00:00Z`);
+  for (let t = Date.parse(`${days[0]}T00:00:00Z`); t <= last; t += DAY_MS) {
+    const day = utcDay(t);
+    const d = byDay.get(day);
+    out.push({
+      day,
+      generations: d?.generations ?? 0,
+      passed: d?.passed ?? 0,
+      successRate: d && d.generations > 0 ? d.successRate : null,
+      meanOverall: d?.meanOverallQuality ?? null,
+      cost: d?.totalCost ?? 0,
+    });
+  }
+  return out;
+}
+
+/** Where an analytics answer's per-day series comes from. */
+export type DaySource = 'daily' | 'details';
+
+/** The per-day series of an analytics answer: `daily` when present, else from `details`. */
+export function analyticsDays(a: Pick<Analytics, 'daily' | 'details'>): { days: DayPoint[]; source: DaySource } {
+  if (Array.isArray(a.daily)) return { days: seriesFromDaily(a.daily), source: 'daily' };
+  return { days: dailySeries(a.details ?? []), source: 'details' };
 }

@@ -123,7 +123,8 @@ describe('createFeed', () => {
   });
 });
 
-/** A fake socket.io socket. */
+/** A fake socket.io socket (its listeners typed as SocketLike's are). */
+/* eslint-disable @typescript-eslint/no-explicit-any */
 class FakeSocket implements SocketLike {
   handlers = new Map<string, ((...a: any[]) => void)[]>();
   emitted: [string, unknown[]][] = [];
@@ -144,6 +145,7 @@ class FakeSocket implements SocketLike {
     for (const fn of this.handlers.get(ev) ?? []) fn(...args);
   }
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 describe('socketTransport', () => {
   beforeEach(() => vi.useFakeTimers());

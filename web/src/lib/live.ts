@@ -114,12 +114,16 @@ export function createFeed(
 // ---- socket.io -----------------------------------------------------------
 
 /** The part of a socket.io client socket the transport uses. */
+// `any[]`: socket.io's own Socket must fit this interface, and its
+// listeners take event-specific arguments that `unknown[]` would refuse.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface SocketLike {
   on(event: string, fn: (...args: any[]) => void): unknown;
   emit(event: string, ...args: unknown[]): unknown;
   disconnect(): unknown;
   io?: { on(event: string, fn: (...args: any[]) => void): unknown };
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export type SocketFactory = (token: string) => SocketLike;
 

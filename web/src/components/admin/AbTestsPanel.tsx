@@ -7,6 +7,7 @@ import { pct, when } from '../../lib/format';
 import { TIERS } from '../../lib/quality';
 import { ErrorNote } from '../ErrorNote';
 import { useLoad } from './useLoad';
+import { TableScroll } from '../TableScroll';
 
 const interval = (ci: [number, number] | null, f: (v: number) => string) => (ci ? ` (${f(ci[0])}–${f(ci[1])})` : '');
 
@@ -20,7 +21,7 @@ function TestResults({ t }: { t: AbTest }) {
       <p className="muted small">
         {when(t.startsAt)} – {when(t.endsAt)} · judged by {t.successMetrics.primaryMetric.replace('_', ' ')} (threshold {t.successMetrics.threshold})
       </p>
-      <div className="table-scroll">
+      <TableScroll label={`Results of ${t.name}`}>
         <table className="data-table">
           <caption className="sr-only">Results of {t.name}</caption>
           <thead>
@@ -48,7 +49,7 @@ function TestResults({ t }: { t: AbTest }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <p className="small">
         {r.pValue == null
           ? `Not enough data yet for ${r.test} (needs ${r.minSamplesPerVariant} per variant).`

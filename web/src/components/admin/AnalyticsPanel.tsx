@@ -1,6 +1,8 @@
 import { useState } from 'react';
+import type { Analytics } from '../../api/admin-types';
+import type { ApiClient } from '../../api/client';
 import { useApi } from '../../hooks/useApi';
-import { dailySeries } from '../../lib/charts';
+import { analyticsDays } from '../../lib/charts';
 import { pct } from '../../lib/format';
 import { BarChart, LineChart } from '../charts/Charts';
 import { ErrorNote } from '../ErrorNote';
@@ -14,24 +16,35 @@ const count = (v: number) => String(Math.round(v));
 /** "2026-01-05" → "01-05": the year is in the range picker. */
 const shortDay = (d: string) => d.slice(5);
 
+/**
+ * The range's analytics. A server with the per-day `daily` series needs no
+ * generation details for the charts; an older one is asked again with
+ * `includeDetails` (up to 1000 rows) to derive them.
+ */
+async function loadAnalytics(api: ApiClient, startDate: string, endDate: string): Promise<Analytics> {
+  const a = await api.analytics({ startDate, endDate });
+  if (Array.isArray(a.daily)) return a;
+  return api.analytics({ startDate, endDate, includeDetails: true });
+}
+
 export function AnalyticsPanel({ onDenied }: { onDenied(e: unknown): void }) {
   const api = useApi();
   const [start, setStart] = useState(() => isoDay(Date.now() - 29 * DAY_MS));
   const [end, setEnd] = useState(() => isoDay(Date.now()));
   const a = useLoad(
     () =>
-      api.analytics({ startDate: start, endDate: end, includeDetails: true }).catch((e) => {
+      loadAnalytics(api, start, end).catch((e) => {
         onDenied(e);
         throw e;
       }),
     [api, start, end],
   );
   const data = a.data;
-  const days = data ? dailySeries(data.details ?? []) : [];
+  const { days, source } = data ? analyticsDays(data) : { days: [], source: 'daily' as const };
   const dayLabels = days.map((d) => shortDay(d.day));
 
   return (
-    <section className="card panel admin-wide" aria-labelledby="analytics-title" data-testid="analytics-panel">
+    <section className="card panel admin-wide" aria-labelledby="analytics-title" data-testid="analytics-panel" data-days-from={data ? source : ''}>
       <h2 id="analytics-title">Analytics</h2>
       <div className="date-range">
         <label>
@@ -63,7 +76,7 @@ export function AnalyticsPanel({ onDenied }: { onDenied(e: unknown): void }) {
             <dt>Ratings</dt>
             <dd>{data.ratings.count ? `${data.ratings.mean?.toFixed(2)} ★ (${data.ratings.count})` : 'none yet'}</dd>
           </dl>
-          {data.details && data.details.length >= 1000 && (
+          {source === 'details' && data.details && data.details.length >= 1000 && (
             <p className="muted small">Daily charts use the newest 1000 generations of the range.</p>
           )}
           <div className="chart-grid">

@@ -1,19 +1,19 @@
 import { useEffect } from 'react';
 import { useApi } from '../../hooks/useApi';
 import type { SystemStats } from '../../api/admin-types';
-import { flattenStats, formatBytes, isSystemStats, loadLevel, readAlerts } from '../../lib/admin';
+import { flattenStats, formatBytes, isSystemStats, loadLevel } from '../../lib/admin';
 import { pct } from '../../lib/format';
-import { when } from '../../lib/format';
 import { ErrorNote } from '../ErrorNote';
 import { useLoad } from './useLoad';
+import { TableScroll } from '../TableScroll';
 
-// System stats and alerts: routes the seed names but this server may not
-// have yet. A 404 shows "not available on this server"; once the server
-// answers, whatever it sends is shown (their shapes are not settled).
+// System stats (and, in AlertsPanel.tsx, alerts): routes the seed names but
+// this server may not have yet. A 404 shows "not available on this server";
+// once the server answers, what it sends is shown.
 
 const REFRESH_MS = 10_000;
 
-function NotAvailable({ path }: { path: string }) {
+export function NotAvailable({ path }: { path: string }) {
   return (
     <p className="muted" data-testid="not-available">
       Not available on this server (<code>GET {path}</code> has no JSON answer).
@@ -98,7 +98,7 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
         </dd>
       </dl>
       {queue.byKind.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label="Waiting jobs by kind">
           <table>
             <caption>Waiting jobs by kind</caption>
             <thead>
@@ -118,10 +118,10 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       {codes.length > 0 && (
-        <div className="table-scroll">
+        <TableScroll label="Errors by code">
           <table data-testid="stats-errors">
             <caption>Errors by code</caption>
             <thead>
@@ -141,32 +141,8 @@ function SystemStatsView({ stats }: { stats: SystemStats }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </div>
-  );
-}
-
-export function AlertsPanel() {
-  const api = useApi();
-  const a = useLoad(() => api.optional<unknown>('/api/admin/alerts'), [api]);
-  const alerts = a.data?.available ? readAlerts(a.data.data) : [];
-  return (
-    <section className="card panel" aria-labelledby="alerts-title" data-testid="alerts-panel" data-available={a.data == null ? '' : String(a.data.available)}>
-      <h2 id="alerts-title">Alerts</h2>
-      <ErrorNote error={a.error} />
-      {a.data && !a.data.available && <NotAvailable path="/api/admin/alerts" />}
-      {a.data?.available && alerts.length === 0 && <p className="muted">No alerts firing.</p>}
-      {alerts.length > 0 && (
-        <ul className="plain-list">
-          {alerts.map((x) => (
-            <li key={x.id} className={`alert alert-${x.severity}`} data-testid="alert">
-              <strong>{x.name}</strong> <span className="badge">{x.severity}</span> {x.message}
-              {x.since && <span className="muted small"> · since {when(x.since)}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 }

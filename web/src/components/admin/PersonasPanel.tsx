@@ -8,6 +8,9 @@ import { useLoad } from './useLoad';
 const asError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('NETWORK', String(e), 0));
 
 /** "Arms Crossed, Contrapposto" → ["Arms Crossed", "Contrapposto"], blanks and repeats dropped. */
+/** A persona id: lower-case letters, digits, `-` and `_` (valid with the `v` flag: `-` escaped). */
+export const PERSONA_ID_PATTERN = '[a-z0-9_\\-]+';
+
 export function parsePoses(text: string): string[] {
   return [...new Set(text.split(',').map((p) => p.trim()).filter(Boolean))];
 }
@@ -111,8 +114,9 @@ function NewPersonaForm({ onCreated }: { onCreated(): void }) {
   };
   return (
     <form className="form-grid" onSubmit={submit} aria-label="New persona">
+      {/* Browsers compile `pattern` with the `v` flag, where a bare `-` in a class is a syntax error (logged, and the check skipped). */}
       <label>
-        Id <input type="text" value={id} onChange={(e) => setId(e.target.value)} required pattern="[a-z0-9_-]+" title="lower-case letters, digits, - and _" />
+        Id <input type="text" value={id} onChange={(e) => setId(e.target.value)} required pattern={PERSONA_ID_PATTERN} title="lower-case letters, digits, - and _" />
       </label>
       <label>
         Name <input type="text" value={name} onChange={(e) => setName(e.target.value)} required />

@@ -1,6 +1,7 @@
 import { useApi } from '../../hooks/useApi';
 import { ErrorNote } from '../ErrorNote';
 import { useLoad } from './useLoad';
+import { TableScroll } from '../TableScroll';
 
 const usd = (v: number | null | undefined) => (v == null ? '—' : `$${v.toFixed(2)}`);
 
@@ -18,7 +19,7 @@ export function ProvidersPanel() {
             Chain: <strong data-testid="default-chain">{d.defaultChain.join(' → ')}</strong>
             {d.split.enabled ? ` · split ${d.split.percent}% to ${d.splitChain.join(' → ')}` : ''} · spent today {usd(d.globalSpend.spent_usd)}
           </p>
-          <div className="table-scroll">
+          <TableScroll label="Provider breakers and spend">
             <table className="data-table">
               <caption className="sr-only">Provider breakers and spend</caption>
               <thead>
@@ -44,7 +45,7 @@ export function ProvidersPanel() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           <details>
             <summary>Configured endpoints ({d.endpoints.length})</summary>
             <ul className="plain-list small">

@@ -14,6 +14,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
+  // The caller's deps decide when `load` is new, as with useEffect's own.
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/use-memo
   const run = useCallback(load, deps);
   useEffect(() => {
     let cancelled = false;
@@ -34,5 +36,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       cancelled = true;
     };
   }, [run, version]);
-  return { data, error, loading, reload: () => setVersion((v) => v + 1) };
+  // Stable, so a panel's refresh timer is not restarted by every render.
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  return { data, error, loading, reload };
 }

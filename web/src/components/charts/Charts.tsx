@@ -19,18 +19,22 @@ interface ChartProps {
 
 /** The numbers behind a chart, for screen readers (and anyone reading the DOM). */
 function DataTable({ title, labels, values, format }: Omit<ChartProps, 'max' | 'testId'>) {
+  // The clipping box is a div: a table ignores `width: 1px` and kept its
+  // full width, which scrolled the dashboard sideways on a phone.
   return (
-    <table className="sr-only">
-      <caption>{title}</caption>
-      <tbody>
-        {labels.map((l, i) => (
-          <tr key={`${l}-${i}`}>
-            <th scope="row">{l}</th>
-            <td>{values[i] == null ? 'no data' : format(values[i] as number)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div className="sr-only">
+      <table>
+        <caption>{title}</caption>
+        <tbody>
+          {labels.map((l, i) => (
+            <tr key={`${l}-${i}`}>
+              <th scope="row">{l}</th>
+              <td>{values[i] == null ? 'no data' : format(values[i] as number)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
