@@ -117,11 +117,14 @@ pub enum ErrorCode {
     /// The payment provider (Stripe) failed or refused the request.
     #[serde(rename = "PAY_034")]
     PaymentProviderFailed,
+    /// An alert's notification (webhook or email) could not be delivered.
+    #[serde(rename = "NTF_035")]
+    NotificationFailed,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         ErrorCode::ValidationTimeout,
         ErrorCode::GenerationFailed,
         ErrorCode::MaxRetriesExceeded,
@@ -155,6 +158,7 @@ impl ErrorCode {
         ErrorCode::RefundWindowClosed,
         ErrorCode::InvalidSignature,
         ErrorCode::PaymentProviderFailed,
+        ErrorCode::NotificationFailed,
     ];
 
     /// The code as shown to users, e.g. `"IMG_004"`.
@@ -193,6 +197,7 @@ impl ErrorCode {
             ErrorCode::RefundWindowClosed => "PAY_032",
             ErrorCode::InvalidSignature => "SIG_033",
             ErrorCode::PaymentProviderFailed => "PAY_034",
+            ErrorCode::NotificationFailed => "NTF_035",
         }
     }
 
@@ -232,6 +237,7 @@ impl ErrorCode {
             ErrorCode::RefundWindowClosed => "Refund window closed",
             ErrorCode::InvalidSignature => "Invalid signature",
             ErrorCode::PaymentProviderFailed => "Payment provider failed",
+            ErrorCode::NotificationFailed => "Notification failed",
         }
     }
 

@@ -2,9 +2,11 @@
 //! the error codes the API reports, the quality tiers and their parameters
 //! (one table, `tier`), and the landmark types that connect the
 //! person analysis to the body fitter, the renderer and the validators;
-//! `abtest`, the statistics that decide an A/B test.
+//! `abtest`, the statistics that decide an A/B test; `alerts`, the
+//! seed's alert rules and their firing / resolved state machine.
 
 pub mod abtest;
+pub mod alerts;
 pub mod billing;
 pub mod error;
 pub mod pose;

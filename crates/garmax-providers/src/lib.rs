@@ -8,8 +8,9 @@
 //! generation), per-user render limits, and the event-driven [`Batcher`].
 //!
 //! It also holds the one payment provider's client, [`stripe`] (Checkout
-//! Sessions and webhook signature verification), because this is the only
-//! crate of the workspace that makes outbound HTTP calls.
+//! Sessions and webhook signature verification), and the delivery of alert
+//! notifications, [`notify`] (signed webhooks, SMTP email), because this is
+//! the only crate of the workspace that calls out over the network.
 //! It knows no SQL (budgets and counters sit behind [`UsageStore`]; the
 //! in-memory [`MemoryUsage`] serves one process) and none of our own HTTP
 //! API's routes or JSON.
@@ -26,6 +27,7 @@ pub mod gemini;
 pub mod http;
 pub mod job;
 pub mod local;
+pub mod notify;
 pub mod openai;
 pub mod prompt;
 pub mod provider;

@@ -79,6 +79,90 @@ pub struct ServerConfig {
     pub metrics_retention_days: u32,
     /// Longest a `Prefer: wait` request of the enhanced API waits, seconds.
     pub enhanced_wait_secs: u64,
+    /// The seed's `alertConfig` and where alerts are sent (`[server.alerts]`).
+    pub alerts: AlertsConfig,
+}
+
+/// Alerts: the three rules, how often they are evaluated, and the webhooks
+/// and email that hear of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "snake_case", deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Evaluate at all (the alerts are listed even without any channel).
+    pub enabled: bool,
+    /// Seconds between evaluations; the lease lasts three of them.
+    pub evaluate_every_secs: u64,
+    pub quality_drop: garmax_core::alerts::QualityDropRule,
+    pub high_cost: garmax_core::alerts::HighCostRule,
+    pub system_health: garmax_core::alerts::SystemHealthRule,
+    /// Every alert event is POSTed to each of these, signed with its secret.
+    pub webhooks: Vec<WebhookTarget>,
+    /// `smtp://host:port`, `smtps://user:pass@host`, or with `?tls=required`
+    /// for STARTTLS (`GARMAX_SMTP_URL`); none: no email.
+    pub smtp_url: Option<String>,
+    /// The sender of alert email.
+    pub email_from: String,
+    /// Tries of one notification before it is given up (kept, with its error).
+    pub delivery_attempts: i64,
+}
+
+/// One webhook that hears of alerts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct WebhookTarget {
+    pub url: String,
+    /// Signs each body (`Garmax-Signature`); none: sent unsigned.
+    pub secret: Option<String>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            enabled: true,
+            evaluate_every_secs: 60,
+            quality_drop: Default::default(),
+            high_cost: Default::default(),
+            system_health: Default::default(),
+            webhooks: Vec::new(),
+            smtp_url: None,
+            email_from: "garmax alerts <alerts@localhost>".into(),
+            delivery_attempts: 8,
+        }
+    }
+}
+
+impl AlertsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.evaluate_every_secs == 0 {
+            return Err(ConfigError(
+                "alerts.evaluate_every_secs must be at least 1".into(),
+            ));
+        }
+        let q = &self.quality_drop;
+        if !(0.0..=1.0).contains(&q.threshold) || q.time_window_ms <= 0 {
+            return Err(ConfigError(
+                "alerts.quality_drop needs a threshold in 0..1 and a positive time_window_ms"
+                    .into(),
+            ));
+        }
+        for w in &self.webhooks {
+            match url::Url::parse(&w.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => {
+                    return Err(ConfigError(format!(
+                        "alerts.webhooks: '{}' is not an http(s) URL",
+                        w.url
+                    )));
+                }
+            }
+        }
+        if self.delivery_attempts < 1 {
+            return Err(ConfigError(
+                "alerts.delivery_attempts must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Billing: prices in credits, plans with their monthly quotas, Stripe.
@@ -229,6 +313,7 @@ impl Default for ServerConfig {
             personas_file: None,
             metrics_retention_days: 90,
             enhanced_wait_secs: 60,
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -296,13 +381,35 @@ impl ServerConfig {
         if self.rate_limit_per_sec == 0 || self.rate_limit_burst == 0 {
             return Err(ConfigError("rate limits must be positive".into()));
         }
-        self.billing.validate()
+        self.billing.validate()?;
+        self.alerts.validate()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_rules_come_from_the_file_over_the_seeds_defaults() {
+        let c = ServerConfig::from_toml(
+            "[server.alerts]\nevaluate_every_secs = 5\nsmtp_url = \"smtp://127.0.0.1:2525\"\n\
+             [server.alerts.quality_drop]\nthreshold = 0.5\nrecipients = [\"ops@x.io\"]\n\
+             [[server.alerts.webhooks]]\nurl = \"https://hooks.x.io/a\"\nsecret = \"k\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.alerts.evaluate_every_secs, 5);
+        assert_eq!(c.alerts.quality_drop.threshold, 0.5);
+        assert_eq!(c.alerts.quality_drop.time_window_ms, 3_600_000);
+        assert_eq!(c.alerts.high_cost.threshold, 100.0);
+        assert_eq!(c.alerts.system_health.memory_threshold, 85.0);
+        assert_eq!(c.alerts.webhooks[0].secret.as_deref(), Some("k"));
+        let bad =
+            ServerConfig::from_toml("[[server.alerts.webhooks]]\nurl = \"file:///etc/passwd\"\n")
+                .unwrap();
+        assert!(bad.validate().is_err());
+        assert!(ServerConfig::from_toml("[server.alerts.high_cost]\nlimit = 3\n").is_err());
+    }
 
     #[test]
     fn file_overrides_defaults_and_unknown_keys_are_refused() {

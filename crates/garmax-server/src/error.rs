@@ -100,7 +100,7 @@ impl ApiError {
             C::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             C::RefundWindowClosed => StatusCode::CONFLICT,
             C::InvalidSignature => StatusCode::BAD_REQUEST,
-            C::PaymentProviderFailed => StatusCode::BAD_GATEWAY,
+            C::PaymentProviderFailed | C::NotificationFailed => StatusCode::BAD_GATEWAY,
         }
     }
 }

@@ -10,15 +10,20 @@
 //!   [`engine::Engine`] is the pipeline as a worker sees it; every render
 //!   goes through the state's `garmax_providers::Router`, whose budgets,
 //!   counters and breakers live in the database ([`usage`]).
+//! - [`alerts`] evaluates the seed's alerts in the background (one process
+//!   at a time, under a lease in the database) and delivers their
+//!   notifications.
 //! - [`serve`] runs the server (and in-process workers) until a signal, then
 //!   shuts down gracefully.
 //!
 //! Only this crate knows HTTP routes and the API's JSON shapes ([`views`]);
 //! SQL stays in `garmax-store`, pixels in the pipeline crates.
 
+pub mod alerts;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod limits;
@@ -184,6 +189,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = (workers > 0).then(|| worker::Worker::start(state.clone(), workers));
+    let alerts_stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    let alerts = tokio::spawn(alerts::run(state.clone(), alerts_stop.clone()));
     let app = app(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "garmax serve listening");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
@@ -198,6 +205,7 @@ pub async fn serve(
         () = shutdown => {}
     }
     stopping.notify_one();
+    alerts_stop.notify_one();
     let stop_worker = async {
         if let Some(w) = worker {
             w.shutdown().await;
@@ -207,6 +215,8 @@ pub async fn serve(
     if drained.is_err() {
         tracing::info!("closing the connections still open after {CONNECTION_DRAIN:?}");
     }
+    // An evaluation in flight finishes (bounded by its calls' timeouts).
+    let _ = tokio::time::timeout(Duration::from_secs(15), alerts).await;
     state.store.close().await;
     Ok(())
 }

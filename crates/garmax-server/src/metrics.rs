@@ -137,6 +137,12 @@ pub async fn render(State(state): State<AppState>) -> Response {
     if let Ok(stats) = crate::routes::system::collect(&state).await {
         export_system(&stats);
     }
+    if let Ok(firing) = state.store.firing_alerts().await {
+        for kind in garmax_core::alerts::AlertKind::ALL {
+            let n = firing.iter().filter(|a| a.kind == kind.as_str()).count();
+            metrics::gauge!("garmax_alerts_firing", "type" => kind.as_str()).set(n as f64);
+        }
+    }
     if let Ok(counts) = state.store.session_counts().await {
         for (status, n) in counts {
             metrics::gauge!("garmax_sessions", "status" => status).set(n as f64);

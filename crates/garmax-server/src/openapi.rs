@@ -4,8 +4,8 @@ use utoipa::Modify;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use crate::routes::{
-    abtests, admin_analytics, avatars, billing, enhanced, events, garments, health, me, personas,
-    providers, sessions, system,
+    abtests, admin_analytics, alerts, avatars, billing, enhanced, events, garments, health, me,
+    personas, providers, sessions, system,
 };
 
 #[derive(utoipa::OpenApi)]
@@ -25,7 +25,7 @@ use crate::routes::{
         personas::list, personas::get, personas::reference, personas::create, personas::update,
         personas::remove, personas::upload_reference,
         admin_analytics::analytics, admin_analytics::rate,
-        abtests::create, abtests::list, abtests::get,
+        abtests::create, abtests::list, abtests::get, alerts::list,
     ),
     modifiers(&BearerAuth)
 )]

@@ -345,3 +345,15 @@ mod tests {
         );
     }
 }
+
+/// This machine's name (what system-health alerts are keyed by).
+pub fn host_name() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        sysinfo::System::host_name()
+            .ok()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    })
+    .clone()
+}

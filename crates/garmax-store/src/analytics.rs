@@ -56,6 +56,18 @@ pub struct ScoreMeans {
     pub overall: Option<f64>,
 }
 
+/// One UTC day's generations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayStats {
+    /// Days since 1970-01-01 (UTC).
+    pub day: i64,
+    pub count: i64,
+    pub passed: i64,
+    pub mean_overall: Option<f64>,
+    pub mean_attempts: f64,
+    pub total_cost: f64,
+}
+
 /// Everything the analytics endpoint reports.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analytics {
@@ -80,6 +92,8 @@ pub struct Analytics {
     pub mean_rating: Option<f64>,
     /// Ratings 1..=5.
     pub rating_distribution: [i64; 5],
+    /// Per UTC day with generations, ascending.
+    pub daily: Vec<DayStats>,
     pub details: Vec<crate::generations::GenerationMetrics>,
 }
 
@@ -285,6 +299,7 @@ impl Store {
         }
         a.mean_rating = (a.ratings_count > 0).then(|| sum as f64 / a.ratings_count as f64);
 
+        a.daily = self.daily(&f).await?;
         if q.include_details {
             let sql = format!(
                 "SELECT {} FROM generation_metrics m WHERE {} ORDER BY m.created_at DESC, m.session_id LIMIT {}",
@@ -305,6 +320,35 @@ impl Store {
             }
         }
         Ok(a)
+    }
+
+    /// The generations of each UTC day (integer division of the epoch ms,
+    /// which both engines do on BIGINT).
+    async fn daily(&self, f: &Filter) -> Result<Vec<DayStats>, StoreError> {
+        let sql = format!(
+            "SELECT m.created_at / 86400000 AS d, COUNT(*) AS n, \
+             CAST(COALESCE(SUM(m.passes), 0) AS BIGINT) AS passed, \
+             CAST(AVG(m.overall) AS DOUBLE PRECISION) AS mo, \
+             CAST(AVG(m.attempts) AS DOUBLE PRECISION) AS ma, \
+             CAST(COALESCE(SUM(m.cost), 0) AS DOUBLE PRECISION) AS c \
+             FROM generation_metrics m WHERE {} GROUP BY m.created_at / 86400000 ORDER BY d",
+            f.sql
+        );
+        f.bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DayStats {
+                    day: r.try_get("d")?,
+                    count: r.try_get("n")?,
+                    passed: r.try_get("passed")?,
+                    mean_overall: r.try_get("mo")?,
+                    mean_attempts: r.try_get::<Option<f64>, _>("ma")?.unwrap_or(0.0),
+                    total_cost: r.try_get("c")?,
+                })
+            })
+            .collect()
     }
 
     /// (value, count) of `expr` over the rows where `cond`, most first.

@@ -26,10 +26,13 @@
 //! - [`personas`], [`generations`], [`analytics`], [`abtests`]: the enhanced try-on
 //!   API's catalogue, its generations with their metrics and ratings, and
 //!   the admin analytics computed in SQL on both engines.
+//! - [`alerts`]: named leases, hosts' health readings, alerts with their
+//!   firing / resolved state and the outbox of their notifications.
 //!
 //! Times are milliseconds since the Unix epoch ([`now_ms`]).
 
 pub mod abtests;
+pub mod alerts;
 pub mod analytics;
 pub mod avatars;
 pub mod billing;

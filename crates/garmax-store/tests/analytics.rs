@@ -209,6 +209,38 @@ async fn analytics_match_a_hand_computed_expectation_on_both_engines() {
                 &ctx,
             );
 
+            // Per UTC day: every day of the window has generations here.
+            let mut days: BTreeMap<i64, Vec<&GenerationMetrics>> = BTreeMap::new();
+            for m in &sel {
+                days.entry(m.created_at.div_euclid(DAY))
+                    .or_default()
+                    .push(m);
+            }
+            assert_eq!(
+                a.daily.iter().map(|d| d.day).collect::<Vec<_>>(),
+                days.keys().copied().collect::<Vec<_>>(),
+                "{ctx}"
+            );
+            for d in &a.daily {
+                let ms = &days[&d.day];
+                assert_eq!(d.count, ms.len() as i64, "{ctx} day {}", d.day);
+                assert_eq!(
+                    d.passed,
+                    ms.iter().filter(|m| m.passes).count() as i64,
+                    "{ctx}"
+                );
+                close(
+                    Some(d.total_cost),
+                    Some(ms.iter().map(|m| m.cost).sum()),
+                    &ctx,
+                );
+                close(
+                    d.mean_overall,
+                    mean(ms.iter().filter_map(|m| m.overall)),
+                    &ctx,
+                );
+            }
+
             // Per model (the own-avatar generations under their label).
             let mut by_model: BTreeMap<String, Vec<&GenerationMetrics>> = BTreeMap::new();
             for m in &sel {

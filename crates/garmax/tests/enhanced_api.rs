@@ -102,6 +102,138 @@ fn generate_form(model: &str, pose: &str, image: Vec<u8>) -> reqwest::multipart:
         )
 }
 
+/// `generate` with `Prefer: wait`; polls the job when it answers 202.
+/// Returns the final status, body and session id.
+async fn generate_and_wait(c: &Client, form: reqwest::multipart::Form) -> (u16, Value, String) {
+    let (status, first) = upload_form(c, "/api/enhanced-tryon/generate", form, true).await;
+    if status == 202 {
+        // Longer than the bounded wait on this machine: poll the job.
+        let id = first["jobId"].as_str().unwrap().to_string();
+        assert_eq!(first["statusUrl"], format!("/api/enhanced-tryon/jobs/{id}"));
+        let deadline = Instant::now() + Duration::from_secs(400);
+        loop {
+            let (s, b) = c.get_json(&format!("/api/enhanced-tryon/jobs/{id}")).await;
+            if s != 202 {
+                return (s, b, id);
+            }
+            assert!(Instant::now() < deadline, "generation did not finish: {b}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let id = first["imageUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{status}: {first}"))
+        .trim_start_matches("/api/tryon/sessions/")
+        .trim_end_matches("/result")
+        .to_string();
+    (status, first, id)
+}
+
+/// An A/B test as the seed creates it, run by real generations: sticky
+/// variants per user, each variant's overrides applied, per-variant counts
+/// and mean ratings as given, and no winner on a handful of samples.
+async fn ab_test_end_to_end(backend: &Backend, server: &support::Proc, admin: &Client) {
+    let body = json!({
+        "name": "Retry budget",
+        "variants": [
+            {"name": "control", "parameters": {"qualityTier": "standard", "maxRetries": 0}},
+            {"name": "treatment", "parameters": {"qualityTier": "premium", "maxRetries": 0, "useNewFeature": true}}
+        ],
+        "duration": 7,
+        "successMetrics": {"primaryMetric": "user_rating", "threshold": 4.0}
+    });
+    let shopper = Client::new(&server.base, &backend.create_user("ab-0", false, 0));
+    assert_eq!(shopper.post_json("/api/admin/ab-tests", &body).await.0, 403);
+    let (status, created) = admin.post_json("/api/admin/ab-tests", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let test_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["status"], "running");
+    assert_eq!(created["successMetrics"]["primaryMetric"], "user_rating");
+
+    // Four shoppers, the first twice; each rates what they got.
+    let mut shoppers = vec![shopper];
+    for i in 1..4 {
+        shoppers.push(Client::new(
+            &server.base,
+            &backend.create_user(&format!("ab-{i}"), false, 0),
+        ));
+    }
+    let mut runs: Vec<(usize, String, i64)> = Vec::new();
+    for (n, who) in [0usize, 0, 1, 2, 3].into_iter().enumerate() {
+        let c = &shoppers[who];
+        let (status, result, id) =
+            generate_and_wait(c, generate_form("johny", "Arms Crossed", garment_photo())).await;
+        assert!(matches!(status, 200 | 422), "{status}: {result}");
+        assert_eq!(
+            result["attempts"], 1,
+            "both variants allow no retry: {result}"
+        );
+        let rating = 1 + (n as i64 * 2) % 5;
+        let path = format!("/api/tryon/sessions/{id}/rating");
+        assert_eq!(c.post_json(&path, &json!({"rating": rating})).await.0, 200);
+        runs.push((who, id, rating));
+    }
+
+    // Which variant each generation ran under, and with what tier.
+    let (_, a) = admin
+        .get_json("/api/admin/analytics?includeDetails=true")
+        .await;
+    let details = a["details"].as_array().unwrap();
+    let variant_of = |id: &str| {
+        let d = details
+            .iter()
+            .find(|d| d["sessionId"] == id)
+            .unwrap_or_else(|| panic!("{id} not in the details"));
+        assert_eq!(d["abTestId"], test_id.as_str());
+        let v = d["abVariant"].as_str().unwrap().to_string();
+        let tier = if v == "control" {
+            "standard"
+        } else {
+            "premium"
+        };
+        assert_eq!(
+            d["qualityTier"], tier,
+            "the variant's tier was applied: {d}"
+        );
+        v
+    };
+    let variants: Vec<String> = runs.iter().map(|(_, id, _)| variant_of(id)).collect();
+    assert_eq!(variants[0], variants[1], "a user keeps their variant");
+
+    let (status, report) = admin
+        .get_json(&format!("/api/admin/ab-tests/{test_id}"))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    for v in report["results"]["variants"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        let mine: Vec<i64> = runs
+            .iter()
+            .zip(&variants)
+            .filter(|(_, got)| got.as_str() == name)
+            .map(|((_, _, r), _)| *r)
+            .collect();
+        assert_eq!(v["generations"], mine.len() as u64, "{v}");
+        assert_eq!(v["ratings"], mine.len() as u64, "{v}");
+        if mine.is_empty() {
+            assert!(v["meanRating"].is_null(), "{v}");
+        } else {
+            let mean = mine.iter().sum::<i64>() as f64 / mine.len() as f64;
+            assert!(
+                (v["meanRating"].as_f64().unwrap() - mean).abs() < 1e-9,
+                "{v}"
+            );
+        }
+        if name == "treatment" {
+            assert_eq!(v["unappliedParameters"], json!(["useNewFeature"]));
+        }
+    }
+    assert!(
+        report["results"]["winner"].is_null(),
+        "five samples decide nothing: {report}"
+    );
+    assert_eq!(admin.get_json("/api/admin/ab-tests/nope").await.0, 404);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enhanced_generation_follows_the_seed_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -307,37 +439,11 @@ name = "Hands in Pockets"
 
     // The seed's request; synchronous when it finishes within the wait.
     let started = Instant::now();
-    let (status, first) = upload_form(
+    let (status, body, id) = generate_and_wait(
         &user,
-        "/api/enhanced-tryon/generate",
         generate_form("johny", "Arms Crossed", garment_photo()),
-        true,
     )
     .await;
-    let (status, body, id) = if status == 202 {
-        // Longer than the bounded wait on this machine: poll the job.
-        let id = first["jobId"].as_str().unwrap().to_string();
-        assert_eq!(first["statusUrl"], format!("/api/enhanced-tryon/jobs/{id}"));
-        let deadline = Instant::now() + Duration::from_secs(400);
-        loop {
-            let (s, b) = user
-                .get_json(&format!("/api/enhanced-tryon/jobs/{id}"))
-                .await;
-            if s != 202 {
-                break (s, b, id);
-            }
-            assert!(Instant::now() < deadline, "generation did not finish: {b}");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    } else {
-        let id = first["imageUrl"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("/api/tryon/sessions/")
-            .trim_end_matches("/result")
-            .to_string();
-        (status, first, id)
-    };
     eprintln!("generation took {:?}: {body}", started.elapsed());
     assert_seed_shape(&seed_response(), &body, "response");
     if body["success"] == true {
@@ -440,4 +546,7 @@ name = "Hands in Pockets"
             .0,
         400
     );
+
+    // An A/B test on the same server and catalogue.
+    ab_test_end_to_end(&backend, &server, &admin).await;
 }

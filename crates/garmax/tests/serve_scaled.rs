@@ -4,24 +4,9 @@
 
 mod support;
 
-use support::{Backend, Client, Outage, PrivatePostgres, assert_ordered, serve, socket, worker};
-
-async fn fresh_postgres() -> String {
-    use sqlx::Connection as _;
-    let admin = std::env::var("GARMAX_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL at {admin} is required (scripts/test starts it): {e}")
-        });
-    let name = format!("garmax_e2e_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
-}
+use support::{
+    Backend, Client, Outage, PrivatePostgres, assert_ordered, fresh_postgres, serve, socket, worker,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_two_workers_postgres_s3_and_a_worker_killed_mid_stage() {

@@ -176,6 +176,15 @@ pub async fn analytics(
             "mean": a.mean_rating,
             "distribution": a.rating_distribution,
         },
+        "daily": a.daily.iter().map(|d| json!({
+            "date": crate::views::rfc3339(d.day * DAY_MS)[..10],
+            "generations": d.count,
+            "passed": d.passed,
+            "successRate": if d.count > 0 { d.passed as f64 / d.count as f64 } else { 0.0 },
+            "meanOverallQuality": d.mean_overall,
+            "meanAttempts": d.mean_attempts,
+            "totalCost": d.total_cost,
+        })).collect::<Vec<_>>(),
     });
     if q.include_details {
         body["details"] = Value::Array(

@@ -2,6 +2,7 @@
 
 pub mod abtests;
 pub mod admin_analytics;
+pub mod alerts;
 pub mod avatars;
 pub mod billing;
 pub mod enhanced;
@@ -98,6 +99,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
             get(abtests::list).post(abtests::create),
         )
         .route("/api/admin/ab-tests/{id}", get(abtests::get))
+        .route("/api/admin/alerts", get(alerts::list))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     // Stripe's events can be larger than our own JSON bodies.
     let webhook = Router::new()

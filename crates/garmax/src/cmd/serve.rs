@@ -119,6 +119,9 @@ impl ServiceArgs {
             c.allowed_image_hosts = self.allowed_image_hosts.clone();
         }
         apply_stripe_env(&mut c.billing);
+        if let Ok(v) = std::env::var("GARMAX_SMTP_URL") {
+            c.alerts.smtp_url = Some(v).filter(|v| !v.is_empty());
+        }
         c.web_dir = self.web_dir.clone().or(c.web_dir).or_else(|| {
             let dist = PathBuf::from("web/dist");
             dist.join("index.html").exists().then_some(dist)
@@ -175,7 +178,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -192,7 +195,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn engine(config: &ServerConfig) -> anyhow::Result<Arc<dyn garmax_server::engine::Engine>> {
+pub fn engine(config: &ServerConfig) -> anyhow::Result<Arc<dyn garmax_server::engine::Engine>> {
     let engine = garmax_server::pipeline::PipelineEngine::load()
         .context("loading the models (run `garmax models fetch`)")?
         .with_service_limits(

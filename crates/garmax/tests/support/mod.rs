@@ -692,3 +692,115 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A new, empty database on the test PostgreSQL server; returns its URL.
+pub async fn fresh_postgres() -> String {
+    use sqlx::Connection as _;
+    let admin = std::env::var("GARMAX_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {admin} is required (scripts/test starts it): {e}")
+        });
+    let name = format!("garmax_e2e_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+/// A local SMTP server that accepts every message (RFC 5321's commands a
+/// client sends: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps
+/// them for the test to read.
+pub struct SmtpSink {
+    pub port: u16,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpMessage {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Headers and body as sent (dot-stuffing undone).
+    pub data: String,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                tokio::spawn(smtp_session(conn, keep.clone()));
+            }
+        });
+        SmtpSink { port, messages }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn messages(&self) -> Vec<SmtpMessage> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+async fn smtp_session(
+    conn: tokio::net::TcpStream,
+    keep: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
+) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let (read, mut write) = conn.into_split();
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+    let mut current = SmtpMessage {
+        from: String::new(),
+        to: Vec::new(),
+        data: String::new(),
+    };
+    while let Ok(Some(line)) = lines.next_line().await {
+        let upper = line.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            b"250 sink\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            current.from = line[10..].trim().to_string();
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            current.to.push(line[8..].trim().to_string());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            let _ = write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await;
+            while let Ok(Some(l)) = lines.next_line().await {
+                if l == "." {
+                    break;
+                }
+                current.data.push_str(l.strip_prefix('.').unwrap_or(&l));
+                current.data.push('\n');
+            }
+            keep.lock().unwrap().push(std::mem::replace(
+                &mut current,
+                SmtpMessage {
+                    from: String::new(),
+                    to: Vec::new(),
+                    data: String::new(),
+                },
+            ));
+            b"250 OK queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = write.write_all(b"221 bye\r\n").await;
+            return;
+        } else if upper == "RSET" || upper == "NOOP" {
+            b"250 OK\r\n"
+        } else {
+            b"502 not implemented\r\n"
+        };
+        if write.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
