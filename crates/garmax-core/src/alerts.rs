@@ -146,6 +146,13 @@ pub struct Check {
     pub message: String,
 }
 
+/// A percentage with at most one decimal, without a trailing `.0`
+/// (`55`, `0.5`, `87.5`).
+fn pct(v: f64) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
 /// The subject of the service-wide alerts.
 pub const ALL_SUBJECTS: &str = "all";
 
@@ -174,10 +181,10 @@ impl QualityDropRule {
             value,
             threshold: self.threshold,
             message: format!(
-                "Average quality {:.0}% over the last {minutes:.0} min ({samples} generations) \
-                 against a threshold of {:.0}%",
-                value * 100.0,
-                self.threshold * 100.0
+                "Average quality {}% over the last {minutes:.0} min ({samples} generations) \
+                 against a threshold of {}%",
+                pct(value * 100.0),
+                pct(self.threshold * 100.0)
             ),
         }
     }
@@ -226,8 +233,11 @@ impl SystemHealthRule {
             value,
             threshold,
             message: format!(
-                "Host {host}: {what} at {value:.0}% against a threshold of {threshold:.0}% \
-                 (CPU {cpu_percent:.0}%, memory {memory_percent:.0}%)"
+                "Host {host}: {what} at {}% against a threshold of {}% (CPU {}%, memory {}%)",
+                pct(value),
+                pct(threshold),
+                pct(cpu_percent),
+                pct(memory_percent)
             ),
         }
     }
@@ -270,6 +280,7 @@ mod tests {
         assert_eq!(r.check(Some(0.10), 4).breached, None);
         assert_eq!(r.check(None, 0).breached, None);
         assert!(r.check(Some(0.55), 10).message.contains("55%"));
+        assert!(r.check(Some(0.875), 10).message.contains("87.5%"));
     }
 
     #[test]
@@ -284,7 +295,22 @@ mod tests {
         let r = SystemHealthRule::default();
         let c = r.check("h1", 50.0, 90.0);
         assert_eq!((c.breached, c.value, c.threshold), (Some(true), 90.0, 85.0));
-        assert!(c.message.contains("memory"), "{}", c.message);
+        assert!(
+            c.message
+                .contains("memory at 90% against a threshold of 85%"),
+            "{}",
+            c.message
+        );
+        let tight = SystemHealthRule {
+            memory_threshold: 0.5,
+            ..SystemHealthRule::default()
+        };
+        assert!(
+            tight
+                .check("h", 1.0, 5.25)
+                .message
+                .contains("threshold of 0.5%")
+        );
         let c = r.check("h1", 95.0, 10.0);
         assert_eq!((c.breached, c.value), (Some(true), 95.0));
         assert_eq!(r.check("h1", 87.0, 10.0).breached, None);
