@@ -78,18 +78,24 @@ const DELIVERY_COLUMNS: &str =
     "id, alert_id, event, channel, target, attempts, next_at, delivered_at, last_error";
 
 fn alert_from_row(r: &sqlx::any::AnyRow) -> Result<Alert, StoreError> {
+    alert_from_prefixed(r, "")
+}
+
+/// An alert from columns named `<prefix><column>` (a join's aliases).
+fn alert_from_prefixed(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Alert, StoreError> {
+    let col = |c: &str| format!("{prefix}{c}");
     Ok(Alert {
-        id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
-        subject: r.try_get("subject")?,
-        state: r.try_get("state")?,
-        severity: r.try_get("severity")?,
-        message: r.try_get("message")?,
-        value: r.try_get("value")?,
-        threshold: r.try_get("threshold")?,
-        fired_at: r.try_get("fired_at")?,
-        resolved_at: r.try_get("resolved_at")?,
-        resolved_message: r.try_get("resolved_message")?,
+        id: r.try_get(col("id").as_str())?,
+        kind: r.try_get(col("kind").as_str())?,
+        subject: r.try_get(col("subject").as_str())?,
+        state: r.try_get(col("state").as_str())?,
+        severity: r.try_get(col("severity").as_str())?,
+        message: r.try_get(col("message").as_str())?,
+        value: r.try_get(col("value").as_str())?,
+        threshold: r.try_get(col("threshold").as_str())?,
+        fired_at: r.try_get(col("fired_at").as_str())?,
+        resolved_at: r.try_get(col("resolved_at").as_str())?,
+        resolved_message: r.try_get(col("resolved_message").as_str())?,
     })
 }
 
@@ -402,22 +408,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                let alert = Alert {
-                    id: r.try_get("a_id")?,
-                    kind: r.try_get("a_kind")?,
-                    subject: r.try_get("a_subject")?,
-                    state: r.try_get("a_state")?,
-                    severity: r.try_get("a_severity")?,
-                    message: r.try_get("a_message")?,
-                    value: r.try_get("a_value")?,
-                    threshold: r.try_get("a_threshold")?,
-                    fired_at: r.try_get("a_fired_at")?,
-                    resolved_at: r.try_get("a_resolved_at")?,
-                    resolved_message: r.try_get("a_resolved_message")?,
-                };
-                Ok((delivery_from_row(r)?, alert))
-            })
+            .map(|r| Ok((delivery_from_row(r)?, alert_from_prefixed(r, "a_")?)))
             .collect()
     }
 

@@ -51,6 +51,17 @@ secret = "{SECRET}"
     file
 }
 
+/// A webhook receiver answering `status` and an SMTP sink.
+async fn receivers(status: u16) -> (MockServer, SmtpSink) {
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&hook)
+        .await;
+    (hook, SmtpSink::start().await)
+}
+
 /// `n` generations of overall quality `overall`, finished now.
 async fn generations(database: &str, n: usize, overall: f64) {
     use sqlx::Connection as _;
@@ -129,13 +140,7 @@ async fn alerts(c: &Client, query: &str) -> Value {
 async fn a_quality_drop_fires_once_resolves_and_fires_again_across_two_servers() {
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_postgres().await;
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/hook"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let smtp = SmtpSink::start().await;
+    let (hook, smtp) = receivers(204).await;
     let file = config(
         dir.path(),
         &format!("{}/hook", hook.uri()),
@@ -261,12 +266,7 @@ async fn a_quality_drop_fires_once_resolves_and_fires_again_across_two_servers()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn system_health_names_the_host_over_its_threshold() {
     let dir = tempfile::tempdir().unwrap();
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&hook)
-        .await;
-    let smtp = SmtpSink::start().await;
+    let (hook, smtp) = receivers(200).await;
     // Memory use is above 0.5 % on any machine running this test.
     let file = config(
         dir.path(),
