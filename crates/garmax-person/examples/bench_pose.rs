@@ -46,7 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Default::default()
             },
         ),
-        ("default (refine pass + face)", AnalyzerOptions::default()),
+        (
+            "refine pass + face",
+            AnalyzerOptions {
+                refine_passes: 1,
+                ..AnalyzerOptions::default()
+            },
+        ),
     ]
     .into_iter()
     .take(if equivalent_only { 1 } else { 2 })

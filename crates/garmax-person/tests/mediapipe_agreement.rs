@@ -143,8 +143,8 @@ fn check(
     key: &str,
     run: impl Fn(&PersonAnalyzer, &Case) -> Result<PersonAnalysis, PersonError>,
 ) -> usize {
+    // The default options: what the product runs is what is compared.
     let Some(analyzer) = common::analyzer(AnalyzerOptions {
-        refine_passes: 0,
         face: false,
         ..Default::default()
     }) else {

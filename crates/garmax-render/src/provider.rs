@@ -21,6 +21,7 @@ pub struct RenderRequest<'a> {
 }
 
 /// The image plus what the renderer measured and decided.
+#[derive(Clone)]
 pub struct RenderOutput {
     /// At the person photo's resolution.
     pub image: RgbaImage,

@@ -74,6 +74,7 @@ pub struct RenderStats {
 }
 
 /// Everything a render produces besides the image.
+#[derive(Clone)]
 pub struct RenderDetail {
     pub garment_alpha: GrayImage,
     pub regions_overlay: image::RgbImage,

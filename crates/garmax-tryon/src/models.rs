@@ -22,6 +22,10 @@ pub struct ModelOptions {
     /// Working-resolution cap: the longest side, in pixels, a person or
     /// product photo is processed at ([`DEFAULT_MAX_SIDE`]).
     pub max_side: u32,
+    /// Landmark refine passes of the person analysis
+    /// ([`AnalyzerOptions::refine_passes`]); 0 is MediaPipe's static-image
+    /// result.
+    pub refine_passes: u32,
 }
 
 impl ModelOptions {
@@ -32,6 +36,7 @@ impl ModelOptions {
             cache,
             body: true,
             max_side: DEFAULT_MAX_SIDE,
+            refine_passes: AnalyzerOptions::default().refine_passes,
         }
     }
 }
@@ -52,7 +57,13 @@ impl Models {
     /// and loads the body model when asked and installed.
     pub fn load(options: &ModelOptions) -> Result<Models, TryOnError> {
         let t = Instant::now();
-        let analyzer = person_analyzer(&options.cache, AnalyzerOptions::default())?;
+        let analyzer = person_analyzer(
+            &options.cache,
+            AnalyzerOptions {
+                refine_passes: options.refine_passes,
+                ..AnalyzerOptions::default()
+            },
+        )?;
         let body = if options.body && options.cache.asset(BODY_BASE).exists() {
             Some(body_model(&options.cache)?)
         } else {

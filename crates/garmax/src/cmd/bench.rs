@@ -25,6 +25,10 @@ pub enum Command {
     Gallery(GalleryArgs),
     /// All five validators per generated image (1024 px composites), on one thread.
     Validate(ValidateArgs),
+    /// The validators on renders of the whole pipeline (packaged people ×
+    /// Saleor tees): the tier's pass rate, then each validator's ROC AUC
+    /// for its own damage and its shift under the others.
+    Validators(super::bench_validators::Args),
     /// The seed's 1 s polling batch collector vs the event-driven batcher:
     /// 50th request → flush and deadline → flush, side by side, with ratios.
     Batcher(super::bench_batcher::Args),
@@ -74,6 +78,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Gallery(args) => super::gallery::run(&args.out_dir),
         Command::Pose(args) => bench_pose(args),
         Command::Validate(args) => bench_validate(args),
+        Command::Validators(args) => super::bench_validators::run(args),
         Command::Batcher(args) => super::bench_batcher::run(args),
     }
 }

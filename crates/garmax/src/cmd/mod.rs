@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod bench_batcher;
+pub mod bench_validators;
 pub mod body;
 pub mod credits;
 pub mod demo;

@@ -69,6 +69,10 @@ pub struct Args {
     /// before analysis and rendering (bounds memory per job).
     #[arg(long, default_value_t = garmax_tryon::DEFAULT_MAX_SIDE)]
     max_side: u32,
+    /// Extra landmark passes of the person analysis on a crop re-centred on
+    /// the first pass's landmarks (0: MediaPipe's static-image result).
+    #[arg(long, default_value_t = 0)]
+    refine_passes: u32,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -97,6 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let models = Models::load(&ModelOptions {
         body: !args.no_body,
         max_side: args.max_side,
+        refine_passes: args.refine_passes,
         ..ModelOptions::new(cache.clone())
     })?;
     let mut sink = |stage: Stage, msg: &str| {
