@@ -109,10 +109,29 @@ fn pose_from(points: [([f32; 2], f32); BLAZEPOSE_COUNT], size: [u32; 2]) -> Pose
     }
 }
 
+/// MediaPipe's relative depth `z` (pixels, smaller = nearer) of the
+/// astronaut's 33 landmarks, from its static result on the same photo
+/// (`crates/garmax-render/tests/fixtures/astronaut.json`), rounded: the
+/// right shoulder and ear are nearer the camera, which is what tells the
+/// body from its mirror image.
+const ASTRONAUT_DEPTH: [f32; BLAZEPOSE_COUNT] = [
+    -425.0, -399.0, -399.0, -399.0, -406.0, -406.0, -407.0, -223.0, -252.0, -356.0, -365.0, -85.0,
+    -181.0, -27.0, -240.0, -196.0, -469.0, -244.0, -526.0, -277.0, -549.0, -215.0, -482.0, 16.0,
+    -15.0, 38.0, 55.0, 348.0, 292.0, 366.0, 308.0, 155.0, 83.0,
+];
+
 /// The astronaut's BlazePose landmarks (512² photo). Points outside the
 /// frame (hips, legs) or behind the helmet carry a low visibility, as
 /// BlazePose reports them.
 pub fn astronaut_pose() -> PoseLandmarks {
+    let mut pose = astronaut_pose_2d();
+    for (l, z) in pose.image.iter_mut().zip(ASTRONAUT_DEPTH) {
+        l.z = z;
+    }
+    pose
+}
+
+fn astronaut_pose_2d() -> PoseLandmarks {
     pose_from(
         [
             ([224.0, 127.0], 0.99), // nose
@@ -705,34 +724,57 @@ pub fn rotate_arm(pose: &PoseLandmarks, left: bool, degrees: f32) -> PoseLandmar
     p
 }
 
+/// BlazePose's left/right twins (eyes, ears, mouth corners, limbs).
+const SIDE_PAIRS: [(usize, usize); 16] = [
+    (1, 4),
+    (2, 5),
+    (3, 6),
+    (7, 8),
+    (9, 10),
+    (11, 12),
+    (13, 14),
+    (15, 16),
+    (17, 18),
+    (19, 20),
+    (21, 22),
+    (23, 24),
+    (25, 26),
+    (27, 28),
+    (29, 30),
+    (31, 32),
+];
+
 /// Swaps every left landmark with its right twin: the body seen from the
 /// back, or mirrored.
 pub fn swap_sides(pose: &PoseLandmarks) -> PoseLandmarks {
     let mut p = pose.clone();
-    let pairs = [
-        (1, 4),
-        (2, 5),
-        (3, 6),
-        (7, 8),
-        (9, 10),
-        (11, 12),
-        (13, 14),
-        (15, 16),
-        (17, 18),
-        (19, 20),
-        (21, 22),
-        (23, 24),
-        (25, 26),
-        (27, 28),
-        (29, 30),
-        (31, 32),
-    ];
-    for (a, b) in pairs {
+    for (a, b) in SIDE_PAIRS {
         let (la, lb) = (p.image[a], p.image[b]);
         p.image[a].x = lb.x;
         p.image[a].y = lb.y;
         p.image[b].x = la.x;
         p.image[b].y = la.y;
+    }
+    p
+}
+
+/// What a detector reports on a render mirrored about the vertical line
+/// `x = axis` (the pose's pixels): every point reflected, and left and right
+/// named again by appearance, so each landmark takes its twin's place
+/// (depth and visibility included).
+pub fn mirror_pose(pose: &PoseLandmarks, axis: f32) -> PoseLandmarks {
+    let mut p = pose.clone();
+    for (a, b) in SIDE_PAIRS {
+        p.image.swap(a, b);
+        if p.world.len() > a.max(b) {
+            p.world.swap(a, b);
+        }
+    }
+    for l in &mut p.image {
+        l.x = 2.0 * axis - l.x;
+    }
+    for w in &mut p.world {
+        w[0] = -w[0];
     }
     p
 }
@@ -785,10 +827,11 @@ pub enum Damage {
     LogoRemoved,
     LogoMoved,
     FaceSwapped,
+    Mirrored,
 }
 
 impl Damage {
-    pub const ALL: [Damage; 9] = [
+    pub const ALL: [Damage; 10] = [
         Damage::ColorShift5,
         Damage::ColorShift10,
         Damage::ColorShift20,
@@ -798,6 +841,7 @@ impl Damage {
         Damage::LogoRemoved,
         Damage::LogoMoved,
         Damage::FaceSwapped,
+        Damage::Mirrored,
     ];
 
     pub fn name(self) -> &'static str {
@@ -812,6 +856,7 @@ impl Damage {
             Damage::LogoRemoved => "logo removed",
             Damage::LogoMoved => "logo moved",
             Damage::FaceSwapped => "face swapped",
+            Damage::Mirrored => "mirrored",
         }
     }
 
@@ -823,7 +868,7 @@ impl Damage {
                 Some(Metric::Color)
             }
             Damage::OffBody => Some(Metric::Style),
-            Damage::PoseChanged => Some(Metric::Pose),
+            Damage::PoseChanged | Damage::Mirrored => Some(Metric::Pose),
             Damage::LogoBlurred | Damage::LogoRemoved | Damage::LogoMoved => Some(Metric::Branding),
             Damage::FaceSwapped => Some(Metric::Face),
         }
@@ -994,6 +1039,22 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                 name.to_string(),
                 c,
                 jitter_pose(&other, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
+        }
+        // Mirrored: what a detector reports on a render that shows the body
+        // mirrored, flipped with the frame or drawn mirrored in place (the
+        // image's garment stays, as for the changed poses).
+        let frame_axis = (pose.image_size[0] as f32 - 1.0) / 2.0;
+        let body_axis = (pose.image[joint::LEFT_SHOULDER].x + pose.image[joint::RIGHT_SHOULDER].x) / 2.0;
+        for (name, axis) in [("frame flipped", frame_axis), ("body mirrored in place", body_axis)] {
+            let (pl, look, seed) = nuisance(&mut rng);
+            let c = composite(&inputs.person, &pose, product, pl, look);
+            push(
+                Damage::Mirrored,
+                name.to_string(),
+                c,
+                jitter_pose(&mirror_pose(&pose, axis), 4.0, seed),
                 jitter_face(&face, 1.0, seed),
             );
         }
