@@ -25,6 +25,7 @@ pub mod color;
 pub mod config;
 pub mod error;
 pub mod face;
+pub mod features;
 pub mod imgops;
 pub mod pose;
 pub mod region;

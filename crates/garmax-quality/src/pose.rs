@@ -182,7 +182,12 @@ pub fn compare_facing(
     let mut weighted = 0.0f32;
     let mut wsum = 0.0f32;
     for (name, weight, e, d) in [
-        ("torso", TORSO_WEIGHT, torso_yaw(expected), torso_yaw(detected)),
+        (
+            "torso",
+            TORSO_WEIGHT,
+            torso_yaw(expected),
+            torso_yaw(detected),
+        ),
         ("head", HEAD_WEIGHT, head(expected), head(detected)),
     ] {
         let (Some(e), Some(d)) = (e, d) else {

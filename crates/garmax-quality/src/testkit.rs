@@ -20,6 +20,8 @@ use garmax_vision::mask::{Mask, ON};
 use garmax_vision::rng::SplitMix64;
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 
+pub mod warped;
+
 use crate::config::{Metric, Parameters};
 use crate::imgops::{Gray, Similarity};
 use crate::validator::{FacePoints, ProductInput, ValidationInput};
@@ -579,6 +581,34 @@ pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u
     }
 }
 
+/// Box-blurs `image` (`passes` times, radius `r`) where `mask` is on.
+pub fn blur_where(image: &mut RgbaImage, mask: &Mask, r: u32, passes: usize) {
+    let (w, h) = image.dimensions();
+    let channels: Vec<Gray> = (0..3)
+        .map(|c| {
+            let mut g = Gray {
+                width: w as usize,
+                height: h as usize,
+                data: image.pixels().map(|p| f32::from(p.0[c])).collect(),
+            };
+            for _ in 0..passes {
+                g = g.box_blur(r as usize);
+            }
+            g
+        })
+        .collect();
+    for y in 0..h {
+        for x in 0..w {
+            if mask.get_pixel(x, y).0[0] == ON {
+                let p = image.get_pixel_mut(x, y);
+                for (c, g) in channels.iter().enumerate() {
+                    p.0[c] = g.at(x as usize, y as usize).round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
 /// Pastes `donor`'s face over the face at `target` (five points), aligned
 /// by a similarity and colour-matched to the target's skin, with a feathered
 /// oval edge: the kind of face swap a generator produces. Returns the face
@@ -828,10 +858,11 @@ pub enum Damage {
     LogoMoved,
     FaceSwapped,
     Mirrored,
+    RenderBlurred,
 }
 
 impl Damage {
-    pub const ALL: [Damage; 10] = [
+    pub const ALL: [Damage; 11] = [
         Damage::ColorShift5,
         Damage::ColorShift10,
         Damage::ColorShift20,
@@ -842,6 +873,7 @@ impl Damage {
         Damage::LogoMoved,
         Damage::FaceSwapped,
         Damage::Mirrored,
+        Damage::RenderBlurred,
     ];
 
     pub fn name(self) -> &'static str {
@@ -857,6 +889,7 @@ impl Damage {
             Damage::LogoMoved => "logo moved",
             Damage::FaceSwapped => "face swapped",
             Damage::Mirrored => "mirrored",
+            Damage::RenderBlurred => "render blurred",
         }
     }
 
@@ -869,7 +902,10 @@ impl Damage {
             }
             Damage::OffBody => Some(Metric::Style),
             Damage::PoseChanged | Damage::Mirrored => Some(Metric::Pose),
-            Damage::LogoBlurred | Damage::LogoRemoved | Damage::LogoMoved => Some(Metric::Branding),
+            Damage::LogoBlurred
+            | Damage::LogoRemoved
+            | Damage::LogoMoved
+            | Damage::RenderBlurred => Some(Metric::Branding),
             Damage::FaceSwapped => Some(Metric::Face),
         }
     }
@@ -906,7 +942,7 @@ impl SeparationInputs {
 }
 
 /// The largest branding region of a product, by area.
-fn main_logo(product: &Product) -> Option<usize> {
+pub fn main_logo(product: &Product) -> Option<usize> {
     product
         .analysis
         .branding
@@ -1046,8 +1082,12 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
         // mirrored, flipped with the frame or drawn mirrored in place (the
         // image's garment stays, as for the changed poses).
         let frame_axis = (pose.image_size[0] as f32 - 1.0) / 2.0;
-        let body_axis = (pose.image[joint::LEFT_SHOULDER].x + pose.image[joint::RIGHT_SHOULDER].x) / 2.0;
-        for (name, axis) in [("frame flipped", frame_axis), ("body mirrored in place", body_axis)] {
+        let body_axis =
+            (pose.image[joint::LEFT_SHOULDER].x + pose.image[joint::RIGHT_SHOULDER].x) / 2.0;
+        for (name, axis) in [
+            ("frame flipped", frame_axis),
+            ("body mirrored in place", body_axis),
+        ] {
             let (pl, look, seed) = nuisance(&mut rng);
             let c = composite(&inputs.person, &pose, product, pl, look);
             push(
@@ -1106,6 +1146,25 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                     jitter_face(&face, 1.0, seed),
                 );
             }
+        }
+        // The whole render blurred (a soft generator, an upscaled preview).
+        for radius in [2u32, 3] {
+            let (pl, look, seed) = nuisance(&mut rng);
+            let mut c = composite(&inputs.person, &pose, product, pl, look);
+            let (w, h) = c.image.dimensions();
+            blur_where(
+                &mut c.image,
+                &GrayImage::from_pixel(w, h, Luma([ON])),
+                radius,
+                1,
+            );
+            push(
+                Damage::RenderBlurred,
+                format!("render blur r{radius}"),
+                c,
+                jitter_pose(&pose, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
         }
         // Face swapped with each donor.
         for (di, (donor, pts)) in inputs.donors.iter().enumerate() {

@@ -169,10 +169,7 @@ fn mirrored_detections_score_below_the_same_pose_detected_again() {
         good_all.extend(good);
         bad_all.extend(bad);
     }
-    let (auc, auc_pos) = (
-        roc_auc(&good_all, &bad_all),
-        roc_auc(&good_pos, &bad_pos),
-    );
+    let (auc, auc_pos) = (roc_auc(&good_all, &bad_all), roc_auc(&good_pos, &bad_pos));
     println!("pooled AUC good vs mirrored: {auc:.3} (positions alone {auc_pos:.3})");
     assert!(auc >= 0.95 && auc >= auc_pos, "{auc:.3} vs {auc_pos:.3}");
 }
