@@ -134,7 +134,7 @@ fn to_frame(pose: &PoseLandmarks, size: [u32; 2]) -> Vec<[f32; 2]> {
 /// with the detector's relabelling negates it.
 fn line_yaw(pose: &PoseLandmarks, left: usize, right: usize) -> Option<f32> {
     let (l, r) = (pose.image.get(left)?, pose.image.get(right)?);
-    if !(visible(l) && visible(r)) || !(l.z.is_finite() && r.z.is_finite()) {
+    if !(visible(l) && visible(r) && l.z.is_finite() && r.z.is_finite()) {
         return None;
     }
     let (dx, dy, dz) = (l.x - r.x, l.y - r.y, l.z - r.z);

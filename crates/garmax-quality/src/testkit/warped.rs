@@ -57,7 +57,7 @@ impl Warp {
                 rng.range(0.12, 0.28),
                 rng.range(0.15, 0.4),
                 rng.range(0.0, 180.0),
-                rng.range(0.0, 6.28),
+                rng.range(0.0, std::f32::consts::TAU),
             )
         };
         let folds = [fold(rng), fold(rng)];
