@@ -83,7 +83,7 @@ const PCK_ALPHA: f32 = 0.2;
 /// nearly frontal body: its shoulder yaw for the astronaut varied by up to
 /// 53° over resampled copies of the same photo, its ear yaw by up to 42°,
 /// while for bodies turned ≥ 40° the copies agreed within 18° and the
-/// mirror moved the yaw by 75–160°. At 30° a body turned 30° and shown
+/// mirror moved the yaw by 74–163°. At 30° a body turned 30° and shown
 /// mirrored (a 60° change) fails the standard tier on facing alone.
 pub const FACING_SIGMA_DEG: f32 = 30.0;
 
