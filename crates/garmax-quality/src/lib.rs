@@ -5,6 +5,8 @@
 //!   validator sees and the [`ValidationEngine`] that combines them;
 //! - five validators computed from pixels and landmarks: [`face`], [`pose`],
 //!   [`color`], [`style`], [`branding`];
+//! - [`features`]: Harris corners, patch descriptors and RANSAC fits, with
+//!   which the branding validator finds a print wherever a warp put it;
 //! - [`config`]: the standard / premium / ultra tiers with the seed's
 //!   thresholds and parameters, weights and limits, read from
 //!   `config/quality_tiers.toml`;
@@ -12,7 +14,8 @@
 //!   and the retry loop that drives any generator;
 //! - [`cache`]: size- and age-bounded caches keyed by content hash;
 //! - [`testkit`]: deterministic good and damaged composites, and ROC AUC, for
-//!   the separation tests and report.
+//!   the separation tests and report; `testkit::warped`, renders imitating a
+//!   warping renderer's prints (bent, keystoned, rescaled, shaded).
 //!
 //! The crate takes plain data (images, masks, landmark arrays, the garment
 //! analysis), does no I/O and no async, and depends only on `garmax-core`
@@ -25,6 +28,7 @@ pub mod color;
 pub mod config;
 pub mod error;
 pub mod face;
+pub mod features;
 pub mod imgops;
 pub mod pose;
 pub mod region;

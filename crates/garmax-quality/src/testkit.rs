@@ -20,6 +20,8 @@ use garmax_vision::mask::{Mask, ON};
 use garmax_vision::rng::SplitMix64;
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 
+pub mod warped;
+
 use crate::config::{Metric, Parameters};
 use crate::imgops::{Gray, Similarity};
 use crate::validator::{FacePoints, ProductInput, ValidationInput};
@@ -109,10 +111,29 @@ fn pose_from(points: [([f32; 2], f32); BLAZEPOSE_COUNT], size: [u32; 2]) -> Pose
     }
 }
 
+/// MediaPipe's relative depth `z` (pixels, smaller = nearer) of the
+/// astronaut's 33 landmarks, from its static result on the same photo
+/// (`crates/garmax-render/tests/fixtures/astronaut.json`), rounded: the
+/// right shoulder and ear are nearer the camera, which is what tells the
+/// body from its mirror image.
+const ASTRONAUT_DEPTH: [f32; BLAZEPOSE_COUNT] = [
+    -425.0, -399.0, -399.0, -399.0, -406.0, -406.0, -407.0, -223.0, -252.0, -356.0, -365.0, -85.0,
+    -181.0, -27.0, -240.0, -196.0, -469.0, -244.0, -526.0, -277.0, -549.0, -215.0, -482.0, 16.0,
+    -15.0, 38.0, 55.0, 348.0, 292.0, 366.0, 308.0, 155.0, 83.0,
+];
+
 /// The astronaut's BlazePose landmarks (512² photo). Points outside the
 /// frame (hips, legs) or behind the helmet carry a low visibility, as
 /// BlazePose reports them.
 pub fn astronaut_pose() -> PoseLandmarks {
+    let mut pose = astronaut_pose_2d();
+    for (l, z) in pose.image.iter_mut().zip(ASTRONAUT_DEPTH) {
+        l.z = z;
+    }
+    pose
+}
+
+fn astronaut_pose_2d() -> PoseLandmarks {
     pose_from(
         [
             ([224.0, 127.0], 0.99), // nose
@@ -560,6 +581,34 @@ pub fn blur_region(image: &mut RgbaImage, mask: &Mask, bbox: [f32; 4], radius: u
     }
 }
 
+/// Box-blurs `image` (`passes` times, radius `r`) where `mask` is on.
+pub fn blur_where(image: &mut RgbaImage, mask: &Mask, r: u32, passes: usize) {
+    let (w, h) = image.dimensions();
+    let channels: Vec<Gray> = (0..3)
+        .map(|c| {
+            let mut g = Gray {
+                width: w as usize,
+                height: h as usize,
+                data: image.pixels().map(|p| f32::from(p.0[c])).collect(),
+            };
+            for _ in 0..passes {
+                g = g.box_blur(r as usize);
+            }
+            g
+        })
+        .collect();
+    for y in 0..h {
+        for x in 0..w {
+            if mask.get_pixel(x, y).0[0] == ON {
+                let p = image.get_pixel_mut(x, y);
+                for (c, g) in channels.iter().enumerate() {
+                    p.0[c] = g.at(x as usize, y as usize).round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
+}
+
 /// Pastes `donor`'s face over the face at `target` (five points), aligned
 /// by a similarity and colour-matched to the target's skin, with a feathered
 /// oval edge: the kind of face swap a generator produces. Returns the face
@@ -705,34 +754,57 @@ pub fn rotate_arm(pose: &PoseLandmarks, left: bool, degrees: f32) -> PoseLandmar
     p
 }
 
+/// BlazePose's left/right twins (eyes, ears, mouth corners, limbs).
+const SIDE_PAIRS: [(usize, usize); 16] = [
+    (1, 4),
+    (2, 5),
+    (3, 6),
+    (7, 8),
+    (9, 10),
+    (11, 12),
+    (13, 14),
+    (15, 16),
+    (17, 18),
+    (19, 20),
+    (21, 22),
+    (23, 24),
+    (25, 26),
+    (27, 28),
+    (29, 30),
+    (31, 32),
+];
+
 /// Swaps every left landmark with its right twin: the body seen from the
 /// back, or mirrored.
 pub fn swap_sides(pose: &PoseLandmarks) -> PoseLandmarks {
     let mut p = pose.clone();
-    let pairs = [
-        (1, 4),
-        (2, 5),
-        (3, 6),
-        (7, 8),
-        (9, 10),
-        (11, 12),
-        (13, 14),
-        (15, 16),
-        (17, 18),
-        (19, 20),
-        (21, 22),
-        (23, 24),
-        (25, 26),
-        (27, 28),
-        (29, 30),
-        (31, 32),
-    ];
-    for (a, b) in pairs {
+    for (a, b) in SIDE_PAIRS {
         let (la, lb) = (p.image[a], p.image[b]);
         p.image[a].x = lb.x;
         p.image[a].y = lb.y;
         p.image[b].x = la.x;
         p.image[b].y = la.y;
+    }
+    p
+}
+
+/// What a detector reports on a render mirrored about the vertical line
+/// `x = axis` (the pose's pixels): every point reflected, and left and right
+/// named again by appearance, so each landmark takes its twin's place
+/// (depth and visibility included).
+pub fn mirror_pose(pose: &PoseLandmarks, axis: f32) -> PoseLandmarks {
+    let mut p = pose.clone();
+    for (a, b) in SIDE_PAIRS {
+        p.image.swap(a, b);
+        if p.world.len() > a.max(b) {
+            p.world.swap(a, b);
+        }
+    }
+    for l in &mut p.image {
+        l.x = 2.0 * axis - l.x;
+    }
+    for w in &mut p.world {
+        w[0] = -w[0];
     }
     p
 }
@@ -785,10 +857,12 @@ pub enum Damage {
     LogoRemoved,
     LogoMoved,
     FaceSwapped,
+    Mirrored,
+    RenderBlurred,
 }
 
 impl Damage {
-    pub const ALL: [Damage; 9] = [
+    pub const ALL: [Damage; 11] = [
         Damage::ColorShift5,
         Damage::ColorShift10,
         Damage::ColorShift20,
@@ -798,6 +872,8 @@ impl Damage {
         Damage::LogoRemoved,
         Damage::LogoMoved,
         Damage::FaceSwapped,
+        Damage::Mirrored,
+        Damage::RenderBlurred,
     ];
 
     pub fn name(self) -> &'static str {
@@ -812,6 +888,8 @@ impl Damage {
             Damage::LogoRemoved => "logo removed",
             Damage::LogoMoved => "logo moved",
             Damage::FaceSwapped => "face swapped",
+            Damage::Mirrored => "mirrored",
+            Damage::RenderBlurred => "render blurred",
         }
     }
 
@@ -823,8 +901,11 @@ impl Damage {
                 Some(Metric::Color)
             }
             Damage::OffBody => Some(Metric::Style),
-            Damage::PoseChanged => Some(Metric::Pose),
-            Damage::LogoBlurred | Damage::LogoRemoved | Damage::LogoMoved => Some(Metric::Branding),
+            Damage::PoseChanged | Damage::Mirrored => Some(Metric::Pose),
+            Damage::LogoBlurred
+            | Damage::LogoRemoved
+            | Damage::LogoMoved
+            | Damage::RenderBlurred => Some(Metric::Branding),
             Damage::FaceSwapped => Some(Metric::Face),
         }
     }
@@ -861,7 +942,7 @@ impl SeparationInputs {
 }
 
 /// The largest branding region of a product, by area.
-fn main_logo(product: &Product) -> Option<usize> {
+pub fn main_logo(product: &Product) -> Option<usize> {
     product
         .analysis
         .branding
@@ -997,6 +1078,26 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                 jitter_face(&face, 1.0, seed),
             );
         }
+        // Mirrored: what a detector reports on a render that shows the body
+        // mirrored, flipped with the frame or drawn mirrored in place (the
+        // image's garment stays, as for the changed poses).
+        let frame_axis = (pose.image_size[0] as f32 - 1.0) / 2.0;
+        let body_axis =
+            (pose.image[joint::LEFT_SHOULDER].x + pose.image[joint::RIGHT_SHOULDER].x) / 2.0;
+        for (name, axis) in [
+            ("frame flipped", frame_axis),
+            ("body mirrored in place", body_axis),
+        ] {
+            let (pl, look, seed) = nuisance(&mut rng);
+            let c = composite(&inputs.person, &pose, product, pl, look);
+            push(
+                Damage::Mirrored,
+                name.to_string(),
+                c,
+                jitter_pose(&mirror_pose(&pose, axis), 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
+        }
         // Logo damage on the main branding region: blurred in the render,
         // lost or moved by the "renderer" (composited from a product photo
         // without it, or with it elsewhere).
@@ -1045,6 +1146,25 @@ pub fn build_cases(inputs: &SeparationInputs) -> Vec<Case> {
                     jitter_face(&face, 1.0, seed),
                 );
             }
+        }
+        // The whole render blurred (a soft generator, an upscaled preview).
+        for radius in [2u32, 3] {
+            let (pl, look, seed) = nuisance(&mut rng);
+            let mut c = composite(&inputs.person, &pose, product, pl, look);
+            let (w, h) = c.image.dimensions();
+            blur_where(
+                &mut c.image,
+                &GrayImage::from_pixel(w, h, Luma([ON])),
+                radius,
+                1,
+            );
+            push(
+                Damage::RenderBlurred,
+                format!("render blur r{radius}"),
+                c,
+                jitter_pose(&pose, 4.0, seed),
+                jitter_face(&face, 1.0, seed),
+            );
         }
         // Face swapped with each donor.
         for (di, (donor, pts)) in inputs.donors.iter().enumerate() {
