@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::branding::SHADING_TOLERANT;
 use crate::color::{Lab, delta_e2000_weighted, srgb_to_lab};
+use crate::construction::{PlainLightness, borders_touched, outline_raggedness, placket_contrast};
 use crate::mask::{Mask, ON};
 
 /// The garment types the analysis tells apart.
@@ -97,6 +98,16 @@ pub enum Neckline {
     None,
 }
 
+/// Which side of the garment faces the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Front,
+    Back,
+    /// Not told apart (skirts, trousers).
+    Unknown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
@@ -141,6 +152,17 @@ pub struct ShapeFeatures {
     pub centre_line_foreign: f32,
     /// Density of strong edges just below the neckline (collars).
     pub collar_edges: f32,
+    /// Density of vertical seams and buttons under the neck centre minus
+    /// that beside it: a placket.
+    pub placket: f32,
+    /// Outline pixels / √area: 5–8 for a garment, far more for the lacy
+    /// mask of a close-up.
+    pub outline_raggedness: f32,
+    /// How many frame borders the mask runs into.
+    pub borders_touched: u32,
+    /// The bounding box's larger side over the frame's matching side: a
+    /// whole garment fills much of a product photo, a fragment does not.
+    pub frame_span: f32,
 }
 
 /// A classification with its confidence in 0–1.
@@ -227,6 +249,7 @@ pub struct ShapeAnalysis {
     pub features: ShapeFeatures,
     pub garment_type: Classified<GarmentType>,
     pub style: Style,
+    pub view: Classified<View>,
     pub landmarks: Landmarks,
     /// Pixels of the mask that belong to sleeves (for the renderer and style
     /// checks), as a count; the sleeves' geometry is in the landmarks.
@@ -322,6 +345,10 @@ pub fn analyse_shape(
         image, &plain, centre_x, hem_width, dip_y, torso_top, y1 as f32,
     );
     let collar_edges = collar_edge_density(image, &plain, centre_x, hem_width, dip_y, height);
+    let lightness = PlainLightness::new(image, &plain);
+    // The placket is read below the collar's flaps, which reach about a
+    // fifth of the body width under the neck points.
+    let placket = placket_contrast(&lightness, centre_x, peak_y + 0.22 * hem_width, hem_width);
 
     let features = ShapeFeatures {
         bbox,
@@ -339,9 +366,14 @@ pub fn analyse_shape(
         centre_line_rest: lines.rest,
         centre_line_foreign: lines.foreign,
         collar_edges,
+        placket,
+        outline_raggedness: outline_raggedness(mask),
+        borders_touched: borders_touched(mask) as u32,
+        frame_span: (width / mask.width() as f32).max(height / mask.height() as f32),
     };
     let garment_type = classify_type(&features);
     let style = classify_style(&features, garment_type.value);
+    let view = classify_view(&features, garment_type.value);
     let mut landmarks = Landmarks::new();
     match garment_type.value {
         GarmentType::Pants | GarmentType::Shorts => {
@@ -390,6 +422,7 @@ pub fn analyse_shape(
         features,
         garment_type,
         style,
+        view,
         landmarks,
         centre_x,
     })
@@ -794,10 +827,29 @@ fn margin_confidence(distance: f32, spread: f32) -> f32 {
 const SHORT_SLEEVE_MAX: f32 = 0.62;
 const THREE_QUARTER_MAX: f32 = 0.75;
 /// Edge density under the neckline that means a collar: the generated
-/// collars measure 0.22–0.26, the ribbed necklines of real tees 0.03–0.09.
+/// collars measure 0.12–0.42, the ribbed necklines of real tees 0.03–0.09.
+/// A supporting cue only: a back neck seam can reach it too.
 const COLLAR_EDGES: f32 = 0.15;
-/// Rise of the centre above the shoulders (/ torso height) that means a hood.
-const HOOD_RISE: f32 = 0.1;
+/// Rise of the centre above the shoulders (/ torso height). The thresholds
+/// sit in the middle of the gaps the generated set shows (see
+/// docs/garment-analysis.md): crew fronts 0.044–0.049 (the back neck band
+/// closes the top), back views 0.003–0.007, standing collars 0.089–0.125,
+/// hoods 0.266–0.293.
+const HOOD_RISE: f32 = 0.19;
+const COLLAR_RISE: f32 = 0.07;
+const BACK_RISE: f32 = 0.025;
+/// Placket contrast (vertical edges under the neck centre minus beside it):
+/// generated tees ≤ 0.03, polos and shirts ≥ 0.044.
+const PLACKET: f32 = 0.04;
+/// Neck sharpness above which the dip reads as a V.
+const V_SHARPNESS: f32 = 0.55;
+
+/// The collar cues: a collar standing above the shoulders (but lower than a
+/// hood), or a placket with a collar's outline under the neck.
+fn has_collar(f: &ShapeFeatures) -> bool {
+    let standing = f.hood_rise > COLLAR_RISE && f.hood_rise <= HOOD_RISE;
+    standing || (f.placket > PLACKET && f.collar_edges > COLLAR_EDGES)
+}
 
 fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
     use GarmentType::*;
@@ -839,7 +891,7 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
     let hood = f.hood_rise > HOOD_RISE;
     let zip = f.centre_line_foreign > 0.6;
     let buttons = f.centre_line_rest > 0.12 && !zip;
-    let short_placket = f.centre_line_top > 0.25 && f.centre_line_rest <= 0.12;
+    let collar = has_collar(f);
     if long {
         if hood {
             return Classified {
@@ -853,10 +905,13 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
                 confidence: margin_confidence(f.centre_line_foreign - 0.6, 0.3),
             };
         }
-        if buttons || f.collar_edges > COLLAR_EDGES {
+        if buttons || collar || f.placket > PLACKET {
             return Classified {
                 value: Shirt,
-                confidence: margin_confidence(f.centre_line_rest - 0.12, 0.2),
+                confidence: margin_confidence(
+                    (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                    0.05,
+                ),
             };
         }
         Classified {
@@ -864,21 +919,58 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
             confidence: margin_confidence(f.sleeve_length - SHORT_SLEEVE_MAX, 0.15) * 0.9,
         }
     } else {
-        if buttons && f.collar_edges > COLLAR_EDGES {
+        if buttons && collar {
             return Classified {
                 value: Shirt,
                 confidence: 0.6,
             };
         }
-        if short_placket || f.collar_edges > COLLAR_EDGES {
+        if collar {
             return Classified {
                 value: Polo,
-                confidence: margin_confidence(f.centre_line_top - 0.25, 0.3),
+                confidence: margin_confidence(
+                    (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                    0.05,
+                ),
             };
         }
         Classified {
             value: Tshirt,
             confidence: margin_confidence(SHORT_SLEEVE_MAX - f.sleeve_length, 0.15),
+        }
+    }
+}
+
+/// Front or back. A back view is a top with nothing at the front — no hood,
+/// collar, placket, buttons or zip — whose centre barely rises above the
+/// shoulders: the back neckline sits on the shoulder line, while in a front
+/// view the back neck band closes the opening a little higher. Dresses,
+/// skirts and trousers are not told apart.
+fn classify_view(f: &ShapeFeatures, kind: GarmentType) -> Classified<View> {
+    if !kind.is_upper_body() {
+        return Classified {
+            value: View::Unknown,
+            confidence: 0.5,
+        };
+    }
+    let front_construction = f.hood_rise > HOOD_RISE
+        || has_collar(f)
+        || f.centre_line_foreign > 0.6
+        || f.centre_line_rest > 0.12
+        || f.neck_sharpness > V_SHARPNESS;
+    if !front_construction && f.hood_rise < BACK_RISE {
+        Classified {
+            value: View::Back,
+            confidence: margin_confidence(BACK_RISE - f.hood_rise, 0.02),
+        }
+    } else {
+        Classified {
+            value: View::Front,
+            confidence: if front_construction {
+                0.9
+            } else {
+                margin_confidence(f.hood_rise - BACK_RISE, 0.02)
+            },
         }
     }
 }
@@ -919,27 +1011,30 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
             value: Neckline::None,
             confidence: 0.95,
         }
-    } else if f.hood_rise > HOOD_RISE {
+    } else if kind.is_upper_body() && f.hood_rise > HOOD_RISE {
+        // Only a top can have a hood: a dress's straps and wide hem make the
+        // centre-over-shoulder measure meaningless.
         Classified {
             value: Neckline::Hood,
             confidence: margin_confidence(f.hood_rise - HOOD_RISE, 0.08),
         }
-    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo)
-        || f.collar_edges > COLLAR_EDGES
-    {
+    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo) || has_collar(f) {
         Classified {
             value: Neckline::Collar,
-            confidence: margin_confidence(f.collar_edges - COLLAR_EDGES, 0.08),
+            confidence: margin_confidence(
+                (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                0.05,
+            ),
         }
-    } else if f.neck_sharpness > 0.55 {
+    } else if f.neck_sharpness > V_SHARPNESS {
         Classified {
             value: Neckline::V,
-            confidence: margin_confidence(f.neck_sharpness - 0.55, 0.3),
+            confidence: margin_confidence(f.neck_sharpness - V_SHARPNESS, 0.3),
         }
     } else {
         Classified {
             value: Neckline::Crew,
-            confidence: margin_confidence(0.55 - f.neck_sharpness, 0.3),
+            confidence: margin_confidence(V_SHARPNESS - f.neck_sharpness, 0.3),
         }
     };
     // Body width over garment height: tees sit around 0.75–0.95.
