@@ -1,6 +1,9 @@
 //! Garment analysis of a product photo: the seed's "Enhanced Product
-//! Analysis" — colours, branding, type, style — plus the mask and landmarks
-//! the renderer needs to warp the garment onto a person.
+//! Analysis" — colours, branding, type, style — plus the view (front or
+//! back: a try-on needs the front) and the mask and landmarks the renderer
+//! needs to warp the garment onto a person. Photos that do not show one
+//! whole garment (nothing found, a crop, a close-up) are refused with
+//! `GAR_008`.
 //!
 //! The photo is analysed at a working resolution (longest side
 //! [`AnalysisOptions::working_size`]); every coordinate in the result is

@@ -1,5 +1,6 @@
 //! Shape of a flat-lay garment: silhouette measurements, the landmarks a warp
-//! needs, and the garment type and style read from them.
+//! needs, and the garment type, style and view (front or back) read from
+//! them.
 //!
 //! Everything here works on the garment mask (plus the colour image for a few
 //! interior cues such as a button placket), in the mask's pixel coordinates.
