@@ -1068,3 +1068,128 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
         fit,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The features of a plain short-sleeved crew-neck tee seen from the
+    /// front, as the generated set measures them.
+    fn crew_tee_front() -> ShapeFeatures {
+        ShapeFeatures {
+            bbox: [80, 90, 430, 400],
+            aspect: 0.9,
+            leg_fraction: 0.0,
+            hem_width: 250.0,
+            sleeve_length: 0.42,
+            sleeve_area: 0.1,
+            neck_dip: 0.02,
+            hood_rise: 0.047,
+            neck_sharpness: 0.25,
+            top_roughness: 0.002,
+            flare: 0.6,
+            centre_line_top: 0.0,
+            centre_line_rest: 0.0,
+            centre_line_foreign: 0.0,
+            collar_edges: 0.03,
+            placket: 0.0,
+            outline_raggedness: 4.4,
+            borders_touched: 0,
+            frame_span: 0.7,
+        }
+    }
+
+    fn read(f: &ShapeFeatures) -> (GarmentType, Neckline, View) {
+        let kind = classify_type(f).value;
+        (
+            kind,
+            classify_style(f, kind).neckline.value,
+            classify_view(f, kind).value,
+        )
+    }
+
+    #[test]
+    fn a_crew_front_is_a_front_tee() {
+        let f = crew_tee_front();
+        assert_eq!(read(&f), (GarmentType::Tshirt, Neckline::Crew, View::Front));
+    }
+
+    #[test]
+    fn a_neck_on_the_shoulder_line_with_nothing_at_the_front_is_a_back_view() {
+        let f = ShapeFeatures {
+            hood_rise: 0.006,
+            ..crew_tee_front()
+        };
+        assert_eq!(read(&f), (GarmentType::Tshirt, Neckline::Crew, View::Back));
+    }
+
+    #[test]
+    fn a_standing_collar_makes_a_polo_and_a_higher_rise_a_hoodie() {
+        let polo = ShapeFeatures {
+            hood_rise: 0.11,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&polo),
+            (GarmentType::Polo, Neckline::Collar, View::Front)
+        );
+        let hoodie = ShapeFeatures {
+            hood_rise: 0.3,
+            sleeve_length: 1.3,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&hoodie),
+            (GarmentType::Hoodie, Neckline::Hood, View::Front)
+        );
+    }
+
+    #[test]
+    fn a_placket_needs_a_collar_outline_to_make_a_polo() {
+        let seams_only = ShapeFeatures {
+            placket: 0.2,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&seams_only).value, GarmentType::Tshirt);
+        let placket_and_collar = ShapeFeatures {
+            placket: 0.2,
+            collar_edges: 0.3,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&placket_and_collar).value, GarmentType::Polo);
+        // A placket on a back view is impossible: the collar cue wins.
+        assert_eq!(
+            classify_view(&placket_and_collar, GarmentType::Polo).value,
+            View::Front
+        );
+    }
+
+    #[test]
+    fn long_sleeves_with_a_collar_are_a_shirt_and_without_a_sweater() {
+        let long = ShapeFeatures {
+            sleeve_length: 1.2,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&long).value, GarmentType::Sweater);
+        let shirt = ShapeFeatures {
+            hood_rise: 0.1,
+            ..long
+        };
+        assert_eq!(classify_type(&shirt).value, GarmentType::Shirt);
+    }
+
+    #[test]
+    fn a_dress_has_no_hood_and_no_side() {
+        let dress = ShapeFeatures {
+            hood_rise: 6.4,
+            sleeve_length: 0.0,
+            sleeve_area: 0.0,
+            aspect: 1.6,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&dress),
+            (GarmentType::Dress, Neckline::Crew, View::Unknown)
+        );
+    }
+}
