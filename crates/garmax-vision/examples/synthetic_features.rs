@@ -1,7 +1,7 @@
 //! Prints the classification and shape features the analysis measures on
 //! the generated evaluation set next to its ground truth; a tuning aid for
 //! the classifier (one line per garment: truth, then the analysis's answer
-//! and features as JSON).
+//! and features as JSON). With `SAVE_DIR` set, the photos are written there.
 
 use garmax_vision::synthetic::evaluation_set;
 use garmax_vision::{AnalysisOptions, analyze_garment};
@@ -16,6 +16,12 @@ fn main() {
             t.view,
             if t.detail { "/detail" } else { "" }
         );
+        if let Some(dir) = std::env::var_os("SAVE_DIR") {
+            let file = std::path::Path::new(&dir).join(format!("{i:03}.png"));
+            if let Err(e) = g.image.save(&file) {
+                println!("cannot write {}: {e}", file.display());
+            }
+        }
         let input = garmax_vision::DecodedImage::from_rgba(g.image.clone());
         match analyze_garment(&input, &AnalysisOptions::default()) {
             Ok(out) => {

@@ -59,6 +59,9 @@ impl Coded for AnalysisError {
     }
 }
 
+/// Share of one frame border a garment may run along: generated whole
+/// garments run along at most 0.02 of one, a crop cut off at one side 0.76.
+const MAX_BORDER_RUN: f32 = 0.35;
 /// Outline raggedness above which the mask is not a garment's outline: the
 /// generated whole garments measure 4.0–6.5 (trousers' leg gap the most),
 /// the lacy masks left by close-ups of prints 8–12.
@@ -70,13 +73,20 @@ const RAGGED_OUTLINE: f32 = 7.5;
 const MIN_FRAME_SPAN: f32 = 0.3;
 
 /// Refuses what is not a photo of one whole garment: a mask running into
-/// two or more frame borders (a crop), a ragged outline (the mask follows a
-/// print, not a garment), or a small fragment of the frame.
+/// two or more frame borders or along much of one (a crop), a ragged
+/// outline (the mask follows a print, not a garment), or a small fragment of
+/// the frame.
 fn refuse_detail_shot(f: &ShapeFeatures) -> Result<(), AnalysisError> {
     if f.borders_touched >= 2 {
         return Err(AnalysisError::DetailShot(format!(
             "the garment runs into {} edges of the photo",
             f.borders_touched
+        )));
+    }
+    if f.border_run > MAX_BORDER_RUN {
+        return Err(AnalysisError::DetailShot(format!(
+            "the garment is cut off along {:.0} % of one edge of the photo",
+            f.border_run * 100.0
         )));
     }
     if f.outline_raggedness > RAGGED_OUTLINE {

@@ -125,25 +125,24 @@ pub fn outline_raggedness(mask: &Mask) -> f32 {
     }
 }
 
-/// Which frame borders the mask touches along more than 2 % of their length
-/// (top, bottom, left, right): a garment photographed whole touches none.
-pub fn borders_touched(mask: &Mask) -> usize {
+/// The share of each frame border (top, bottom, left, right) the mask runs
+/// along: a garment photographed whole touches none.
+pub fn border_runs(mask: &Mask) -> [f32; 4] {
     let (w, h) = mask.dimensions();
-    let share = |n: usize, len: u32| n as f32 / len as f32 > 0.02;
     let on = |x: u32, y: u32| usize::from(mask.get_pixel(x, y).0[0] == ON);
-    let top: usize = (0..w).map(|x| on(x, 0)).sum();
-    let bottom: usize = (0..w).map(|x| on(x, h - 1)).sum();
-    let left: usize = (0..h).map(|y| on(0, y)).sum();
-    let right: usize = (0..h).map(|y| on(w - 1, y)).sum();
+    let share = |n: usize, len: u32| n as f32 / len as f32;
     [
-        share(top, w),
-        share(bottom, w),
-        share(left, h),
-        share(right, h),
+        share((0..w).map(|x| on(x, 0)).sum(), w),
+        share((0..w).map(|x| on(x, h - 1)).sum(), w),
+        share((0..h).map(|y| on(0, y)).sum(), h),
+        share((0..h).map(|y| on(w - 1, y)).sum(), h),
     ]
-    .iter()
-    .filter(|t| **t)
-    .count()
+}
+
+/// How many frame borders the mask runs along for more than 2 % of their
+/// length.
+pub fn borders_touched(runs: &[f32; 4]) -> usize {
+    runs.iter().filter(|r| **r > 0.02).count()
 }
 
 #[cfg(test)]
@@ -162,14 +161,15 @@ mod tests {
         let m = square(100, 20, 80);
         let r = outline_raggedness(&m);
         assert!((3.8..4.1).contains(&r), "{r}");
-        assert_eq!(borders_touched(&m), 0);
+        assert_eq!(borders_touched(&border_runs(&m)), 0);
     }
 
     #[test]
     fn a_crop_touches_the_borders_it_runs_into() {
         let m = square(100, 0, 60);
-        assert_eq!(borders_touched(&m), 2);
-        assert_eq!(borders_touched(&square(100, 0, 100)), 4);
+        assert_eq!(borders_touched(&border_runs(&m)), 2);
+        assert_eq!(border_runs(&m), [0.6, 0.0, 0.6, 0.0]);
+        assert_eq!(borders_touched(&border_runs(&square(100, 0, 100))), 4);
     }
 
     #[test]

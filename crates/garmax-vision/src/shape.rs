@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::branding::SHADING_TOLERANT;
 use crate::color::{Lab, delta_e2000_weighted, srgb_to_lab};
-use crate::construction::{PlainLightness, borders_touched, outline_raggedness, placket_contrast};
+use crate::construction::{
+    PlainLightness, border_runs, borders_touched, outline_raggedness, placket_contrast,
+};
 use crate::mask::{Mask, ON};
 
 /// The garment types the analysis tells apart.
@@ -161,6 +163,9 @@ pub struct ShapeFeatures {
     pub outline_raggedness: f32,
     /// How many frame borders the mask runs into.
     pub borders_touched: u32,
+    /// The largest share of one frame border the mask runs along: a garment
+    /// cut off by the frame (a crop) leaves a long run.
+    pub border_run: f32,
     /// The bounding box's larger side over the frame's matching side: a
     /// whole garment fills much of a product photo, a fragment does not.
     pub frame_span: f32,
@@ -351,6 +356,7 @@ pub fn analyse_shape(
     // fifth of the body width under the neck points.
     let placket = placket_contrast(&lightness, centre_x, peak_y + 0.22 * hem_width, hem_width);
 
+    let runs = border_runs(mask);
     let features = ShapeFeatures {
         bbox,
         aspect: height / width,
@@ -369,7 +375,8 @@ pub fn analyse_shape(
         collar_edges,
         placket,
         outline_raggedness: outline_raggedness(mask),
-        borders_touched: borders_touched(mask) as u32,
+        borders_touched: borders_touched(&runs) as u32,
+        border_run: runs.iter().copied().fold(0.0, f32::max),
         frame_span: (width / mask.width() as f32).max(height / mask.height() as f32),
     };
     let garment_type = classify_type(&features);
@@ -1095,6 +1102,7 @@ mod tests {
             placket: 0.0,
             outline_raggedness: 4.4,
             borders_touched: 0,
+            border_run: 0.0,
             frame_span: 0.7,
         }
     }

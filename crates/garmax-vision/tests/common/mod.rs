@@ -20,12 +20,14 @@ impl Confusion {
         self.counts.values().sum()
     }
 
-    /// Right answers: the prediction equals the truth, or a detail shot
-    /// was refused.
+    /// Right answers: the prediction equals the truth (a back view's type
+    /// is labelled "<type> (back)"), or a detail shot was refused.
     pub fn hits(&self) -> usize {
         self.counts
             .iter()
-            .filter(|((t, p), _)| t == p || (t == "detail shot" && p == "refused"))
+            .filter(|((t, p), _)| {
+                t == p || *t == format!("{p} (back)") || (t == "detail shot" && p == "refused")
+            })
             .map(|(_, n)| n)
             .sum()
     }
