@@ -75,7 +75,7 @@ fn saleor_clothing_photos_type_neckline_view_and_details() {
         );
         let Ok(path) = cache.require(&asset) else {
             eprintln!(
-                "SKIPPED: {asset} is not in the asset cache ({}); it comes from the PyPI package saleor 2.10.1 — run `garmax models fetch`",
+                "SKIPPED: {asset} is not in the asset cache ({}); it comes from the PyPI package saleor 2.10.1 — run `garmax models fetch` with the manifest's saleor files including saleordemoproduct_cl_*.png",
                 cache.root().display()
             );
             return;
