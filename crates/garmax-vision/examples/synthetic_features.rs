@@ -1,41 +1,40 @@
-//! Prints the shape features the analysis measures on generated garments
-//! next to their ground truth; a tuning aid for the classifier.
+//! Prints the classification and shape features the analysis measures on
+//! the generated evaluation set next to its ground truth; a tuning aid for
+//! the classifier (one line per garment: truth, then the analysis's answer
+//! and features as JSON). With `SAVE_DIR` set, the photos are written there.
 
-use garmax_vision::synthetic::generate_indexed;
+use garmax_vision::synthetic::evaluation_set;
 use garmax_vision::{AnalysisOptions, analyze_garment};
 
 fn main() {
-    let count: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20);
-    for i in 0..count {
-        let g = generate_indexed(i, 2026, 512);
+    for (i, g) in evaluation_set(2026, 512).into_iter().enumerate() {
+        let t = &g.truth;
+        let truth = format!(
+            "{i:3} {}/{:?}/{:?}{}",
+            t.garment_type.name(),
+            t.neckline,
+            t.view,
+            if t.detail { "/detail" } else { "" }
+        );
+        if let Some(dir) = std::env::var_os("SAVE_DIR") {
+            let file = std::path::Path::new(&dir).join(format!("{i:03}.png"));
+            if let Err(e) = g.image.save(&file) {
+                println!("cannot write {}: {e}", file.display());
+            }
+        }
         let input = garmax_vision::DecodedImage::from_rgba(g.image.clone());
         match analyze_garment(&input, &AnalysisOptions::default()) {
             Ok(out) => {
-                let f = &out.analysis.features;
+                let a = &out.analysis;
                 println!(
-                    "{i:3} {:8} -> {:8} {:?} sleeve {:.2} area {:.3} legs {:.2} aspect {:.2} flare {:.2} rough {:.3} hood {:.2} dip {:.3} sharp {:.2} line {:.2}/{:.2}/{:.2} collar {:.3}",
-                    g.truth.garment_type.name(),
-                    out.analysis.garment_type.name(),
-                    g.truth.base_rgb,
-                    f.sleeve_length,
-                    f.sleeve_area,
-                    f.leg_fraction,
-                    f.aspect,
-                    f.flare,
-                    f.top_roughness,
-                    f.hood_rise,
-                    f.neck_dip,
-                    f.neck_sharpness,
-                    f.centre_line_top,
-                    f.centre_line_rest,
-                    f.centre_line_foreign,
-                    f.collar_edges
+                    "{truth}: {} neckline {:?} view {:?} {}",
+                    a.garment_type.name(),
+                    a.style.neckline,
+                    a.view,
+                    serde_json::to_string(&a.features).unwrap_or_default()
                 );
             }
-            Err(e) => println!("{i:3} {:8} error {e}", g.truth.garment_type.name()),
+            Err(e) => println!("{truth}: refused: {e}"),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Garment analysis of a product photo: the seed's "Enhanced Product
-//! Analysis" — colours, branding, type, style — plus the mask and landmarks
-//! the renderer needs to warp the garment onto a person.
+//! Analysis" — colours, branding, type, style — plus the view (front or
+//! back: a try-on needs the front) and the mask and landmarks the renderer
+//! needs to warp the garment onto a person. Photos that do not show one
+//! whole garment (nothing found, a crop, a close-up) are refused with
+//! `GAR_008`.
 //!
 //! The photo is analysed at a working resolution (longest side
 //! [`AnalysisOptions::working_size`]); every coordinate in the result is
@@ -18,7 +21,7 @@ use crate::color::{Lab, delta_e2000_weighted, srgb_to_lab};
 use crate::input::DecodedImage;
 use crate::mask::{GarmentMask, Mask, MaskSource, ON, area, garment_mask, median_lab};
 use crate::palette::{Swatch, kmeans};
-use crate::shape::{GarmentType, ShapeFeatures, analyse_shape};
+use crate::shape::{GarmentType, ShapeFeatures, View, analyse_shape};
 
 #[derive(Debug, Clone, Copy)]
 pub struct AnalysisOptions {
@@ -41,12 +44,64 @@ impl Default for AnalysisOptions {
 pub enum AnalysisError {
     #[error("no garment found: {0}")]
     NoGarment(String),
+    /// A close-up or a crop: what the mask found is not a whole garment.
+    #[error(
+        "not a whole garment (a detail or cropped shot): {0}; use a photo that shows the whole garment on a plain background"
+    )]
+    DetailShot(String),
 }
 
 impl Coded for AnalysisError {
     fn code(&self) -> ErrorCode {
-        ErrorCode::NoGarmentFound
+        match self {
+            AnalysisError::NoGarment(_) | AnalysisError::DetailShot(_) => ErrorCode::NoGarmentFound,
+        }
     }
+}
+
+/// Share of one frame border a garment may run along: generated whole
+/// garments run along at most 0.02 of one, a crop cut off at one side 0.76.
+const MAX_BORDER_RUN: f32 = 0.35;
+/// Outline raggedness above which the mask is not a garment's outline: the
+/// generated whole garments measure 4.0–6.5 (trousers' leg gap the most),
+/// the lacy masks left by close-ups of prints 8–12.
+const RAGGED_OUTLINE: f32 = 7.5;
+/// Smallest share of the frame a whole garment's box spans in a product
+/// photo; a fragment (a logo or a shadow found in a close-up) spans less.
+/// Generated whole garments span ≥ 0.39 (shorts), fragments found in
+/// close-ups 0.19–0.40, so this catches only the smaller fragments.
+const MIN_FRAME_SPAN: f32 = 0.3;
+
+/// Refuses what is not a photo of one whole garment: a mask running into
+/// two or more frame borders or along much of one (a crop), a ragged
+/// outline (the mask follows a print, not a garment), or a small fragment of
+/// the frame.
+fn refuse_detail_shot(f: &ShapeFeatures) -> Result<(), AnalysisError> {
+    if f.borders_touched >= 2 {
+        return Err(AnalysisError::DetailShot(format!(
+            "the garment runs into {} edges of the photo",
+            f.borders_touched
+        )));
+    }
+    if f.border_run > MAX_BORDER_RUN {
+        return Err(AnalysisError::DetailShot(format!(
+            "the garment is cut off along {:.0} % of one edge of the photo",
+            f.border_run * 100.0
+        )));
+    }
+    if f.outline_raggedness > RAGGED_OUTLINE {
+        return Err(AnalysisError::DetailShot(format!(
+            "the outline found is ragged ({:.1} outline pixels per √area, a garment has under {RAGGED_OUTLINE})",
+            f.outline_raggedness
+        )));
+    }
+    if f.frame_span < MIN_FRAME_SPAN {
+        return Err(AnalysisError::DetailShot(format!(
+            "what stands out spans only {:.0} % of the photo",
+            f.frame_span * 100.0
+        )));
+    }
+    Ok(())
 }
 
 /// A colour as reported to users.
@@ -128,6 +183,9 @@ pub struct GarmentAnalysis {
     pub garment_type: GarmentType,
     pub garment_type_confidence: f32,
     pub style: StyleReport,
+    /// Which side of the garment the photo shows; a try-on needs the front.
+    pub view: View,
+    pub view_confidence: f32,
     /// Overall confidence of the analysis, 0–1.
     pub confidence: f32,
     /// Named landmarks in photo pixels (image left/right).
@@ -231,6 +289,7 @@ pub fn analyze_garment(
 
     let shape = analyse_shape(&mask, &work, &ink)
         .ok_or_else(|| AnalysisError::NoGarment("empty garment mask".into()))?;
+    refuse_detail_shot(&shape.features)?;
 
     let up = |v: f32| v * scale;
     let up_u = |v: u32| ((v as f32) * scale).round() as u32;
@@ -308,6 +367,8 @@ pub fn analyze_garment(
             garment_type: shape.garment_type.value,
             garment_type_confidence: shape.garment_type.confidence,
             style,
+            view: shape.view.value,
+            view_confidence: shape.view.confidence,
             confidence,
             landmarks,
             mask: MaskReport {

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod branding;
 pub mod color;
+pub mod construction;
 pub mod input;
 pub mod mask;
 pub mod overlay;

@@ -1,5 +1,6 @@
 //! Shape of a flat-lay garment: silhouette measurements, the landmarks a warp
-//! needs, and the garment type and style read from them.
+//! needs, and the garment type, style and view (front or back) read from
+//! them.
 //!
 //! Everything here works on the garment mask (plus the colour image for a few
 //! interior cues such as a button placket), in the mask's pixel coordinates.
@@ -14,6 +15,9 @@ use serde::Serialize;
 
 use crate::branding::SHADING_TOLERANT;
 use crate::color::{Lab, delta_e2000_weighted, srgb_to_lab};
+use crate::construction::{
+    PlainLightness, border_runs, borders_touched, outline_raggedness, placket_contrast,
+};
 use crate::mask::{Mask, ON};
 
 /// The garment types the analysis tells apart.
@@ -97,6 +101,16 @@ pub enum Neckline {
     None,
 }
 
+/// Which side of the garment faces the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Front,
+    Back,
+    /// Not told apart (skirts, trousers).
+    Unknown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
@@ -141,6 +155,20 @@ pub struct ShapeFeatures {
     pub centre_line_foreign: f32,
     /// Density of strong edges just below the neckline (collars).
     pub collar_edges: f32,
+    /// Density of vertical seams and buttons under the neck centre minus
+    /// that beside it: a placket.
+    pub placket: f32,
+    /// Outline pixels / √area: 5–8 for a garment, far more for the lacy
+    /// mask of a close-up.
+    pub outline_raggedness: f32,
+    /// How many frame borders the mask runs into.
+    pub borders_touched: u32,
+    /// The largest share of one frame border the mask runs along: a garment
+    /// cut off by the frame (a crop) leaves a long run.
+    pub border_run: f32,
+    /// The bounding box's larger side over the frame's matching side: a
+    /// whole garment fills much of a product photo, a fragment does not.
+    pub frame_span: f32,
 }
 
 /// A classification with its confidence in 0–1.
@@ -227,6 +255,7 @@ pub struct ShapeAnalysis {
     pub features: ShapeFeatures,
     pub garment_type: Classified<GarmentType>,
     pub style: Style,
+    pub view: Classified<View>,
     pub landmarks: Landmarks,
     /// Pixels of the mask that belong to sleeves (for the renderer and style
     /// checks), as a count; the sleeves' geometry is in the landmarks.
@@ -322,7 +351,12 @@ pub fn analyse_shape(
         image, &plain, centre_x, hem_width, dip_y, torso_top, y1 as f32,
     );
     let collar_edges = collar_edge_density(image, &plain, centre_x, hem_width, dip_y, height);
+    let lightness = PlainLightness::new(image, &plain);
+    // The placket is read below the collar's flaps, which reach about a
+    // fifth of the body width under the neck points.
+    let placket = placket_contrast(&lightness, centre_x, peak_y + 0.22 * hem_width, hem_width);
 
+    let runs = border_runs(mask);
     let features = ShapeFeatures {
         bbox,
         aspect: height / width,
@@ -339,9 +373,15 @@ pub fn analyse_shape(
         centre_line_rest: lines.rest,
         centre_line_foreign: lines.foreign,
         collar_edges,
+        placket,
+        outline_raggedness: outline_raggedness(mask),
+        borders_touched: borders_touched(&runs) as u32,
+        border_run: runs.iter().copied().fold(0.0, f32::max),
+        frame_span: (width / mask.width() as f32).max(height / mask.height() as f32),
     };
     let garment_type = classify_type(&features);
     let style = classify_style(&features, garment_type.value);
+    let view = classify_view(&features, garment_type.value);
     let mut landmarks = Landmarks::new();
     match garment_type.value {
         GarmentType::Pants | GarmentType::Shorts => {
@@ -390,6 +430,7 @@ pub fn analyse_shape(
         features,
         garment_type,
         style,
+        view,
         landmarks,
         centre_x,
     })
@@ -794,10 +835,29 @@ fn margin_confidence(distance: f32, spread: f32) -> f32 {
 const SHORT_SLEEVE_MAX: f32 = 0.62;
 const THREE_QUARTER_MAX: f32 = 0.75;
 /// Edge density under the neckline that means a collar: the generated
-/// collars measure 0.22–0.26, the ribbed necklines of real tees 0.03–0.09.
+/// collars measure 0.12–0.42, the ribbed necklines of real tees 0.03–0.09.
+/// A supporting cue only: a back neck seam can reach it too.
 const COLLAR_EDGES: f32 = 0.15;
-/// Rise of the centre above the shoulders (/ torso height) that means a hood.
-const HOOD_RISE: f32 = 0.1;
+/// Rise of the centre above the shoulders (/ torso height). The thresholds
+/// sit in the middle of the gaps the generated set shows (see
+/// docs/garment-analysis.md): crew fronts 0.044–0.049 (the back neck band
+/// closes the top), back views 0.003–0.007, standing collars 0.089–0.125,
+/// hoods 0.266–0.293.
+const HOOD_RISE: f32 = 0.19;
+const COLLAR_RISE: f32 = 0.07;
+const BACK_RISE: f32 = 0.025;
+/// Placket contrast (vertical edges under the neck centre minus beside it):
+/// generated tees ≤ 0.03, polos and shirts ≥ 0.044.
+const PLACKET: f32 = 0.04;
+/// Neck sharpness above which the dip reads as a V.
+const V_SHARPNESS: f32 = 0.55;
+
+/// The collar cues: a collar standing above the shoulders (but lower than a
+/// hood), or a placket with a collar's outline under the neck.
+fn has_collar(f: &ShapeFeatures) -> bool {
+    let standing = f.hood_rise > COLLAR_RISE && f.hood_rise <= HOOD_RISE;
+    standing || (f.placket > PLACKET && f.collar_edges > COLLAR_EDGES)
+}
 
 fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
     use GarmentType::*;
@@ -839,7 +899,7 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
     let hood = f.hood_rise > HOOD_RISE;
     let zip = f.centre_line_foreign > 0.6;
     let buttons = f.centre_line_rest > 0.12 && !zip;
-    let short_placket = f.centre_line_top > 0.25 && f.centre_line_rest <= 0.12;
+    let collar = has_collar(f);
     if long {
         if hood {
             return Classified {
@@ -853,10 +913,13 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
                 confidence: margin_confidence(f.centre_line_foreign - 0.6, 0.3),
             };
         }
-        if buttons || f.collar_edges > COLLAR_EDGES {
+        if buttons || collar || f.placket > PLACKET {
             return Classified {
                 value: Shirt,
-                confidence: margin_confidence(f.centre_line_rest - 0.12, 0.2),
+                confidence: margin_confidence(
+                    (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                    0.05,
+                ),
             };
         }
         Classified {
@@ -864,21 +927,58 @@ fn classify_type(f: &ShapeFeatures) -> Classified<GarmentType> {
             confidence: margin_confidence(f.sleeve_length - SHORT_SLEEVE_MAX, 0.15) * 0.9,
         }
     } else {
-        if buttons && f.collar_edges > COLLAR_EDGES {
+        if buttons && collar {
             return Classified {
                 value: Shirt,
                 confidence: 0.6,
             };
         }
-        if short_placket || f.collar_edges > COLLAR_EDGES {
+        if collar {
             return Classified {
                 value: Polo,
-                confidence: margin_confidence(f.centre_line_top - 0.25, 0.3),
+                confidence: margin_confidence(
+                    (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                    0.05,
+                ),
             };
         }
         Classified {
             value: Tshirt,
             confidence: margin_confidence(SHORT_SLEEVE_MAX - f.sleeve_length, 0.15),
+        }
+    }
+}
+
+/// Front or back. A back view is a top with nothing at the front — no hood,
+/// collar, placket, buttons or zip — whose centre barely rises above the
+/// shoulders: the back neckline sits on the shoulder line, while in a front
+/// view the back neck band closes the opening a little higher. Dresses,
+/// skirts and trousers are not told apart.
+fn classify_view(f: &ShapeFeatures, kind: GarmentType) -> Classified<View> {
+    if !kind.is_upper_body() {
+        return Classified {
+            value: View::Unknown,
+            confidence: 0.5,
+        };
+    }
+    let front_construction = f.hood_rise > HOOD_RISE
+        || has_collar(f)
+        || f.centre_line_foreign > 0.6
+        || f.centre_line_rest > 0.12
+        || f.neck_sharpness > V_SHARPNESS;
+    if !front_construction && f.hood_rise < BACK_RISE {
+        Classified {
+            value: View::Back,
+            confidence: margin_confidence(BACK_RISE - f.hood_rise, 0.02),
+        }
+    } else {
+        Classified {
+            value: View::Front,
+            confidence: if front_construction {
+                0.9
+            } else {
+                margin_confidence(f.hood_rise - BACK_RISE, 0.02)
+            },
         }
     }
 }
@@ -919,27 +1019,30 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
             value: Neckline::None,
             confidence: 0.95,
         }
-    } else if f.hood_rise > HOOD_RISE {
+    } else if kind.is_upper_body() && f.hood_rise > HOOD_RISE {
+        // Only a top can have a hood: a dress's straps and wide hem make the
+        // centre-over-shoulder measure meaningless.
         Classified {
             value: Neckline::Hood,
             confidence: margin_confidence(f.hood_rise - HOOD_RISE, 0.08),
         }
-    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo)
-        || f.collar_edges > COLLAR_EDGES
-    {
+    } else if matches!(kind, GarmentType::Shirt | GarmentType::Polo) || has_collar(f) {
         Classified {
             value: Neckline::Collar,
-            confidence: margin_confidence(f.collar_edges - COLLAR_EDGES, 0.08),
+            confidence: margin_confidence(
+                (f.hood_rise - COLLAR_RISE).max(f.placket - PLACKET),
+                0.05,
+            ),
         }
-    } else if f.neck_sharpness > 0.55 {
+    } else if f.neck_sharpness > V_SHARPNESS {
         Classified {
             value: Neckline::V,
-            confidence: margin_confidence(f.neck_sharpness - 0.55, 0.3),
+            confidence: margin_confidence(f.neck_sharpness - V_SHARPNESS, 0.3),
         }
     } else {
         Classified {
             value: Neckline::Crew,
-            confidence: margin_confidence(0.55 - f.neck_sharpness, 0.3),
+            confidence: margin_confidence(V_SHARPNESS - f.neck_sharpness, 0.3),
         }
     };
     // Body width over garment height: tees sit around 0.75–0.95.
@@ -970,5 +1073,131 @@ fn classify_style(f: &ShapeFeatures, kind: GarmentType) -> Style {
         sleeve_length,
         neckline,
         fit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The features of a plain short-sleeved crew-neck tee seen from the
+    /// front, as the generated set measures them.
+    fn crew_tee_front() -> ShapeFeatures {
+        ShapeFeatures {
+            bbox: [80, 90, 430, 400],
+            aspect: 0.9,
+            leg_fraction: 0.0,
+            hem_width: 250.0,
+            sleeve_length: 0.42,
+            sleeve_area: 0.1,
+            neck_dip: 0.02,
+            hood_rise: 0.047,
+            neck_sharpness: 0.25,
+            top_roughness: 0.002,
+            flare: 0.6,
+            centre_line_top: 0.0,
+            centre_line_rest: 0.0,
+            centre_line_foreign: 0.0,
+            collar_edges: 0.03,
+            placket: 0.0,
+            outline_raggedness: 4.4,
+            borders_touched: 0,
+            border_run: 0.0,
+            frame_span: 0.7,
+        }
+    }
+
+    fn read(f: &ShapeFeatures) -> (GarmentType, Neckline, View) {
+        let kind = classify_type(f).value;
+        (
+            kind,
+            classify_style(f, kind).neckline.value,
+            classify_view(f, kind).value,
+        )
+    }
+
+    #[test]
+    fn a_crew_front_is_a_front_tee() {
+        let f = crew_tee_front();
+        assert_eq!(read(&f), (GarmentType::Tshirt, Neckline::Crew, View::Front));
+    }
+
+    #[test]
+    fn a_neck_on_the_shoulder_line_with_nothing_at_the_front_is_a_back_view() {
+        let f = ShapeFeatures {
+            hood_rise: 0.006,
+            ..crew_tee_front()
+        };
+        assert_eq!(read(&f), (GarmentType::Tshirt, Neckline::Crew, View::Back));
+    }
+
+    #[test]
+    fn a_standing_collar_makes_a_polo_and_a_higher_rise_a_hoodie() {
+        let polo = ShapeFeatures {
+            hood_rise: 0.11,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&polo),
+            (GarmentType::Polo, Neckline::Collar, View::Front)
+        );
+        let hoodie = ShapeFeatures {
+            hood_rise: 0.3,
+            sleeve_length: 1.3,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&hoodie),
+            (GarmentType::Hoodie, Neckline::Hood, View::Front)
+        );
+    }
+
+    #[test]
+    fn a_placket_needs_a_collar_outline_to_make_a_polo() {
+        let seams_only = ShapeFeatures {
+            placket: 0.2,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&seams_only).value, GarmentType::Tshirt);
+        let placket_and_collar = ShapeFeatures {
+            placket: 0.2,
+            collar_edges: 0.3,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&placket_and_collar).value, GarmentType::Polo);
+        // A placket on a back view is impossible: the collar cue wins.
+        assert_eq!(
+            classify_view(&placket_and_collar, GarmentType::Polo).value,
+            View::Front
+        );
+    }
+
+    #[test]
+    fn long_sleeves_with_a_collar_are_a_shirt_and_without_a_sweater() {
+        let long = ShapeFeatures {
+            sleeve_length: 1.2,
+            ..crew_tee_front()
+        };
+        assert_eq!(classify_type(&long).value, GarmentType::Sweater);
+        let shirt = ShapeFeatures {
+            hood_rise: 0.1,
+            ..long
+        };
+        assert_eq!(classify_type(&shirt).value, GarmentType::Shirt);
+    }
+
+    #[test]
+    fn a_dress_has_no_hood_and_no_side() {
+        let dress = ShapeFeatures {
+            hood_rise: 6.4,
+            sleeve_length: 0.0,
+            sleeve_area: 0.0,
+            aspect: 1.6,
+            ..crew_tee_front()
+        };
+        assert_eq!(
+            read(&dress),
+            (GarmentType::Dress, Neckline::Crew, View::Unknown)
+        );
     }
 }

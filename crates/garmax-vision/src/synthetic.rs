@@ -1,11 +1,17 @@
 //! A deterministic generator of flat-lay product photos with known answers:
-//! garment type, base colour, sleeve length, neckline and logo box and kind.
+//! garment type, base colour, sleeve length, neckline, view (front or back),
+//! whether the shot is a close-up detail, and logo box and kind.
 //!
 //! The photos are drawn the way a studio shot looks to the analysis: a
 //! garment of one base colour with soft folds and a little weave noise, an
 //! optional logo (printed, embroidered or heat-transferred), on a white or
-//! off-white sweep with a soft drop shadow. The same `(kind, seed, size)`
-//! always yields the same pixels, so tests can pin numbers.
+//! off-white sweep with a soft drop shadow. Polos and shirts carry a collar
+//! that stands above the shoulders, flaps and a placket (short, or buttoned
+//! down the length); hoodies a hood and drawstrings. A back view has the
+//! shallow back neckline at the shoulder line (or a flat collar band) and no
+//! placket; a detail shot is a close-up crop that runs off the frame. The
+//! same `(kind, shot, seed, size)` always yields the same pixels, so tests
+//! can pin numbers.
 
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 use imageproc::drawing::{
@@ -19,7 +25,7 @@ use crate::branding::BrandingKind;
 use crate::color::{Lab, delta_e2000, lab_to_srgb, srgb_to_lab};
 use crate::mask::ON;
 use crate::rng::SplitMix64;
-use crate::shape::{GarmentType, Neckline, SleeveLength};
+use crate::shape::{GarmentType, Neckline, SleeveLength, View};
 
 /// What the generator drew.
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +37,22 @@ pub struct GroundTruth {
     pub neckline: Neckline,
     pub logo: Option<LogoTruth>,
     pub background_rgb: [u8; 3],
+    /// Which side of the garment faces the camera ([`View::Unknown`] for
+    /// dresses, skirts and trousers, which are not told apart).
+    pub view: View,
+    /// A close-up crop: the analysis must refuse it.
+    pub detail: bool,
+}
+
+/// How the garment is photographed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shot {
+    Front,
+    /// Tops only; other kinds are drawn as [`Shot::Front`].
+    Back,
+    /// A close-up of the chest or waist, cropped out of a front shot.
+    Detail,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,8 +77,98 @@ pub fn generate_indexed(index: usize, seed: u64, size: u32) -> SyntheticGarment 
     generate(kind, seed.wrapping_add(index as u64 * 0x1000_0001), size)
 }
 
-/// Generates one photo of a garment of `kind`.
+/// Generates one front photo of a garment of `kind`.
 pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
+    generate_shot(kind, Shot::Front, seed, size)
+}
+
+/// The evaluation set of the type, neckline and view classifier: six front
+/// shots of every type, six more polos, shirts and hoodies (the types real
+/// catalogues confuse), four back views each of tees, polos, shirts and
+/// sweaters, and eight detail crops.
+pub fn evaluation_set(seed: u64, size: u32) -> Vec<SyntheticGarment> {
+    let mut plan: Vec<(GarmentType, Shot)> = Vec::new();
+    for _ in 0..6 {
+        plan.extend(GarmentType::ALL.iter().map(|k| (*k, Shot::Front)));
+    }
+    for _ in 0..6 {
+        plan.extend(
+            [GarmentType::Polo, GarmentType::Shirt, GarmentType::Hoodie].map(|k| (k, Shot::Front)),
+        );
+    }
+    for _ in 0..4 {
+        plan.extend(
+            [
+                GarmentType::Tshirt,
+                GarmentType::Polo,
+                GarmentType::Shirt,
+                GarmentType::Sweater,
+            ]
+            .map(|k| (k, Shot::Back)),
+        );
+    }
+    for i in 0..8 {
+        plan.push((
+            GarmentType::ALL[(i * 3) % GarmentType::ALL.len()],
+            Shot::Detail,
+        ));
+    }
+    plan.into_iter()
+        .enumerate()
+        .map(|(i, (kind, shot))| {
+            generate_shot(kind, shot, seed.wrapping_add(i as u64 * 0x1000_0001), size)
+        })
+        .collect()
+}
+
+/// Generates one photo of a garment of `kind` taken as `shot`.
+pub fn generate_shot(kind: GarmentType, shot: Shot, seed: u64, size: u32) -> SyntheticGarment {
+    let whole = generate_whole(kind, shot == Shot::Back, seed, size);
+    if shot == Shot::Detail {
+        crop_detail(whole, seed)
+    } else {
+        whole
+    }
+}
+
+/// A close-up: a square window of 35–50 % of the frame around the garment's
+/// chest (or upper middle), scaled back to the full frame.
+fn crop_detail(whole: SyntheticGarment, seed: u64) -> SyntheticGarment {
+    let mut rng = SplitMix64::new(seed ^ 0x3c6e_f372_fe94_f82b);
+    let size = whole.image.width();
+    let [x0, y0, x1, y1] =
+        crate::mask::bounding_box(&whole.mask).unwrap_or([0, 0, size - 1, size - 1]);
+    let side = (size as f32 * rng.range(0.35, 0.5)) as u32;
+    let cx = (x0 + x1) as f32 / 2.0 + (x1 - x0) as f32 * rng.range(-0.1, 0.1);
+    let cy = y0 as f32 + (y1 - y0) as f32 * rng.range(0.3, 0.5);
+    let left = (cx - side as f32 / 2.0).clamp(0.0, (size - side) as f32) as u32;
+    let top = (cy - side as f32 / 2.0).clamp(0.0, (size - side) as f32) as u32;
+    let scale = |img: &RgbaImage| {
+        let crop = image::imageops::crop_imm(img, left, top, side, side).to_image();
+        image::imageops::resize(&crop, size, size, image::imageops::FilterType::Triangle)
+    };
+    let image = scale(&whole.image);
+    let mask_crop = image::imageops::crop_imm(&whole.mask, left, top, side, side).to_image();
+    let mask =
+        image::imageops::resize(&mask_crop, size, size, image::imageops::FilterType::Nearest);
+    SyntheticGarment {
+        image,
+        mask,
+        truth: GroundTruth {
+            detail: true,
+            logo: None,
+            ..whole.truth
+        },
+    }
+}
+
+fn generate_whole(kind: GarmentType, back: bool, seed: u64, size: u32) -> SyntheticGarment {
+    // Hoodies and jackets are drawn from the front only.
+    let back = back
+        && matches!(
+            kind,
+            GarmentType::Tshirt | GarmentType::Polo | GarmentType::Shirt | GarmentType::Sweater
+        );
     let mut rng = SplitMix64::new(seed ^ 0x6a09_e667_f3bc_c908);
     let s = size as f32;
     let off_white = rng.chance(0.5);
@@ -79,7 +191,14 @@ pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
             (SleeveLength::None, Neckline::None)
         }
         GarmentType::Dress => draw_dress(&mut shape, &mut rng, s, &mut details),
-        _ => draw_top(&mut shape, &mut rng, s, kind, &mut details),
+        _ => draw_top(&mut shape, &mut rng, s, kind, back, &mut details),
+    };
+    let view = match kind {
+        GarmentType::Pants | GarmentType::Shorts | GarmentType::Skirt | GarmentType::Dress => {
+            View::Unknown
+        }
+        _ if back => View::Back,
+        _ => View::Front,
     };
 
     // Folds: smooth bands with a mean of 1, so the unshaded colour is the
@@ -131,6 +250,8 @@ pub fn generate(kind: GarmentType, seed: u64, size: u32) -> SyntheticGarment {
             neckline,
             logo,
             background_rgb,
+            view,
+            detail: false,
         },
     }
 }
@@ -261,6 +382,7 @@ fn draw_top(
     rng: &mut SplitMix64,
     s: f32,
     kind: GarmentType,
+    back: bool,
     d: &mut Details,
 ) -> (SleeveLength, Neckline) {
     let long = matches!(
@@ -342,7 +464,37 @@ fn draw_top(
     fill(mask, &outline);
     // Shoulder-to-neck edges as drawn leave the neck opening straight; cut the
     // neckline shape out of it.
-    let neckline = match kind {
+    let neckline = if back {
+        draw_back_neck(mask, s, kind, cx, ys, nw, d)
+    } else {
+        draw_front_neck(mask, rng, s, kind, cx, ys, yh, bw, nw, d)
+    };
+    (
+        if long {
+            SleeveLength::Long
+        } else {
+            SleeveLength::Short
+        },
+        neckline,
+    )
+}
+
+/// The front's neckline and what hangs from it: a hood with drawstrings, a
+/// standing collar with flaps and a placket, a zip, or a crew / V opening.
+#[allow(clippy::too_many_arguments)]
+fn draw_front_neck(
+    mask: &mut GrayImage,
+    rng: &mut SplitMix64,
+    s: f32,
+    kind: GarmentType,
+    cx: f32,
+    ys: f32,
+    yh: f32,
+    bw: f32,
+    nw: f32,
+    d: &mut Details,
+) -> Neckline {
+    match kind {
         GarmentType::Hoodie => {
             draw_filled_ellipse_mut(
                 mask,
@@ -355,6 +507,15 @@ fn draw_top(
                 [cx - 0.07 * s, ys - 0.11 * s, cx + 0.07 * s, ys + 0.02 * s],
                 0.62,
             ));
+            // Drawstrings hanging from the hood's opening.
+            for side in [-1.0f32, 1.0] {
+                let x = cx + side * 0.035 * s;
+                d.lines.push((
+                    [x, ys + 0.02 * s, x + side * 0.01 * s, ys + 0.15 * s],
+                    0.006 * s,
+                    0.7,
+                ));
+            }
             // Kangaroo pocket.
             let py = yh - 0.2 * s;
             d.lines
@@ -374,19 +535,22 @@ fn draw_top(
         }
         GarmentType::Shirt | GarmentType::Polo | GarmentType::Jacket => {
             cut(mask, &neck_curve(cx, ys, nw, 0.03 * s, false));
+            let top = ys + 0.075 * s;
+            if kind != GarmentType::Jacket {
+                draw_standing_collar(mask, s, cx, ys, nw, rng.range(0.02, 0.035) * s, d);
+            }
             // Collar flaps with a shadowed outline.
             for side in [-1.0f32, 1.0] {
                 let a = [cx + side * nw, ys];
-                let b = [cx + side * 0.012 * s, ys + 0.075 * s];
+                let b = [cx + side * 0.012 * s, top];
                 let c = [cx + side * (nw + 0.02 * s), ys + 0.06 * s];
                 d.lines.push(([a[0], a[1], b[0], b[1]], 0.005 * s, 0.6));
                 d.lines.push(([b[0], b[1], c[0], c[1]], 0.005 * s, 0.6));
                 d.lines.push(([c[0], c[1], a[0], a[1]], 0.005 * s, 0.6));
             }
-            let top = ys + 0.075 * s;
             match kind {
                 GarmentType::Shirt => {
-                    d.lines.push(([cx, top, cx, yh], 0.006 * s, 0.72));
+                    draw_placket(d, s, cx, top, yh);
                     let mut y = top + 0.03 * s;
                     while y < yh - 0.03 * s {
                         d.buttons.push([cx, y]);
@@ -394,8 +558,7 @@ fn draw_top(
                     }
                 }
                 GarmentType::Polo => {
-                    let end = top + 0.12 * s;
-                    d.lines.push(([cx, top, cx, end], 0.006 * s, 0.72));
+                    draw_placket(d, s, cx, top, top + 0.12 * s);
                     d.buttons.push([cx, top + 0.03 * s]);
                     d.buttons.push([cx, top + 0.08 * s]);
                 }
@@ -410,20 +573,111 @@ fn draw_top(
             let v = kind == GarmentType::Tshirt && rng.chance(0.35);
             let depth = if v { 0.11 * s } else { 0.035 * s };
             cut(mask, &neck_curve(cx, ys, nw, depth, v));
+            if !v {
+                // Through a crew opening one sees the inside of the back neck,
+                // which is cut higher than the front: it closes the
+                // silhouette's top a little below the neck points.
+                draw_filled_ellipse_mut(
+                    mask,
+                    (cx as i32, (ys + 0.02 * s) as i32),
+                    nw as i32,
+                    (0.015 * s) as i32,
+                    Luma([ON]),
+                );
+                d.bands.push(([cx - nw, ys, cx + nw, ys + depth], 0.85));
+                d.lines.push((
+                    [
+                        cx - 0.7 * nw,
+                        ys + 0.7 * depth,
+                        cx + 0.7 * nw,
+                        ys + 0.7 * depth,
+                    ],
+                    0.005 * s,
+                    0.8,
+                ));
+            }
             if kind == GarmentType::Sweater {
                 d.bands.push(([cx - bw, yh - 0.05 * s, cx + bw, yh], 0.88));
             }
             if v { Neckline::V } else { Neckline::Crew }
         }
+    }
+}
+
+/// The back: the back neckline is cut shallow and sits on the shoulder
+/// line (in a front view the back neck band stands above the front
+/// opening); a collar lies as a flat band along it. No placket, no flaps.
+fn draw_back_neck(
+    mask: &mut GrayImage,
+    s: f32,
+    kind: GarmentType,
+    cx: f32,
+    ys: f32,
+    nw: f32,
+    d: &mut Details,
+) -> Neckline {
+    let drop = 0.018 * s;
+    let mut shallow = neck_curve(cx, ys + drop, nw, 0.01 * s, false);
+    shallow[0][1] = ys - 2.0;
+    let last = shallow.len() - 1;
+    shallow[last][1] = ys - 2.0;
+    cut(mask, &shallow);
+    // The rib or the collar band along the back neck.
+    let band = if matches!(kind, GarmentType::Polo | GarmentType::Shirt) {
+        0.03 * s
+    } else {
+        0.01 * s
     };
-    (
-        if long {
-            SleeveLength::Long
-        } else {
-            SleeveLength::Short
-        },
-        neckline,
-    )
+    d.lines.push((
+        [cx - nw, ys + drop + band, cx + nw, ys + drop + band],
+        0.005 * s,
+        0.75,
+    ));
+    match kind {
+        GarmentType::Polo | GarmentType::Shirt => Neckline::Collar,
+        _ => Neckline::Crew,
+    }
+}
+
+/// A collar standing above the shoulders around the neck: its top rises
+/// `rise` above the neck points, its band is outlined.
+fn draw_standing_collar(
+    mask: &mut GrayImage,
+    s: f32,
+    cx: f32,
+    ys: f32,
+    nw: f32,
+    rise: f32,
+    d: &mut Details,
+) {
+    let outer = nw + 0.018 * s;
+    fill(
+        mask,
+        &[
+            [cx - outer, ys + 0.012 * s],
+            [cx - nw, ys - rise],
+            [cx + nw, ys - rise],
+            [cx + outer, ys + 0.012 * s],
+            [cx + nw, ys + 0.01 * s],
+            [cx - nw, ys + 0.01 * s],
+        ],
+    );
+    d.lines.push((
+        [cx - nw, ys - 0.002 * s, cx + nw, ys - 0.002 * s],
+        0.005 * s,
+        0.7,
+    ));
+}
+
+/// A placket from `from` to `to` under the collar: a band with a seam on
+/// each side.
+fn draw_placket(d: &mut Details, s: f32, cx: f32, from: f32, to: f32) {
+    for side in [-1.0f32, 1.0] {
+        let x = cx + side * 0.016 * s;
+        d.lines.push(([x, from, x, to], 0.004 * s, 0.72));
+    }
+    d.lines
+        .push(([cx - 0.016 * s, to, cx + 0.016 * s, to], 0.004 * s, 0.72));
 }
 
 /// The neck opening: a half ellipse (or a V) hanging from the neck points.
