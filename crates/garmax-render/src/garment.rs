@@ -111,6 +111,13 @@ impl GarmentInput {
         out: &AnalysisOutput,
     ) -> Result<GarmentInput, RenderError> {
         let a = &out.analysis;
+        if a.view == garmax_vision::shape::View::Back {
+            // Dressing a person in a back view would put the back's neckline
+            // and plain panel on their front: refuse rather than mislead.
+            return Err(RenderError::Garment(
+                "the photo shows the garment's back; use a photo of its front".into(),
+            ));
+        }
         if !a.garment_type.is_upper_body() {
             return Err(RenderError::Garment(format!(
                 "a {} is not an upper-body garment; the local renderer dresses tees, polos, shirts, hoodies and sweaters",

@@ -318,6 +318,21 @@ fn tryon_personas_and_bad_inputs_fail_with_their_codes() {
     );
     let (_, err) = run(&["--person", tee.to_str().unwrap()]);
     assert!(err.contains("[PER_010]"), "{err}");
+    // The back of a tee: its neckline would land on the person's front.
+    let astronaut = asset("skimage/data/astronaut.png");
+    let back = asset("saleor/static/placeholders/saleordemoproduct_cl_boot03_2.png");
+    let out = garmax(&[
+        "tryon",
+        "--garment",
+        back.to_str().unwrap(),
+        "--person",
+        astronaut.to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("[GAR_008]") && err.contains("back"), "{err}");
     let (_, err) = run(&["--person", camera.to_str().unwrap(), "--provider", "gemini"]);
     assert!(
         err.contains("[PRV_018]") && err.contains("GEMINI_API_KEY"),
