@@ -20,7 +20,9 @@ use serde_json::Value;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["crops", points, assets, out] => crops(Path::new(points), Path::new(assets), Path::new(out)),
+        ["crops", points, assets, out] => {
+            crops(Path::new(points), Path::new(assets), Path::new(out))
+        }
         ["eval", fixture, assets, models] => {
             eval(Path::new(fixture), Path::new(assets), Path::new(models))
         }
@@ -45,7 +47,11 @@ struct Face {
 
 fn read_faces(file: &Path, assets: &Path) -> Res<Vec<Face>> {
     let json: Value = serde_json::from_slice(&std::fs::read(file)?)?;
-    let list = json.get("faces").unwrap_or(&json).as_array().ok_or("no face list")?;
+    let list = json
+        .get("faces")
+        .unwrap_or(&json)
+        .as_array()
+        .ok_or("no face list")?;
     let mut faces = Vec::new();
     for f in list {
         let photo_path = assets.join(f["photo"].as_str().ok_or("photo")?);

@@ -272,7 +272,10 @@ pub fn align_face_to(
         }
         let (sx, sy) = (sx.clamp(0.0, w - 1.0), sy.clamp(0.0, h - 1.0));
         let (x0, y0) = (sx.floor() as u32, sy.floor() as u32);
-        let (x1, y1) = ((x0 + 1).min(photo.width() - 1), (y0 + 1).min(photo.height() - 1));
+        let (x1, y1) = (
+            (x0 + 1).min(photo.width() - 1),
+            (y0 + 1).min(photo.height() - 1),
+        );
         let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
         for c in 0..3 {
             let v = |xx: u32, yy: u32| f32::from(photo.get_pixel(xx, yy).0[c]);
@@ -328,7 +331,10 @@ fn fit_similarity(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<Similarity2> {
     Some(Similarity2 {
         a: a as f32,
         b: b as f32,
-        t: [(tx - (a * fx - b * fy)) as f32, (ty - (b * fx + a * fy)) as f32],
+        t: [
+            (tx - (a * fx - b * fy)) as f32,
+            (ty - (b * fx + a * fy)) as f32,
+        ],
     })
 }
 
@@ -397,9 +403,11 @@ pub fn build_graph(weights: &BTreeMap<String, WeightTensor>) -> Result<Vec<u8>, 
     let centred = net.g.node("Sub", &["image", &mean], &[]);
     let inv = net.g.constant_f32("inv_255", &[1], &[1.0 / 255.0]);
     let scaled = net.g.node("Mul", &[&centred, &inv], &[]);
-    let nchw = net
-        .g
-        .node("Transpose", &[&scaled], &[Attr::Ints("perm", vec![0, 3, 1, 2])]);
+    let nchw = net.g.node(
+        "Transpose",
+        &[&scaled],
+        &[Attr::Ints("perm", vec![0, 3, 1, 2])],
+    );
     let mut x = Value {
         name: nchw,
         channels: 3,
@@ -686,7 +694,10 @@ mod tests {
     #[test]
     fn graph_refuses_missing_or_misshapen_weights() {
         let err = build_graph(&BTreeMap::new()).unwrap_err();
-        assert!(err.to_string().contains("conv32_down/conv/filters"), "{err}");
+        assert!(
+            err.to_string().contains("conv32_down/conv/filters"),
+            "{err}"
+        );
         let mut w = BTreeMap::new();
         for (name, shape) in [
             ("conv32_down/conv/filters", vec![7, 7, 4, 32]),

@@ -86,7 +86,11 @@ fn embeddings() -> &'static [[f32; EMBEDDING_LEN]] {
 
 #[test]
 fn embeddings_match_face_api_on_tfjs() {
-    assert!(faces().len() >= 20, "the fixture lists {} faces", faces().len());
+    assert!(
+        faces().len() >= 20,
+        "the fixture lists {} faces",
+        faces().len()
+    );
     for (face, ours) in faces().iter().zip(embeddings()) {
         // The same pixels as TF.js saw: otherwise a difference could come
         // from the crop (e.g. a changed JPEG decoder), not the model.

@@ -95,36 +95,72 @@ pub fn read_weights(
     Ok(out)
 }
 
+/// How one tensor's values are stored.
+#[derive(Debug, Clone, Copy)]
+enum Encoding {
+    Float32,
+    /// `min + scale · q` with `q` of `bytes` bytes (1 or 2), little-endian.
+    Affine {
+        bytes: usize,
+        min: f32,
+        scale: f32,
+    },
+}
+
+impl Encoding {
+    fn of(entry: &Entry) -> Result<Self, TfjsError> {
+        let unsupported = |reason: String| TfjsError::Unsupported {
+            name: entry.name.clone(),
+            reason,
+        };
+        if entry.dtype != "float32" {
+            return Err(unsupported(format!("dtype {}", entry.dtype)));
+        }
+        let Some(q) = &entry.quantization else {
+            return Ok(Encoding::Float32);
+        };
+        let (Some(scale), Some(min)) = (q.scale, q.min) else {
+            return Err(unsupported(format!(
+                "{} quantisation without scale and min",
+                q.dtype
+            )));
+        };
+        let bytes = match q.dtype.as_str() {
+            "uint8" => 1,
+            "uint16" => 2,
+            other => return Err(unsupported(format!("{other} quantisation"))),
+        };
+        Ok(Encoding::Affine { bytes, min, scale })
+    }
+
+    fn width(self) -> usize {
+        match self {
+            Encoding::Float32 => 4,
+            Encoding::Affine { bytes, .. } => bytes,
+        }
+    }
+
+    fn decode(self, b: &[u8]) -> f32 {
+        match self {
+            Encoding::Float32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            Encoding::Affine {
+                bytes: 1,
+                min,
+                scale,
+            } => min + scale * f32::from(b[0]),
+            Encoding::Affine { min, scale, .. } => {
+                min + scale * f32::from(u16::from_le_bytes([b[0], b[1]]))
+            }
+        }
+    }
+}
+
 /// Decodes one tensor from the start of `bytes`; returns it and the number
 /// of bytes it occupied.
 fn decode_entry(entry: &Entry, bytes: &[u8]) -> Result<(WeightTensor, usize), TfjsError> {
-    let unsupported = |reason: String| TfjsError::Unsupported {
-        name: entry.name.clone(),
-        reason,
-    };
-    if entry.dtype != "float32" {
-        return Err(unsupported(format!("dtype {}", entry.dtype)));
-    }
+    let encoding = Encoding::of(entry)?;
     let count: usize = entry.shape.iter().product();
-    let (width, decode): (usize, Box<dyn Fn(&[u8]) -> f32>) = match &entry.quantization {
-        None => (4, Box::new(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-        Some(q) => {
-            let (Some(scale), Some(min)) = (q.scale, q.min) else {
-                return Err(unsupported(format!(
-                    "{} quantisation without scale and min",
-                    q.dtype
-                )));
-            };
-            match q.dtype.as_str() {
-                "uint8" => (1, Box::new(move |b| min + scale * f32::from(b[0]))),
-                "uint16" => (
-                    2,
-                    Box::new(move |b| min + scale * f32::from(u16::from_le_bytes([b[0], b[1]]))),
-                ),
-                other => return Err(unsupported(format!("{other} quantisation"))),
-            }
-        }
-    };
+    let width = encoding.width();
     let size = count * width;
     if bytes.len() < size {
         return Err(TfjsError::Malformed(format!(
@@ -133,7 +169,10 @@ fn decode_entry(entry: &Entry, bytes: &[u8]) -> Result<(WeightTensor, usize), Tf
             bytes.len()
         )));
     }
-    let data = bytes[..size].chunks_exact(width).map(decode).collect();
+    let data = bytes[..size]
+        .chunks_exact(width)
+        .map(|b| encoding.decode(b))
+        .collect();
     Ok((
         WeightTensor {
             shape: entry.shape.clone(),
@@ -173,10 +212,12 @@ mod tests {
 
     #[test]
     fn size_mismatch_and_missing_shard_are_errors() {
-        let short = |p: &str| shards(p).map(|mut v| {
-            v.pop();
-            v
-        });
+        let short = |p: &str| {
+            shards(p).map(|mut v| {
+                v.pop();
+                v
+            })
+        };
         assert!(matches!(
             read_weights(MANIFEST.as_bytes(), short),
             Err(TfjsError::Malformed(_))
