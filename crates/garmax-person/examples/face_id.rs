@@ -9,6 +9,12 @@
 //! of the fixture with our ONNX model and prints the parity with the TF.js
 //! embeddings, ROC AUC of same vs different person, the cosine threshold at
 //! the equal error rate, and the embedding time per face.
+//!
+//! `face_id eval-mesh <fixture.json> <assets> <models_dir>` — the same
+//! faces aligned with the five points `garmax-quality` takes from this
+//! crate's own face mesh (eye-corner midpoints, nose tip, mouth corners) on
+//! the most prominent person of each photo: how close those embeddings are
+//! to the face-api-aligned ones, and the ROC of the faces found.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -26,8 +32,12 @@ fn main() {
         ["eval", fixture, assets, models] => {
             eval(Path::new(fixture), Path::new(assets), Path::new(models))
         }
+        ["eval-mesh", fixture, assets, models] => {
+            eval_mesh(Path::new(fixture), Path::new(assets), Path::new(models))
+        }
         _ => Err("usage: face_id crops <points.json> <assets> <out_dir> | \
-                  eval <fixture.json> <assets> <models_dir>"
+                  eval <fixture.json> <assets> <models_dir> | \
+                  eval-mesh <fixture.json> <assets> <models_dir>"
             .into()),
     };
     if let Err(e) = result {
@@ -155,6 +165,99 @@ fn eval(fixture: &Path, assets: &Path, models: &Path) -> Res<()> {
         roc.eer_threshold,
         diff.iter().cloned().fold(f32::MIN, f32::max),
         same.iter().cloned().fold(f32::MAX, f32::min),
+    );
+    Ok(())
+}
+
+/// Mesh indices `garmax_quality::FacePoints::key_points` uses: eye corners
+/// 33/133 and 362/263, nose tip 1, mouth corners 61/291.
+fn mesh_five(mesh: &[[f32; 3]]) -> [[f32; 2]; 5] {
+    let p = |i: usize| [mesh[i][0], mesh[i][1]];
+    let mid = |i: usize, j: usize| {
+        [
+            (mesh[i][0] + mesh[j][0]) / 2.0,
+            (mesh[i][1] + mesh[j][1]) / 2.0,
+        ]
+    };
+    [mid(33, 133), mid(362, 263), p(1), p(61), p(291)]
+}
+
+fn eval_mesh(fixture: &Path, assets: &Path, models: &Path) -> Res<()> {
+    let library = default_onnxruntime_library(models);
+    let backend = OrtBackend::new(&library, 1)?;
+    let identity = FaceIdentity::load(&backend, assets, models)?;
+    let analyzer = garmax_person::PersonAnalyzer::new(
+        models,
+        garmax_person::AnalyzerOptions {
+            onnxruntime_library: Some(library.clone()),
+            ..Default::default()
+        },
+    )?;
+    let json: Value = serde_json::from_slice(&std::fs::read(fixture)?)?;
+    let faces = read_faces(fixture, assets)?;
+    let list = json["faces"].as_array().ok_or("no face list")?;
+    let mut found: Vec<(String, [f32; 128])> = Vec::new();
+    let mut photos: Vec<&str> = list.iter().filter_map(|f| f["photo"].as_str()).collect();
+    photos.dedup();
+    for photo_rel in photos {
+        let photo = image::open(assets.join(photo_rel))?.to_rgb8();
+        let face = match analyzer.analyze(&photo) {
+            Ok(a) => a.face,
+            Err(e) => {
+                println!("{photo_rel}: {e}");
+                continue;
+            }
+        };
+        let Some(face) = face else {
+            println!("{photo_rel}: no face mesh");
+            continue;
+        };
+        let five = mesh_five(&face.mesh);
+        // The fixture face of this photo whose eyes are nearest.
+        let (k, dist) = list
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f["photo"].as_str() == Some(photo_rel))
+            .map(|(k, f)| {
+                let e: Vec<[f32; 2]> = serde_json::from_value(f["points"].clone()).unwrap();
+                let d = (e[0][0] - five[0][0]).hypot(e[0][1] - five[0][1])
+                    + (e[1][0] - five[1][0]).hypot(e[1][1] - five[1][1]);
+                (k, d)
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .ok_or("photo without fixture faces")?;
+        let crop = align_face(&photo, &five).ok_or("degenerate mesh points")?;
+        let e = identity.embed(&crop)?;
+        let reference = identity.embed(&faces[k].crop)?;
+        let iod = (five[0][0] - five[1][0]).hypot(five[0][1] - five[1][1]);
+        println!(
+            "{photo_rel}: mesh face = {} (eyes {:.1} % of the IOD apart), cosine to the face-api-aligned embedding {:.4}",
+            faces[k].id,
+            100.0 * dist / 2.0 / iod,
+            similarity(&e, &reference)
+        );
+        found.push((faces[k].person.clone(), e));
+    }
+    let (mut same, mut diff) = (Vec::new(), Vec::new());
+    for i in 0..found.len() {
+        for j in i + 1..found.len() {
+            let s = similarity(&found[i].1, &found[j].1);
+            if found[i].0 == found[j].0 {
+                same.push(s)
+            } else {
+                diff.push(s)
+            }
+        }
+    }
+    let r = garmax_person::face_id::roc(&same, &diff);
+    println!(
+        "mesh-aligned: {} faces, {} same / {} different pairs, ROC AUC {:.4}, EER {:.3} at cosine {:.4}",
+        found.len(),
+        same.len(),
+        diff.len(),
+        r.auc,
+        r.eer,
+        r.eer_threshold
     );
     Ok(())
 }
