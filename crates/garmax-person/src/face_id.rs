@@ -340,7 +340,8 @@ fn fit_similarity(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<Similarity2> {
 
 /// Converts the TF.js weights under `assets_dir` to `models_dir`'s
 /// [`FACE_RECOGNITION_MODEL`] unless a fresh one is there (its `.source`
-/// stamp holds the manifest's and the shard's sizes and the graph version).
+/// stamp holds the SHA-256 of the manifest followed by its shards, the
+/// graph version and the importer's version).
 /// Returns the model's path.
 pub fn convert_face_recognition(
     assets_dir: &Path,
@@ -353,10 +354,10 @@ pub fn convert_face_recognition(
         path: manifest_path.clone(),
     })?;
     let dir = manifest_path.parent().unwrap_or(assets_dir).to_path_buf();
-    let mut shard_bytes = 0usize;
+    let mut sources = manifest.clone();
     let weights = tfjs::read_weights(&manifest, |shard| {
         let bytes = std::fs::read(dir.join(shard))?;
-        shard_bytes += bytes.len();
+        sources.extend_from_slice(&bytes);
         Ok(bytes)
     })
     .map_err(|e| match e {
@@ -367,9 +368,8 @@ pub fn convert_face_recognition(
         other => PersonError::Inference(format!("{}: {other}", manifest_path.display())),
     })?;
     let stamp = format!(
-        "{} manifest {} bytes, shards {shard_bytes} bytes, garmax-tflite {}\n",
-        GRAPH_VERSION,
-        manifest.len(),
+        "{} {GRAPH_VERSION} garmax-tflite {}\n",
+        crate::models::hex_digest(&sources),
         garmax_tflite::VERSION
     );
     let target = models_dir.join(FACE_RECOGNITION_MODEL);
