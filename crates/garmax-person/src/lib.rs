@@ -55,4 +55,6 @@ pub use models::convert_models;
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<PersonAnalyzer>();
+    // `garmax_quality::FaceEmbedder` implementations must be Send + Sync.
+    assert_send_sync::<FaceIdentity>();
 };
