@@ -11,6 +11,12 @@
 //! post-processing. A second landmark pass on the ROI derived from the first
 //! pass's landmarks (MediaPipe's tracking ROI) is on by default.
 //!
+//!
+//! [`face_id`] adds face identity: face-api's `faceRecognitionNet` (TF.js
+//! weights from the `@vladmandic/face-api` package) imported to ONNX by our
+//! own code; [`FaceIdentity::embed`] turns an aligned 112 × 112 face crop
+//! into an L2-normalised 128-d embedding.
+//!
 //! ```no_run
 //! use garmax_person::{AnalyzerOptions, PersonAnalyzer};
 //! let analyzer = PersonAnalyzer::new("/cache/models", AnalyzerOptions::default())?;
@@ -27,6 +33,7 @@ pub mod bench;
 pub mod detection;
 pub mod draw;
 pub mod error;
+pub mod face_id;
 pub mod geometry;
 pub mod keypoints;
 pub mod landmarks;
@@ -39,6 +46,7 @@ pub use analyzer::{
 };
 pub use backend::{InferenceBackend, Model, OrtBackend, Tensor};
 pub use error::PersonError;
+pub use face_id::{FaceIdentity, align_face};
 pub use geometry::NormRect;
 pub use keypoints::{coco17, openpose_json, openpose18};
 pub use models::convert_models;
@@ -47,4 +55,6 @@ pub use models::convert_models;
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<PersonAnalyzer>();
+    // `garmax_quality::FaceEmbedder` implementations must be Send + Sync.
+    assert_send_sync::<FaceIdentity>();
 };

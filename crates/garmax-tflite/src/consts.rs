@@ -66,7 +66,7 @@ fn decode(bytes: &[u8], dtype: TensorType) -> Result<Values, ConvertError> {
     let size = dtype
         .elem_size()
         .ok_or_else(|| ConvertError::Unsupported(format!("constant of type {dtype}")))?;
-    if bytes.len() % size != 0 {
+    if !bytes.len().is_multiple_of(size) {
         return Err(malformed(format!(
             "buffer of {} bytes is not a whole number of {dtype} elements",
             bytes.len()

@@ -671,7 +671,7 @@ impl<'m> Converter<'m> {
                 let (perm, group, out_c) = if depthwise {
                     // [1, KH, KW, C·M] → [C·M, 1, KH, KW], one group per
                     // input channel; output channel c·M+m reads channel c.
-                    if w_shape[0] != 1 || w_shape[3] % in_c != 0 {
+                    if w_shape[0] != 1 || !w_shape[3].is_multiple_of(in_c) {
                         return Err(ctx.err(format!(
                             "depthwise weights {w_shape:?} do not match input {x_shape:?}"
                         )));

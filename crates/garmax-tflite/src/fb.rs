@@ -108,7 +108,7 @@ impl<'a> Table<'a> {
         }
         let vtable = vtable as usize;
         let vtable_len = buf.u16_at(vtable)? as usize;
-        if vtable_len < 4 || vtable_len % 2 != 0 {
+        if vtable_len < 4 || !vtable_len.is_multiple_of(2) {
             return Err(malformed(format!(
                 "table at {pos} has invalid vtable size {vtable_len}"
             )));
@@ -342,7 +342,7 @@ pub(crate) mod tests {
             let mut pos = vec![0usize; self.objects.len()];
             let mut patches: Vec<(usize, usize)> = Vec::new(); // (field pos, target obj)
             for (i, obj) in self.objects.iter().enumerate().rev() {
-                while out.len() % 8 != 0 {
+                while !out.len().is_multiple_of(8) {
                     out.push(0);
                 }
                 match obj {
@@ -368,7 +368,7 @@ pub(crate) mod tests {
                         for o in &offs {
                             out.extend(o.to_le_bytes());
                         }
-                        while out.len() % 4 != 0 {
+                        while !out.len().is_multiple_of(4) {
                             out.push(0);
                         }
                         let t = out.len();

@@ -14,6 +14,11 @@
 //! shapes, so callers feed it exactly what the TFLite interpreter takes;
 //! internally it runs NCHW (see `convert.rs`). Opset 17.
 //!
+//! For networks whose architecture lives in code (TF.js models such as
+//! face-api's), [`tfjs`] decodes a TF.js weights manifest (float32 or
+//! uint8/uint16-quantised) and [`graph::GraphBuilder`] writes the ONNX graph
+//! the caller describes, with the same messages and opset.
+//!
 //! ```no_run
 //! let tflite = std::fs::read("pose_detection.tflite")?;
 //! let conversion = garmax_tflite::convert_with_summary(&tflite)?;
@@ -25,8 +30,10 @@
 mod consts;
 mod convert;
 mod fb;
+pub mod graph;
 mod onnx;
 mod schema;
+pub mod tfjs;
 
 use std::collections::BTreeMap;
 use std::fmt;
