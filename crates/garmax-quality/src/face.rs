@@ -10,8 +10,10 @@
 //!   after normalising each crop's brightness and contrast so a change of
 //!   lighting is not read as another person.
 //!
-//! An identity-embedding model (an ArcFace-style network) can be plugged in
-//! through [`FaceEmbedder`]; it then carries half of the score.
+//! An identity-embedding model can be plugged in through [`FaceEmbedder`]
+//! (the pipeline plugs in face-api's `faceRecognitionNet`, converted by
+//! `garmax-person::face_id`); its cosine, mapped through the model's own
+//! same-person range, then carries half of the score.
 
 use serde_json::json;
 
@@ -45,6 +47,14 @@ pub trait FaceEmbedder: Send + Sync {
     /// `crop` is [`CROP`]² RGB, aligned to [`TEMPLATE`]; `None` if the model
     /// could not run.
     fn embed(&self, crop: &image::RgbImage) -> Option<Vec<f32>>;
+    /// The cosines between which this model's identity score rises from 0
+    /// (different people) to 1 (the same person). Models differ widely:
+    /// ArcFace-style networks put different people near 0.2 and the same
+    /// person above 0.6 (the default); dlib-style ResNets compress both
+    /// near 1, so each model says where its own line lies.
+    fn same_person_cosines(&self) -> [f32; 2] {
+        [0.2, 0.6]
+    }
 }
 
 #[derive(Default)]
@@ -68,13 +78,23 @@ pub fn aligned_crop(image: &Gray, points: &[[f32; 2]; 5]) -> Option<(Gray, f32, 
 fn aligned_rgb(image: &image::RgbaImage, to_crop: &Similarity) -> Option<image::RgbImage> {
     let back = to_crop.inverse()?;
     let mut out = image::RgbImage::new(CROP as u32, CROP as u32);
+    // Bilinear: an embedding network sees a resampled face, and nearest
+    // neighbour sampling adds aliasing that no training crop had.
+    let (w, h) = (image.width() as f32, image.height() as f32);
     for (x, y, p) in out.enumerate_pixels_mut() {
         let [sx, sy] = back.apply([x as f32, y as f32]);
-        let (sx, sy) = (sx.round(), sy.round());
-        if sx >= 0.0 && sy >= 0.0 && sx < image.width() as f32 && sy < image.height() as f32 {
-            let q = image.get_pixel(sx as u32, sy as u32).0;
-            *p = image::Rgb([q[0], q[1], q[2]]);
+        if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+            continue;
         }
+        let (x0, y0) = (sx.floor() as u32, sy.floor() as u32);
+        let (x1, y1) = ((x0 + 1).min(w as u32 - 1), (y0 + 1).min(h as u32 - 1));
+        let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+        let at = |x: u32, y: u32, c: usize| f32::from(image.get_pixel(x, y).0[c]);
+        *p = image::Rgb(std::array::from_fn(|c| {
+            let top = at(x0, y0, c) * (1.0 - fx) + at(x1, y0, c) * fx;
+            let bottom = at(x0, y1, c) * (1.0 - fx) + at(x1, y1, c) * fx;
+            (top * (1.0 - fy) + bottom * fy).round() as u8
+        }));
     }
     Some(out)
 }
@@ -219,11 +239,14 @@ impl Validator for FaceValidator {
         let identity = self.embedder.as_ref().and_then(|e| {
             let a = e.embed(&aligned_rgb(reference, &ref_t)?)?;
             let b = e.embed(&aligned_rgb(input.generated, &gen_t)?)?;
-            cosine(&a, &b)
+            let [different, same] = e.same_person_cosines();
+            let c = cosine(&a, &b)?;
+            Some((c, ((c - different) / (same - different).max(1e-6)).clamp(0.0, 1.0)))
         });
         let score = match identity {
-            // Cosine of ArcFace-style embeddings: ≥ 0.6 same person, ≤ 0.2 not.
-            Some(c) => 0.5 * ((c - 0.2) / 0.4).clamp(0.0, 1.0) + 0.3 * appearance + 0.2 * geometry,
+            // Identity carries half the score: it is the question the
+            // seed's face score asks; appearance and proportions back it.
+            Some((_, same)) => 0.5 * same + 0.3 * appearance + 0.2 * geometry,
             None => 0.65 * appearance + 0.35 * geometry,
         };
         let threshold = thresholds.of(Metric::Face);
@@ -255,7 +278,8 @@ impl Validator for FaceValidator {
                 "geometryDistance": geo_dist,
                 "geometry": geometry,
                 "geometryPoints": ref_pts.len(),
-                "identityCosine": identity,
+                "identityCosine": identity.map(|(c, _)| c),
+                "identity": identity.map(|(_, same)| same),
                 "embedder": self.embedder.as_ref().map(|e| e.name().to_string()),
             }),
         )

@@ -306,7 +306,7 @@ fn validate_upload(
     input.reference_face = reference_face.as_ref();
     input.generated_face = generated_face.as_ref();
     let qtier = garmax_quality::Tier::from(tier);
-    let validator = garmax_quality::ValidationEngine::new(&engine.config);
+    let validator = engine.models.validation_engine(&engine.config);
     let report = validator
         .validate(&input, engine.config.tier(qtier))
         .map_err(|e| EngineError::permanent(e.code(), e.to_string()))?;

@@ -59,7 +59,10 @@ mod stage1;
 pub use error::TryOnError;
 pub use files::Gray16Image;
 pub use garment::{GarmentSource, PreparedGarment, prepare_garment, prepare_garment_with};
-pub use models::{DEFAULT_MAX_SIDE, ModelOptions, Models, body_model, person_analyzer};
+pub use models::{
+    DEFAULT_MAX_SIDE, FaceApiEmbedder, ModelOptions, Models, body_model, face_identity,
+    person_analyzer,
+};
 pub use person::{
     FaceSummary, Guidance, PersonReport, PersonSummary, PreparedPerson, prepare_person,
     regions_from_segment,

@@ -326,7 +326,7 @@ fn validate_and_retry(
     let config = &options.config;
     let qtier = Tier::from(options.tier);
     let tier_config = config.tier(qtier);
-    let engine = ValidationEngine::new(config);
+    let engine = models.validation_engine(config);
     let planner = RetryPlanner::from_config(config);
     let clock = garmax_quality::cache::SystemClock::new();
     let cost = outcome.provider_cost;

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use garmax_assets::Cache;
 use garmax_quality::testkit::{color_offset_for, roc_auc, swap_face};
-use garmax_quality::{QualityConfig, ValidationEngine};
+use garmax_quality::QualityConfig;
 use garmax_render::RenderOutput;
 use garmax_tryon::{
     ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson, TryOnOptions, face_points,
@@ -182,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let models = Models::load(&ModelOptions::new(cache.clone()))?;
     let provider = garmax_render::provider("local")?;
     let config = QualityConfig::default();
-    let engine = ValidationEngine::new(&config);
+    let engine = models.validation_engine(&config);
     let tier_config = config.tier(garmax_quality::Tier::from(tier));
 
     let people: Vec<(String, PreparedPerson)> = PEOPLE

@@ -135,7 +135,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     input.reference_face = reference_face.as_ref();
     input.generated_face = generated_face.as_ref();
     input.garment_mask = garment_mask.as_ref();
-    let engine = ValidationEngine::new(&config);
+    let mut engine = ValidationEngine::new(&config);
+    if args.landmarks == "auto" {
+        // Identity as the pipeline judges it, when the model is installed.
+        let identity = garmax_assets::Cache::resolve()
+            .map_err(anyhow::Error::from)
+            .and_then(|cache| Ok(garmax_tryon::face_identity(&cache)?));
+        match identity {
+            Ok(identity) => engine.push(Box::new(garmax_quality::face::FaceValidator {
+                embedder: Some(Box::new(garmax_tryon::FaceApiEmbedder(
+                    std::sync::Arc::new(identity),
+                ))),
+            })),
+            Err(e) => notes.push(format!(
+                "face identity not judged: {}",
+                super::describe(&e)
+            )),
+        }
+    }
     let tier_config = config.tier(tier);
     let report = engine.validate(&input, tier_config)?;
     if args.json {
