@@ -166,8 +166,10 @@ fn synthetic_logos_through_the_same_warps() {
         products.len()
     );
     let scores = evaluate(&products, 2, 0x5e17_0000);
-    // Measured (8 tees × 2 warps): good mean 0.808 with the boxes, 0.535
-    // without; AUC vs a blurred render 0.891 / 0.867. A blurred, removed or
+    // Measured (8 tees × 2 warps): good mean 0.761 with the boxes, 0.483
+    // without; AUC vs a blurred render 0.883 / 0.863 (0.808 / 0.535 and
+    // 0.891 / 0.867 before the generator's crew necks gained the back neck
+    // band, which the analysis now sees through the opening). A blurred, removed or
     // replaced flat logo separates weakly (AUC 0.58–0.74): its outline is
     // all there is to find, and another tee's solid logo has much the same
     // outline. The template search before the margin and the relative
@@ -177,7 +179,7 @@ fn synthetic_logos_through_the_same_warps() {
         .position(|(_, d)| *d == PrintDamage::RenderBlurred(2))
         .expect("render blur in the damages");
     for (bi, (mean, rows)) in report("synthetic tees", &scores).into_iter().enumerate() {
-        let floor = if bi == 0 { 0.75 } else { 0.5 };
+        let floor = if bi == 0 { 0.72 } else { 0.45 };
         assert!(mean >= floor, "boxes {bi}: good flat logos score {mean:.3}");
         let (auc, _) = rows[blurred_render - 1];
         assert!(auc >= 0.85, "boxes {bi}: blurred render AUC {auc:.3}");
