@@ -22,6 +22,10 @@
 //!    matching** back toward the product's dominant colour; logos are
 //!    sharpened and shaded less.
 //!
+//! `render_local` runs these as named stages, one module each under
+//! [`render`] (scene, texture, placement, occlusion, shading, removal,
+//! composite, report), each with its own tests.
+//!
 //! The inputs are plain data ([`PersonInput`], [`GarmentInput`]) so any
 //! person analysis can feed the renderer; it does no I/O. The five knobs of
 //! the seed's adaptive retry are [`RenderParams`]; personas and stage 1 of

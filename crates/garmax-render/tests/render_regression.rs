@@ -66,7 +66,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// The cases: every person × tee at the standard knobs (sd), plus the
 /// astronaut with each knob moved and at hd / 4k.
-fn cases() -> Vec<(String, &'static str, &'static str, RenderParams, RenderQuality)> {
+fn cases() -> Vec<(
+    String,
+    &'static str,
+    &'static str,
+    RenderParams,
+    RenderQuality,
+)> {
     let base = RenderParams::default();
     let mut out = Vec::new();
     for p in PEOPLE {
@@ -194,10 +200,7 @@ fn every_fixture_render_is_pixel_identical_to_the_recorded_one() {
         "no recorded renders in {}",
         golden_path().display()
     );
-    let differ: Vec<&String> = got
-        .keys()
-        .filter(|k| want.get(*k) != got.get(*k))
-        .collect();
+    let differ: Vec<&String> = got.keys().filter(|k| want.get(*k) != got.get(*k)).collect();
     assert!(
         differ.is_empty(),
         "{} of {} renders differ from the recorded pixels: {differ:?}",
