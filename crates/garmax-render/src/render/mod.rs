@@ -20,7 +20,8 @@ use image::GrayImage;
 use serde::Serialize;
 
 use crate::error::RenderError;
-use crate::garment::GarmentInput;
+use crate::garment::{GarmentFit, GarmentInput};
+use crate::legs::LegFrame;
 use crate::params::{RenderParams, RenderQuality};
 use crate::person::{BodyFrame, PersonInput, Regions, apply_supplied, derive_regions};
 use crate::plane::Plane;
@@ -39,9 +40,9 @@ pub(crate) mod test_scene;
 pub mod texture;
 
 use color::LinearPhoto;
-use composite::{Placed, composite, match_colour};
+use composite::{Placed as PlacedLayer, composite, match_colour};
 use occlusion::{clip_layers, occlusion};
-use placement::{Placement, sample_layer, warp_upper};
+use placement::{Placement, sample_layer, warp_bottom, warp_upper};
 use removal::{Band, background_holes, fill_background, repaint_skin};
 use shading::Shading;
 use texture::GarmentTexture;
@@ -85,6 +86,10 @@ pub struct RenderStats {
     /// also counts sleeves and the hem below the torso against it).
     pub upper_garment_coverage: f32,
     pub upper_garment_source: String,
+    /// Dresses and bottoms: the fraction of the legs between the hips and
+    /// the new hem (leg capsules inside the person mask, arms and hands in
+    /// front left out) that the garment covers.
+    pub lower_body_coverage: Option<f32>,
     /// Pixels of the face and hands (unprotected definition: the face
     /// ellipse and hand discs inside the person mask) that changed by more
     /// than 2 levels, and their count.
@@ -102,6 +107,8 @@ pub struct RenderDetail {
     pub garment_alpha: GrayImage,
     pub regions_overlay: image::RgbImage,
     pub body: BodyFrame,
+    /// The legs (dresses and bottoms).
+    pub legs: Option<LegFrame>,
     pub correspondences: Vec<Correspondence>,
     pub sleeve_rotation_deg: [f32; 2],
     pub stats: RenderStats,
@@ -184,6 +191,95 @@ pub fn prepare_scene(person: &PersonInput, garment: &GarmentInput) -> Result<Sce
     })
 }
 
+/// The placed garment, whatever its fit.
+struct Placed {
+    uv_main: crate::warp::UvBuffer,
+    uv_sleeves: crate::warp::UvBuffer,
+    /// Reported in texture pixels; converted for the report.
+    correspondences: Vec<Correspondence>,
+    sleeve_rotation: [f32; 2],
+    /// The hem's centre (tops and dresses), where the background fill
+    /// beside the torso ends.
+    hem: Option<crate::geometry::P2>,
+    /// Where each leg's hem falls along its axis (dresses and bottoms).
+    hem_t: Option<[f32; 2]>,
+    /// A skirt's or dress's outline on the body: the fabric may hang
+    /// across the gap between the legs inside it.
+    envelope: Option<Vec<crate::geometry::P2>>,
+}
+
+/// Stage 3 for every fit: warps and rasterises the garment.
+fn place(
+    tex: &GarmentTexture,
+    body: &BodyFrame,
+    legs: Option<&LegFrame>,
+    pose_guidance: f32,
+    quality: RenderQuality,
+    (w, h): (u32, u32),
+) -> Result<Placed, RenderError> {
+    match (&tex.fit, legs) {
+        (GarmentFit::Top(gl), _) => {
+            let (warp, uv_main, uv_sleeves) =
+                warp_upper(tex, gl, body, pose_guidance, None, quality, w, h)?;
+            Ok(Placed::from_upper(warp, uv_main, uv_sleeves, None))
+        }
+        (GarmentFit::Dress(gl), Some(legs)) => {
+            let hem = placement::dress_hem(gl, body, legs);
+            let (warp, uv_main, uv_sleeves) = warp_upper(
+                tex,
+                gl,
+                body,
+                pose_guidance,
+                Some(hem.corners),
+                quality,
+                w,
+                h,
+            )?;
+            Ok(Placed::from_upper(warp, uv_main, uv_sleeves, Some(hem)))
+        }
+        (GarmentFit::Bottom(b), Some(legs)) => {
+            let (warp, uv_main) = warp_bottom(tex, b, legs, pose_guidance, quality, w, h)?;
+            let skirt = b.legs.is_none();
+            Ok(Placed {
+                uv_main,
+                uv_sleeves: crate::warp::UvBuffer::new(w, h),
+                correspondences: warp.correspondences,
+                sleeve_rotation: [0.0; 2],
+                hem: None,
+                hem_t: Some(warp.hem_t),
+                envelope: skirt.then_some(warp.outline),
+            })
+        }
+        (_, None) => Err(RenderError::Generation(
+            "a dress or bottom needs the legs' frame".into(),
+        )),
+    }
+}
+
+impl Placed {
+    fn from_upper(
+        warp: crate::warp::GarmentWarp,
+        uv_main: crate::warp::UvBuffer,
+        uv_sleeves: crate::warp::UvBuffer,
+        dress: Option<placement::DressHem>,
+    ) -> Placed {
+        let hem = warp
+            .correspondences
+            .iter()
+            .find(|c| c.name == "hem_centre")
+            .map(|c| c.target);
+        Placed {
+            uv_main,
+            uv_sleeves,
+            correspondences: warp.correspondences,
+            sleeve_rotation: warp.sleeve_rotation,
+            hem,
+            hem_t: dress.as_ref().map(|d| d.t),
+            envelope: dress.map(|d| d.envelope),
+        }
+    }
+}
+
 /// Renders `garment` onto `person` with `params`.
 pub fn render_local(
     person: &PersonInput,
@@ -196,27 +292,54 @@ pub fn render_local(
     let Scene {
         body,
         regions,
-        warnings,
+        mut warnings,
     } = prepare_scene(person, garment)?;
     let (w, h) = person.photo.dimensions();
+    let bottom = matches!(garment.fit, GarmentFit::Bottom(_));
+    let legs = match garment.fit {
+        GarmentFit::Top(_) => None,
+        GarmentFit::Dress(_) | GarmentFit::Bottom(_) => {
+            let legs = LegFrame::from_landmarks(&person.landmarks, &body, &regions.person)?;
+            warnings.extend(legs.warnings.iter().cloned());
+            Some(legs)
+        }
+    };
     clock.lap("regions");
 
-    let tex = GarmentTexture::prepare(garment, &body, params.branding_enhancement_weight);
+    let body_width = match &legs {
+        Some(l) if bottom => l.waist[0].dist(l.waist[1]),
+        _ => body.sw * 1.2,
+    };
+    let tex = GarmentTexture::prepare(garment, body_width, params.branding_enhancement_weight);
     clock.lap("texture");
 
-    let (warp, uv_torso, uv_sleeves) =
-        warp_upper(&tex, &body, params.pose_guidance_scale, quality, w, h)?;
+    let placed = place(
+        &tex,
+        &body,
+        legs.as_ref(),
+        params.pose_guidance_scale,
+        quality,
+        (w, h),
+    )?;
     clock.lap("warp");
 
     let photo = LinearPhoto::from_rgba(&person.photo);
     let placement = Placement {
-        torso: sample_layer(&tex.texture, &uv_torso),
-        sleeves: sample_layer(&tex.texture, &uv_sleeves),
-        warp,
+        torso: sample_layer(&tex.texture, &placed.uv_main),
+        sleeves: sample_layer(&tex.texture, &placed.uv_sleeves),
     };
     clock.lap("sample");
 
-    let occ = occlusion(&regions, &body, params.model_reference_strength);
+    let mut occ = occlusion(&regions, &body, params.model_reference_strength);
+    if legs.is_some() {
+        occlusion::protect_skin_hands(&mut occ, &regions, &body, params.model_reference_strength);
+    }
+    if bottom {
+        occ.arms_front = occlusion::in_front_of_bottom(&regions);
+    }
+    if let Some(envelope) = &placed.envelope {
+        occlusion::widen_clip(&mut occ.clip, envelope);
+    }
     let cov = clip_layers(&placement, &occ);
     let shading = Shading::estimate(
         &photo.luma,
@@ -231,34 +354,51 @@ pub fn render_local(
     clock.lap("shading");
 
     let mut base = photo.rgb.clone();
-    let skin_filled = repaint_skin(
-        &mut base,
-        &regions,
-        &body,
-        &photo.luma,
-        &cov.garment,
-        &occ.protect,
-        &occ.face_hair_hands,
-    );
-    let hem = placement
-        .warp
-        .correspondences
-        .iter()
-        .find(|c| c.name == "hem_centre")
-        .map(|c| c.target);
-    let keep = upper_body_keep(&regions, &cov.garment, &occ);
-    let holes = background_holes(&regions.person, &keep, Band::upper_body(&body, hem));
+    let mut skin_filled = 0;
+    if !bottom {
+        skin_filled += repaint_skin(
+            &mut base,
+            &regions,
+            &body,
+            &photo.luma,
+            &cov.garment,
+            &occ.protect,
+            &occ.face_hair_hands,
+        );
+    }
+    if let (Some(legs), Some(hem_t)) = (&legs, placed.hem_t) {
+        skin_filled += removal::repaint_legs(
+            &mut base,
+            &regions,
+            legs,
+            hem_t,
+            &photo.luma,
+            &cov.garment,
+            &occ.protect,
+        );
+    }
+    let (band, keep) = match (&legs, placed.hem_t) {
+        (Some(legs), Some(hem_t)) if bottom => (
+            Band::below_waist(legs, h),
+            removal::bottom_keep(&regions, &cov.garment, &occ.protect, legs, hem_t),
+        ),
+        _ => (
+            Band::upper_body(&body, placed.hem),
+            upper_body_keep(&regions, &cov.garment, &occ),
+        ),
+    };
+    let holes = background_holes(&regions.person, &keep, band);
     let bg_filled = fill_background(&mut base, &regions.person, &holes, body.sw);
     clock.lap("old clothing");
 
     let mut comp = composite(
         &base,
-        Placed {
+        PlacedLayer {
             layer: &placement.torso,
             coverage: &cov.torso,
         },
         &occ.arms_front,
-        Placed {
+        PlacedLayer {
             layer: &placement.sleeves,
             coverage: &cov.sleeves,
         },
@@ -280,8 +420,18 @@ pub fn render_local(
     let (face_px, face_changed) = report::face_hand_change(
         &person.photo,
         &image,
-        &report::regions_face_hands(&body, &regions, w, h),
+        &report::regions_face_hands(&body, &regions, legs.is_some(), w, h),
     );
+    let lower_body_coverage = match (&legs, placed.hem_t) {
+        (Some(legs), Some(hem_t)) => Some(report::leg_coverage(
+            &alpha_plane,
+            &regions.person,
+            &occ,
+            legs,
+            hem_t,
+        )),
+        _ => None,
+    };
     let stats = RenderStats {
         base_fabric_delta_e: fabric.delta_e,
         base_fabric_mean_delta_e: delta_e2000(fabric.mean, garment.dominant),
@@ -294,6 +444,7 @@ pub fn render_local(
         } else {
             "torso polygon (shoulders to hips, from landmarks) inside the person mask".into()
         },
+        lower_body_coverage,
         face_hand_pixels: face_px,
         face_hand_pixels_changed: face_changed,
         skin_filled_pixels: skin_filled,
@@ -305,14 +456,13 @@ pub fn render_local(
         },
     };
     let overlay = report::regions_overlay(&person.photo, &regions, &alpha_plane);
-    let warp = placement.warp;
     let kx = tex.scale;
     let detail = RenderDetail {
         garment_alpha: alpha_plane.to_gray(),
         regions_overlay: overlay,
-        sleeve_rotation_deg: warp.sleeve_rotation.map(f32::to_degrees),
+        sleeve_rotation_deg: placed.sleeve_rotation.map(f32::to_degrees),
         // Reported in product-photo pixels, as the garment analysis gives them.
-        correspondences: warp
+        correspondences: placed
             .correspondences
             .iter()
             .map(|c| Correspondence {
@@ -321,6 +471,7 @@ pub fn render_local(
             })
             .collect(),
         body,
+        legs,
         stats,
         warnings,
     };

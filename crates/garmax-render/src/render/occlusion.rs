@@ -90,6 +90,41 @@ pub fn clip_layers(placement: &Placement, occ: &Occlusion) -> Coverage {
     }
 }
 
+/// What lies in front of a skirt, shorts or pants: the skin of hands and
+/// forearms (a hand on the hip, arms hanging beside the legs). The hand
+/// discs and arm capsules from the landmarks are wider than the hands and
+/// arms; over the legs what they hold besides skin is the old trousers
+/// behind the hand, which the new garment covers.
+pub fn in_front_of_bottom(regions: &Regions) -> Plane {
+    regions
+        .lower_arms
+        .zip_with(&regions.hands, f32::max)
+        .zip_with(&regions.skin_like, |a, s| a * s)
+}
+
+/// The protection of a dress or bottom: face and hair as for a top, the
+/// hands only where they are skin (see [`in_front_of_bottom`]), grown by
+/// `reference strength × 6 %` of the shoulder width.
+pub fn protect_skin_hands(occ: &mut Occlusion, regions: &Regions, body: &BodyFrame, m: f32) {
+    let hands = regions.hands.zip_with(&regions.skin_like, |h, s| h * s);
+    let src = regions.face_hair.zip_with(&hands, f32::max);
+    let r = (m * 0.06 * body.sw).round() as u32;
+    occ.protect = grow(&src, r).zip_with(&src, f32::max);
+    occ.face_hair_hands = src;
+}
+
+/// Lets a skirt or dress hang across the gap between the legs: the clip
+/// also covers the polygon `outline`.
+pub fn widen_clip(clip: &mut Plane, outline: &[P2]) {
+    let w = clip.w;
+    clip.data.par_iter_mut().enumerate().for_each(|(i, c)| {
+        let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+        if point_in_polygon(q, outline) {
+            *c = 1.0;
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +158,28 @@ mod tests {
         assert_eq!(occ.clip.get(1, 1), 0.0);
         let grown = |p: &Plane| p.data.iter().filter(|v| **v > 0.5).count();
         assert!(grown(&occ.sleeve_clip) > grown(&occ.clip));
+    }
+
+    #[test]
+    fn forearms_are_in_front_of_a_bottom_and_a_skirt_spans_the_gap() {
+        let scene = test_scene::scene();
+        let b = &scene.body;
+        let front = in_front_of_bottom(&scene.regions);
+        let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
+        assert!(at(&front, b.elbow_l.lerp(b.wrist_l, 0.7)) > 0.5);
+        assert_eq!(at(&front, P2::new(96.0, 260.0)), 0.0, "the thigh");
+        let mut occ = occlusion(&scene.regions, &scene.body, 0.8);
+        let gap = P2::new(120.0, 330.0);
+        assert_eq!(at(&occ.clip, gap), 0.0);
+        let outline = [
+            P2::new(90.0, 220.0),
+            P2::new(150.0, 220.0),
+            P2::new(160.0, 340.0),
+            P2::new(80.0, 340.0),
+        ];
+        widen_clip(&mut occ.clip, &outline);
+        assert_eq!(at(&occ.clip, gap), 1.0);
+        assert_eq!(occ.clip.get(2, 2), 0.0);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 use rayon::prelude::*;
 
 use crate::error::RenderError;
+use crate::garment::{BottomLandmarks, GarmentLandmarks};
 use crate::geometry::P2;
+use crate::legs::LegFrame;
 use crate::params::RenderQuality;
 use crate::person::BodyFrame;
 use crate::plane::Plane;
-use crate::warp::{GarmentWarp, UvBuffer, rasterise};
+use crate::warp::{BottomWarp, GarmentWarp, MeshWarp, UvBuffer, rasterise};
 
 use super::texture::{GarmentTexture, Texture, alpha_bbox, sleeve_axes};
 
@@ -24,33 +26,67 @@ pub struct Layer {
     pub fabric: Plane,
 }
 
-/// The placed garment: the warp (for the report and the old-clothing
-/// stage, which needs the hem) and its two layers.
+/// The placed garment's two layers.
 pub struct Placement {
-    pub warp: GarmentWarp,
-    /// Torso front (and back, seen through nothing: the neck hole is cut).
+    /// Torso front (and back, seen through nothing: the neck hole is cut),
+    /// or the whole of a bottom.
     pub torso: Layer,
     /// Both sleeves; they lie over the arms, the torso layer under them.
+    /// Empty for a bottom.
     pub sleeves: Layer,
 }
 
-/// The warp of an upper-body garment onto `body` at `pose_guidance`,
-/// rasterised as a `quality.mesh_cells()` mesh into a `w × h` photo.
+/// The warp of a top or dress (landmarks `gl`, texture pixels) onto `body`
+/// at `pose_guidance`, rasterised as a `quality.mesh_cells()` mesh into a
+/// `w × h` photo; `hem` overrides the body's hem corners (a dress).
+#[allow(clippy::too_many_arguments)]
 pub fn warp_upper(
     tex: &GarmentTexture,
+    gl: &GarmentLandmarks,
     body: &BodyFrame,
     pose_guidance: f32,
+    hem: Option<[P2; 2]>,
     quality: RenderQuality,
     w: u32,
     h: u32,
 ) -> Result<(GarmentWarp, UvBuffer, UvBuffer), RenderError> {
-    let gl = &tex.landmarks;
     let alpha = &tex.texture.alpha;
     let (sleeve_axis, sleeve_len) = sleeve_axes(alpha, gl);
-    let warp =
-        GarmentWarp::build(gl, body, sleeve_axis, sleeve_len, pose_guidance).ok_or_else(|| {
+    let warp = GarmentWarp::build(gl, body, sleeve_axis, sleeve_len, pose_guidance, hem)
+        .ok_or_else(|| {
             RenderError::Generation("the garment landmarks give a degenerate warp".into())
         })?;
+    let (torso, sleeves) = rasterise_texture(&warp, alpha, quality, w, h)?;
+    Ok((warp, torso, sleeves))
+}
+
+/// The warp of a skirt, shorts or pants (landmarks `g`, texture pixels)
+/// onto the legs, rasterised like [`warp_upper`]; one layer.
+pub fn warp_bottom(
+    tex: &GarmentTexture,
+    g: &BottomLandmarks,
+    legs: &LegFrame,
+    pose_guidance: f32,
+    quality: RenderQuality,
+    w: u32,
+    h: u32,
+) -> Result<(BottomWarp, UvBuffer), RenderError> {
+    let warp = BottomWarp::build(g, legs, pose_guidance).ok_or_else(|| {
+        RenderError::Generation("the garment landmarks give a degenerate warp".into())
+    })?;
+    let (layer, _) = rasterise_texture(&warp, &tex.texture.alpha, quality, w, h)?;
+    Ok((warp, layer))
+}
+
+/// Rasterises the texels of `alpha` through `warp` (empty mesh cells are
+/// skipped) into a main and a sleeve buffer.
+fn rasterise_texture(
+    warp: &impl MeshWarp,
+    alpha: &Plane,
+    quality: RenderQuality,
+    w: u32,
+    h: u32,
+) -> Result<(UvBuffer, UvBuffer), RenderError> {
     let bbox = alpha_bbox(alpha)
         .ok_or_else(|| RenderError::Garment("the garment mask is empty".into()))?;
     let occupied = |a: P2, d: P2| {
@@ -61,8 +97,61 @@ pub fn warp_upper(
         );
         (y0..y1).any(|y| (x0..x1).any(|x| alpha.get(x, y) > 0.0))
     };
-    let (torso, sleeves) = rasterise(&warp, bbox, quality.mesh_cells(), w, h, occupied);
-    Ok((warp, torso, sleeves))
+    Ok(rasterise(warp, bbox, quality.mesh_cells(), w, h, occupied))
+}
+
+/// Where a dress's hem falls: its length below the shoulders relative to
+/// its shoulder width (the flat lay's proportions) on the body's shoulder
+/// seams, at least as wide as the legs there.
+pub struct DressHem {
+    pub corners: [P2; 2],
+    /// The hem's position along the legs (0 hip, 1 knee, 2 ankle).
+    pub t: [f32; 2],
+    /// The skirt part's outline: hip-level outer thighs to the hem.
+    pub envelope: Vec<P2>,
+}
+
+/// The dress's hem on `body` (landmarks `gl` in texture pixels).
+pub fn dress_hem(gl: &GarmentLandmarks, body: &BodyFrame, legs: &LegFrame) -> DressHem {
+    let g_sw = gl.shoulder_left.dist(gl.shoulder_right).max(1.0);
+    // The warp puts the garment's shoulders on seams 0.13 shoulder widths
+    // outside the joints: 1.26 shoulder widths apart.
+    let k = 1.26 * body.sw / g_sw;
+    let sh_mid = body.shoulder_l.mid(body.shoulder_r);
+    let g_len = gl
+        .shoulder_left
+        .mid(gl.shoulder_right)
+        .dist(gl.hem_left.mid(gl.hem_right));
+    let len = g_len * k;
+    let hem_c = sh_mid.plus(body.down.scale(len));
+    let hip_mid = legs.hip[0].mid(legs.hip[1]);
+    let thigh = 0.5 * (legs.hip[0].dist(legs.knee[0]) + legs.hip[1].dist(legs.knee[1]));
+    let below_hips = hem_c.minus(hip_mid).dot(legs.down);
+    let t = (below_hips / thigh.max(1.0)).clamp(0.0, 2.0);
+    let across = body.across;
+    let own_half = 0.5 * gl.hem_left.dist(gl.hem_right) * k;
+    let legs_half = legs
+        .edge(1, t, true, 0.12)
+        .minus(legs.edge(0, t, true, 0.12))
+        .dot(across)
+        .abs()
+        * 0.5;
+    let half = own_half.max(legs_half);
+    let corners = [
+        hem_c.minus(across.scale(half)),
+        hem_c.plus(across.scale(half)),
+    ];
+    let envelope = vec![
+        legs.edge(0, 0.25, true, 0.12),
+        legs.edge(1, 0.25, true, 0.12),
+        corners[1],
+        corners[0],
+    ];
+    DressHem {
+        corners,
+        t: [t, t],
+        envelope,
+    }
 }
 
 /// Samples the texture through a buffer of source coordinates.
@@ -117,10 +206,11 @@ mod tests {
     #[test]
     fn the_torso_layer_covers_the_chest_and_the_sleeves_lie_outside_it() {
         let scene = test_scene::scene();
-        let tex = GarmentTexture::prepare(&scene.garment, &scene.body, 0.8);
+        let tex = GarmentTexture::prepare(&scene.garment, scene.body.sw * 1.2, 0.8);
+        let gl = scene.garment.upper_landmarks().unwrap().scaled(tex.scale);
         let (w, h) = scene.person.photo.dimensions();
         let (_warp, uv_t, uv_s) =
-            warp_upper(&tex, &scene.body, 1.0, RenderQuality::Sd, w, h).unwrap();
+            warp_upper(&tex, &gl, &scene.body, 1.0, None, RenderQuality::Sd, w, h).unwrap();
         let torso = sample_layer(&tex.texture, &uv_t);
         let sleeves = sample_layer(&tex.texture, &uv_s);
         let b = &scene.body;

@@ -2,7 +2,10 @@
 //! cover is replaced — skin where arms and neck were clothed, background
 //! where bulky clothing sticks out beside the new silhouette.
 
+use rayon::prelude::*;
+
 use crate::geometry::{P2, smoothstep};
+use crate::legs::LegFrame;
 use crate::person::{BodyFrame, Regions};
 use crate::plane::{Plane, grow, masked_box_blur, push_pull_fill};
 
@@ -146,6 +149,129 @@ impl Band {
         let v = q.minus(self.origin).dot(self.down);
         !(v < 0.0 || v > self.len)
     }
+}
+
+impl Band {
+    /// From the waist line down to the bottom of a `h`-pixel frame.
+    pub fn below_waist(legs: &LegFrame, h: u32) -> Band {
+        Band {
+            origin: legs.waist[0].mid(legs.waist[1]),
+            down: legs.down,
+            len: 2.0 * h as f32,
+        }
+    }
+}
+
+/// Whether `q` is on a leg below the new hem (`hem_t` per leg): bare leg
+/// (after [`repaint_legs`]) that the background fill must not touch.
+fn below_hem(legs: &LegFrame, hem_t: [f32; 2], q: P2) -> bool {
+    (0..2).any(|s| legs.on_leg(q, s, hem_t[s], 2.5))
+}
+
+/// What the background fill beside a skirt, shorts or pants must not
+/// touch: the new garment, the arms and hands, the protected face/hair,
+/// anything skin-coloured and the legs below the hem.
+pub fn bottom_keep(
+    regions: &Regions,
+    coverage: &Plane,
+    protect: &Plane,
+    legs: &LegFrame,
+    hem_t: [f32; 2],
+) -> Plane {
+    let w = coverage.w;
+    Plane {
+        w,
+        h: coverage.h,
+        data: (0..coverage.data.len())
+            .into_par_iter()
+            .map(|i| {
+                let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+                let leg = if below_hem(legs, hem_t, q) { 1.0 } else { 0.0 };
+                coverage.data[i]
+                    .max(regions.arms.data[i])
+                    .max(regions.hands.data[i])
+                    .max(protect.data[i])
+                    .max(regions.skin_like.data[i])
+                    .max(leg)
+            })
+            .collect(),
+    }
+}
+
+/// Repaints each leg below the new hem with the person's skin when what
+/// shows there is mostly old clothing (trousers under a skirt, a long
+/// dress under shorts): the leg's median skin-likeness decides, as for the
+/// arms. Brightness follows the old fabric's light relative to its median.
+/// Returns the pixels repainted (weight > ½).
+#[allow(clippy::too_many_arguments)]
+pub fn repaint_legs(
+    base: &mut [Plane; 3],
+    regions: &Regions,
+    legs: &LegFrame,
+    hem_t: [f32; 2],
+    luma: &Plane,
+    coverage: &Plane,
+    protect: &Plane,
+) -> usize {
+    let Some(skin) = regions.skin else {
+        return 0;
+    };
+    let skin_lin = lab_to_linear(skin);
+    let (w, h) = (luma.w, luma.h);
+    let mut filled = 0;
+    for (s, &from) in hem_t.iter().enumerate() {
+        let zone = Plane {
+            w,
+            h,
+            data: (0..(w * h) as usize)
+                .into_par_iter()
+                .map(|i| {
+                    let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+                    let exposed = regions.person.data[i] > 0.5
+                        && coverage.data[i] < 0.5
+                        && protect.data[i] < 0.5
+                        && regions.arms.data[i] < 0.5;
+                    if exposed && legs.on_leg(q, s, from, 2.5) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        };
+        let idx: Vec<usize> = (0..zone.data.len())
+            .filter(|&i| zone.data[i] > 0.5)
+            .collect();
+        let clothed = median(idx.iter().map(|&i| regions.skin_like.data[i]).collect())
+            .is_some_and(|m| m < 0.5);
+        if !clothed {
+            continue;
+        }
+        let ref_luma = median(idx.iter().map(|&i| luma.data[i]).collect()).unwrap_or(0.2);
+        let light = masked_box_blur(
+            luma,
+            &zone,
+            fine_radius(legs.thigh_r[s] * 4.0).max(2),
+            ref_luma,
+        );
+        for &i in &idx {
+            let wgt =
+                smoothstep(0.45, 0.8, 1.0 - regions.skin_like.data[i]) * (1.0 - coverage.data[i]);
+            if wgt < 0.02 {
+                continue;
+            }
+            let l = (light.data[i] / ref_luma.max(1e-3))
+                .clamp(0.6, 1.4)
+                .powf(0.7);
+            for c in 0..3 {
+                base[c].data[i] = base[c].data[i] * (1.0 - wgt) + skin_lin[c] * l * wgt;
+            }
+            if wgt > 0.5 {
+                filled += 1;
+            }
+        }
+    }
+    filled
 }
 
 /// Person pixels in `band` that nothing keeps (`keep` < 0.2: not the new
@@ -292,6 +418,40 @@ mod tests {
         let (_, base) = run(&none);
         assert_eq!(rgb(&photo.rgb, sleeve), rgb(&base, sleeve));
         assert_eq!(rgb(&photo.rgb, fore), rgb(&base, fore));
+    }
+
+    #[test]
+    fn trousers_below_a_short_hem_become_bare_legs() {
+        let scene = test_scene::scene();
+        let photo = LinearPhoto::from_rgba(&scene.person.photo);
+        let (w, h) = (photo.luma.w, photo.luma.h);
+        let none = Plane::new(w, h, 0.0);
+        let legs =
+            LegFrame::from_landmarks(&scene.person.landmarks, &scene.body, &scene.regions.person)
+                .unwrap();
+        let mut base = photo.rgb.clone();
+        // Shorts ending at mid-thigh: the dark trousers below are clothing.
+        let n = repaint_legs(
+            &mut base,
+            &scene.regions,
+            &legs,
+            [0.5, 0.5],
+            &photo.luma,
+            &none,
+            &none,
+        );
+        assert!(n > 500, "repainted {n}");
+        let i = base[0].idx(96, 330);
+        let skin = lab_to_linear(scene.regions.skin.unwrap());
+        assert!(
+            (base[0].data[i] - skin[0]).abs() < 0.25 * skin[0],
+            "{} vs {}",
+            base[0].data[i],
+            skin[0]
+        );
+        // Above the hem nothing changes.
+        let j = base[0].idx(96, 240);
+        assert_eq!(base[0].data[j], photo.rgb[0].data[j]);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 use image::RgbaImage;
 
 use crate::geometry::P2;
+use crate::legs::LegFrame;
 use crate::person::{BodyFrame, Regions};
 use crate::plane::Plane;
 
 use super::color::lin_to_u8;
 use super::composite::Composite;
+use super::occlusion::Occlusion;
 
 /// The 8-bit output. A pixel no stage touched (no garment, not repainted)
 /// keeps its exact original value (no round-trip drift), which keeps
@@ -48,9 +50,48 @@ pub fn overlap(alpha: &Plane, region: &Plane) -> (f32, f32) {
     (ratio(inter, uni), ratio(inter, region_n))
 }
 
+/// The fraction of the legs between the hips and the new hem (`hem_t`,
+/// capped at the ankles) inside the person mask that the visible garment
+/// (alpha > ½) covers, leaving out what is legitimately in front (arms,
+/// hands, face, hair).
+pub fn leg_coverage(
+    alpha: &Plane,
+    person: &Plane,
+    occ: &Occlusion,
+    legs: &LegFrame,
+    hem_t: [f32; 2],
+) -> f32 {
+    let w = alpha.w;
+    let (mut region, mut covered) = (0usize, 0usize);
+    for i in 0..alpha.data.len() {
+        if person.data[i] < 0.5 || occ.arms_front.data[i] > 0.1 || occ.protect.data[i] > 0.1 {
+            continue;
+        }
+        let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+        if (0..2).any(|s| legs.on_leg(q, s, 0.0, hem_t[s].min(2.0))) {
+            region += 1;
+            covered += (alpha.data[i] > 0.5) as usize;
+        }
+    }
+    if region > 0 {
+        covered as f32 / region as f32
+    } else {
+        0.0
+    }
+}
+
 /// The face (ellipse ∩ face region) and hand discs inside the person mask,
 /// un-grown: the pixels whose change the report counts.
-pub fn regions_face_hands(body: &BodyFrame, regions: &Regions, w: u32, h: u32) -> Vec<usize> {
+///
+/// With `skin_hands` (dresses and bottoms, whose hand protection is the
+/// skin inside the discs) only the discs' skin-like pixels count as hand.
+pub fn regions_face_hands(
+    body: &BodyFrame,
+    regions: &Regions,
+    skin_hands: bool,
+    w: u32,
+    h: u32,
+) -> Vec<usize> {
     let mut idx = Vec::new();
     for y in 0..h {
         for x in 0..w {
@@ -62,7 +103,8 @@ pub fn regions_face_hands(body: &BodyFrame, regions: &Regions, w: u32, h: u32) -
             // As segmented: the face ellipse where it was judged face (not a
             // collar under the chin), the hand discs.
             let face = body.in_face(q, 0.9) < 1.0 && regions.face_hair.data[i] > 0.5;
-            let hand = body.hands.iter().any(|(c, r)| q.dist(*c) < 0.8 * r);
+            let hand = body.hands.iter().any(|(c, r)| q.dist(*c) < 0.8 * r)
+                && (!skin_hands || regions.skin_like.data[i] > 0.5);
             if face || hand {
                 idx.push(i);
             }

@@ -173,6 +173,21 @@ pub fn garment(kind: GarmentType, seed: u64) -> GarmentInput {
     GarmentInput::from_analysis(decoded.rgba, &analysis).expect("garment input")
 }
 
+/// The first generated flat lay of `kind` the analysis classes as `kind`
+/// (the generator's proportions vary with the seed).
+pub fn garment_of(kind: GarmentType) -> GarmentInput {
+    (1..40)
+        .find_map(|seed| {
+            let g = garmax_vision::synthetic::generate(kind, seed, 320);
+            let decoded = DecodedImage::from_rgba(g.image);
+            let a = analyze_garment(&decoded, &AnalysisOptions::default()).ok()?;
+            (a.analysis.garment_type == kind)
+                .then(|| GarmentInput::from_analysis(decoded.rgba, &a).ok())
+                .flatten()
+        })
+        .expect("a generated garment of the kind")
+}
+
 pub fn scene() -> TestScene {
     let person = person();
     let body = BodyFrame::from_landmarks(&person.landmarks).expect("body");

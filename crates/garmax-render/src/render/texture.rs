@@ -7,9 +7,8 @@ use image::imageops::FilterType;
 use image::{GrayImage, RgbaImage};
 use rayon::prelude::*;
 
-use crate::garment::{GarmentInput, GarmentLandmarks, sleeve_side};
+use crate::garment::{GarmentFit, GarmentInput, GarmentLandmarks, sleeve_side};
 use crate::geometry::{P2, smoothstep};
-use crate::person::BodyFrame;
 use crate::plane::Plane;
 
 use super::color::srgb_lut;
@@ -40,27 +39,28 @@ impl Texture {
 /// The texture with the garment landmarks in its pixels.
 pub struct GarmentTexture {
     pub texture: Texture,
-    pub landmarks: GarmentLandmarks,
+    /// The garment's fit with its landmarks in texture pixels.
+    pub fit: GarmentFit,
     /// Texture pixels per product-photo pixel.
     pub scale: f32,
 }
 
 impl GarmentTexture {
-    /// Resamples the product so its shoulders span about 1.25 × the body's
-    /// garment width (bilinear sampling of a 2–4× larger product photo
-    /// would alias), and builds the texture planes with the branding
-    /// weight `brand` as the logos' unsharp amount.
-    pub fn prepare(garment: &GarmentInput, body: &BodyFrame, brand: f32) -> GarmentTexture {
-        let g_sw = garment
-            .landmarks
-            .shoulder_left
-            .dist(garment.landmarks.shoulder_right);
-        let k = ((body.sw * 1.2) / g_sw * 1.25).min(1.0);
+    /// Resamples the product so that its reference width (a top's or
+    /// dress's shoulders, a bottom's waistband) spans about 1.25 × what it
+    /// covers on the body, `body_width` (bilinear sampling of a 2–4×
+    /// larger product photo would alias), and builds the texture planes
+    /// with the branding weight `brand` as the logos' unsharp amount.
+    pub fn prepare(garment: &GarmentInput, body_width: f32, brand: f32) -> GarmentTexture {
+        let g_w = reference_width(&garment.fit);
+        let k = (body_width / g_w * 1.25).min(1.0);
         let tex_img = prescale(&garment.photo, &garment.mask, k);
-        let gl = garment
-            .landmarks
-            .scaled(tex_img.0.width() as f32 / garment.photo.width() as f32);
         let kx = tex_img.0.width() as f32 / garment.photo.width() as f32;
+        let fit = match &garment.fit {
+            GarmentFit::Top(l) => GarmentFit::Top(l.scaled(kx)),
+            GarmentFit::Dress(l) => GarmentFit::Dress(l.scaled(kx)),
+            GarmentFit::Bottom(b) => GarmentFit::Bottom(b.scaled(kx)),
+        };
         let branding: Vec<[f32; 4]> = garment
             .branding
             .iter()
@@ -73,12 +73,31 @@ impl GarmentTexture {
                 ]
             })
             .collect();
-        let texture = build_texture(&tex_img.0, &gl, &branding, garment.dominant, brand);
+        let neck = match &fit {
+            GarmentFit::Top(l) | GarmentFit::Dress(l) => Some(l),
+            GarmentFit::Bottom(_) => None,
+        };
+        let texture = build_texture(
+            &tex_img.0,
+            neck,
+            reference_width(&fit),
+            &branding,
+            garment.dominant,
+            brand,
+        );
         GarmentTexture {
             texture,
-            landmarks: gl,
+            fit,
             scale: kx,
         }
+    }
+}
+
+/// The garment's reference width: shoulder to shoulder, or the waistband.
+pub fn reference_width(fit: &GarmentFit) -> f32 {
+    match fit {
+        GarmentFit::Top(l) | GarmentFit::Dress(l) => l.shoulder_left.dist(l.shoulder_right),
+        GarmentFit::Bottom(b) => b.waist_width(),
     }
 }
 
@@ -118,9 +137,13 @@ pub(crate) fn prescale(photo: &RgbaImage, mask: &GrayImage, k: f32) -> (RgbaImag
     (small, GrayImage::new(0, 0))
 }
 
+/// The texture planes. `neck` (a top's landmarks) cuts the back of the
+/// neckline open; `g_sw` (the reference width) scales the collar band and
+/// the logo boxes' feathering.
 pub(crate) fn build_texture(
     img: &RgbaImage,
-    gl: &GarmentLandmarks,
+    neck: Option<&GarmentLandmarks>,
+    g_sw: f32,
     branding: &[[f32; 4]],
     dominant: Lab,
     brand: f32,
@@ -134,31 +157,10 @@ pub(crate) fn build_texture(
     // The back of the neckline (seen through the neck hole in a flat lay)
     // would cover the wearer's neck: cut the hole open above the front
     // collar, leaving the collar band.
-    let g_sw = gl.shoulder_left.dist(gl.shoulder_right);
-    let band = 0.035 * g_sw;
-    let (nl, nr, cc) = (gl.neck_left, gl.neck_right, gl.collar_centre);
-    let curve = |x: f32| {
-        // Parabola through the three collar points (vertex at the centre).
-        let side = if x < cc.x { nl } else { nr };
-        let dx = side.x - cc.x;
-        if dx.abs() < 1.0 {
-            return cc.y;
-        }
-        cc.y + (side.y - cc.y) * ((x - cc.x) / dx).powi(2)
-    };
-    if nl.x < nr.x && cc.y > nl.y.min(nr.y) {
-        for y in 0..h {
-            for x in (nl.x.max(0.0) as u32)..(nr.x.min(w as f32) as u32) {
-                let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
-                let top = curve(fx) - band;
-                if fy < top {
-                    let i = alpha.idx(x, y);
-                    // Soft edge over ~2 texels.
-                    alpha.data[i] *= smoothstep(-2.0, 0.0, fy - top);
-                }
-            }
-        }
+    if let Some(gl) = neck {
+        cut_neck_hole(&mut alpha, gl, g_sw);
     }
+
     // Branding: soft box weights.
     let mut logo = Plane::new(w, h, 0.0);
     for b in branding {
@@ -222,6 +224,35 @@ pub(crate) fn build_texture(
         alpha,
         logo,
         fabric,
+    }
+}
+
+/// Opens the neck hole above the front collar, leaving a collar band.
+fn cut_neck_hole(alpha: &mut Plane, gl: &GarmentLandmarks, g_sw: f32) {
+    let (w, h) = (alpha.w, alpha.h);
+    let band = 0.035 * g_sw;
+    let (nl, nr, cc) = (gl.neck_left, gl.neck_right, gl.collar_centre);
+    let curve = |x: f32| {
+        // Parabola through the three collar points (vertex at the centre).
+        let side = if x < cc.x { nl } else { nr };
+        let dx = side.x - cc.x;
+        if dx.abs() < 1.0 {
+            return cc.y;
+        }
+        cc.y + (side.y - cc.y) * ((x - cc.x) / dx).powi(2)
+    };
+    if nl.x < nr.x && cc.y > nl.y.min(nr.y) {
+        for y in 0..h {
+            for x in (nl.x.max(0.0) as u32)..(nr.x.min(w as f32) as u32) {
+                let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+                let top = curve(fx) - band;
+                if fy < top {
+                    let i = alpha.idx(x, y);
+                    // Soft edge over ~2 texels.
+                    alpha.data[i] *= smoothstep(-2.0, 0.0, fy - top);
+                }
+            }
+        }
     }
 }
 
