@@ -4,12 +4,13 @@ use garmax_core::{Coded, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    /// The person input has no usable upper body (missing or invisible
-    /// shoulders, empty mask).
+    /// The person input has no usable body for the garment (missing or
+    /// invisible shoulders, empty mask; for a dress or bottom, hips or
+    /// thighs out of view).
     #[error("no person found: {0}")]
     NoPerson(String),
-    /// The garment input cannot be placed (missing landmarks, not an
-    /// upper-body garment).
+    /// The garment input cannot be placed (missing landmarks, degenerate
+    /// shoulders or waistband).
     #[error("garment cannot be placed: {0}")]
     Garment(String),
     /// The person can be seen but not dressed by this renderer (seen from

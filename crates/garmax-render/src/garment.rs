@@ -1,10 +1,12 @@
 //! The garment side of a render: the product photo, its mask, its
-//! landmarks and colours as plain data, built from the garment analysis.
+//! landmarks and colours as plain data, built from the garment analysis;
+//! how it is worn ([`GarmentFit`]): a top, a dress, or a bottom.
 
 use std::collections::BTreeMap;
 
 use garmax_vision::AnalysisOutput;
 use garmax_vision::color::Lab;
+use garmax_vision::shape::GarmentType;
 use image::{GrayImage, RgbaImage};
 use serde::Serialize;
 
@@ -29,6 +31,25 @@ pub struct GarmentLandmarks {
 }
 
 impl GarmentLandmarks {
+    /// Reads a sleeveless garment's landmarks (a dress without sleeves):
+    /// the sleeve ends fall on the shoulders.
+    pub fn from_map_sleeveless(
+        map: &BTreeMap<&'static str, [f32; 2]>,
+    ) -> Result<GarmentLandmarks, RenderError> {
+        let mut map = map.clone();
+        for (end, shoulder) in [
+            ("sleeve_end_left", "shoulder_left"),
+            ("sleeve_end_right", "shoulder_right"),
+        ] {
+            if !map.contains_key(end)
+                && let Some(p) = map.get(shoulder).copied()
+            {
+                map.insert(end, p);
+            }
+        }
+        GarmentLandmarks::from_map(&map)
+    }
+
     /// Reads the analysis's named landmarks; every one is required.
     pub fn from_map(
         map: &BTreeMap<&'static str, [f32; 2]>,
@@ -87,6 +108,106 @@ impl GarmentLandmarks {
     }
 }
 
+/// Which lower-body garment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BottomKind {
+    Skirt,
+    Shorts,
+    Pants,
+}
+
+/// The landmarks of a skirt, shorts or pants, in product-photo pixels
+/// (image sides): the waistband's ends, the hem's outer ends and, for
+/// two-legged garments, the crotch and the hems' inner ends.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BottomLandmarks {
+    pub kind: BottomKind,
+    pub waist_left: P2,
+    pub waist_right: P2,
+    /// Outer end of the image-left / image-right hem (the skirt's hem ends).
+    pub hem_left_outer: P2,
+    pub hem_right_outer: P2,
+    /// Two-legged garments: the crotch and the inner hem ends.
+    pub legs: Option<LegLandmarks>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LegLandmarks {
+    pub crotch: P2,
+    pub hem_left_inner: P2,
+    pub hem_right_inner: P2,
+}
+
+impl BottomLandmarks {
+    pub fn from_map(
+        kind: BottomKind,
+        map: &BTreeMap<&'static str, [f32; 2]>,
+    ) -> Result<BottomLandmarks, RenderError> {
+        let get = |k: &str| {
+            map.get(k)
+                .map(|v| P2::from_arr(*v))
+                .filter(|p| p.is_finite())
+                .ok_or_else(|| {
+                    RenderError::Garment(format!("the garment analysis found no '{k}' landmark"))
+                })
+        };
+        let (hem_left_outer, hem_right_outer, legs) = match kind {
+            BottomKind::Skirt => (get("hem_left")?, get("hem_right")?, None),
+            BottomKind::Shorts | BottomKind::Pants => (
+                get("hem_left_outer")?,
+                get("hem_right_outer")?,
+                Some(LegLandmarks {
+                    crotch: get("crotch")?,
+                    hem_left_inner: get("hem_left_inner")?,
+                    hem_right_inner: get("hem_right_inner")?,
+                }),
+            ),
+        };
+        Ok(BottomLandmarks {
+            kind,
+            waist_left: get("waist_left")?,
+            waist_right: get("waist_right")?,
+            hem_left_outer,
+            hem_right_outer,
+            legs,
+        })
+    }
+
+    pub fn waist_width(&self) -> f32 {
+        self.waist_left.dist(self.waist_right)
+    }
+
+    pub fn scaled(&self, k: f32) -> BottomLandmarks {
+        let s = |p: P2| p.scale(k);
+        BottomLandmarks {
+            kind: self.kind,
+            waist_left: s(self.waist_left),
+            waist_right: s(self.waist_right),
+            hem_left_outer: s(self.hem_left_outer),
+            hem_right_outer: s(self.hem_right_outer),
+            legs: self.legs.map(|l| LegLandmarks {
+                crotch: s(l.crotch),
+                hem_left_inner: s(l.hem_left_inner),
+                hem_right_inner: s(l.hem_right_inner),
+            }),
+        }
+    }
+}
+
+/// How a garment is worn, with the landmarks its placement pins.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase", tag = "fit")]
+pub enum GarmentFit {
+    /// Tee, polo, shirt, hoodie, sweater, jacket: shoulders to hips.
+    Top(GarmentLandmarks),
+    /// Shoulders to the hem over torso and legs (the hem falls where the
+    /// dress's length puts it).
+    Dress(GarmentLandmarks),
+    /// Skirt, shorts, pants: from the waist down.
+    Bottom(BottomLandmarks),
+}
+
 /// Everything the renderer needs to know about the garment.
 #[derive(Debug, Clone)]
 pub struct GarmentInput {
@@ -94,7 +215,8 @@ pub struct GarmentInput {
     pub photo: RgbaImage,
     /// Garment mask at the photo's resolution (0/255).
     pub mask: GrayImage,
-    pub landmarks: GarmentLandmarks,
+    /// How it is worn, with its landmarks.
+    pub fit: GarmentFit,
     /// The product's base fabric colour.
     pub dominant: Lab,
     /// Logo / print boxes `[x, y, w, h]` in product pixels.
@@ -104,8 +226,8 @@ pub struct GarmentInput {
 }
 
 impl GarmentInput {
-    /// Builds the input from a garment analysis of `photo`. Only upper-body
-    /// garments are supported by this renderer.
+    /// Builds the input from a garment analysis of `photo`: every garment
+    /// type the analysis knows (tops, dresses, skirts, shorts, pants).
     pub fn from_analysis(
         photo: RgbaImage,
         out: &AnalysisOutput,
@@ -118,19 +240,24 @@ impl GarmentInput {
                 "the photo shows the garment's back; use a photo of its front".into(),
             ));
         }
-        if !a.garment_type.is_upper_body() {
-            return Err(RenderError::Garment(format!(
-                "a {} is not an upper-body garment; the local renderer dresses tees, polos, shirts, hoodies and sweaters",
-                a.garment_type.name()
-            )));
-        }
         if out.mask.dimensions() != photo.dimensions() {
             return Err(RenderError::Input(
                 "garment mask and photo differ in size".into(),
             ));
         }
+        let bottom = |kind| BottomLandmarks::from_map(kind, &a.landmarks);
+        let fit = match a.garment_type {
+            GarmentType::Dress => GarmentFit::Dress(dress_shoulders_from_mask(
+                GarmentLandmarks::from_map_sleeveless(&a.landmarks)?,
+                &out.mask,
+            )),
+            GarmentType::Skirt => GarmentFit::Bottom(bottom(BottomKind::Skirt)?),
+            GarmentType::Shorts => GarmentFit::Bottom(bottom(BottomKind::Shorts)?),
+            GarmentType::Pants => GarmentFit::Bottom(bottom(BottomKind::Pants)?),
+            _ => GarmentFit::Top(GarmentLandmarks::from_map(&a.landmarks)?),
+        };
         Ok(GarmentInput {
-            landmarks: GarmentLandmarks::from_map(&a.landmarks)?,
+            fit,
             dominant: a.colors.dominant.lab,
             branding: a.branding.regions.iter().map(|r| r.bbox).collect(),
             garment_type: a.garment_type.name().to_string(),
@@ -139,9 +266,25 @@ impl GarmentInput {
         })
     }
 
-    /// Checks the landmarks describe a plausible upper-body garment.
+    /// The shoulders-to-hem landmarks of a top or dress.
+    pub fn upper_landmarks(&self) -> Option<&GarmentLandmarks> {
+        match &self.fit {
+            GarmentFit::Top(l) | GarmentFit::Dress(l) => Some(l),
+            GarmentFit::Bottom(_) => None,
+        }
+    }
+
+    /// Checks the landmarks describe a plausible garment of its fit.
     pub fn validate(&self) -> Result<(), RenderError> {
-        let l = &self.landmarks;
+        if self.mask.dimensions() != self.photo.dimensions() {
+            return Err(RenderError::Input(
+                "garment mask and photo differ in size".into(),
+            ));
+        }
+        let l = match &self.fit {
+            GarmentFit::Top(l) | GarmentFit::Dress(l) => l,
+            GarmentFit::Bottom(b) => return validate_bottom(b),
+        };
         let width = l.shoulder_left.dist(l.shoulder_right);
         if width < 8.0 {
             return Err(RenderError::Garment(
@@ -162,13 +305,79 @@ impl GarmentInput {
                 "the garment is too short between shoulders and hem".into(),
             ));
         }
-        if self.mask.dimensions() != self.photo.dimensions() {
-            return Err(RenderError::Input(
-                "garment mask and photo differ in size".into(),
-            ));
-        }
         Ok(())
     }
+}
+
+/// A dress's shoulders and armpits read from its mask when the analysis's
+/// are implausible. The analysis places a top's shoulders on its side lines,
+/// which it takes from the hem's width; on a dress flaring below a narrow
+/// bodice those lines land on the skirt, and the "shoulders" come out below
+/// the armpits. Then the shoulders are the ends of the mask's top rows and
+/// the armpits lie 0.45 shoulder widths below them on the bodice's sides.
+fn dress_shoulders_from_mask(mut l: GarmentLandmarks, mask: &GrayImage) -> GarmentLandmarks {
+    let plausible = l.shoulder_left.y < l.armpit_left.y && l.shoulder_right.y < l.armpit_right.y;
+    if plausible {
+        return l;
+    }
+    let extent = |y: u32| -> Option<(u32, u32)> {
+        let on: Vec<u32> = (0..mask.width())
+            .filter(|&x| mask.get_pixel(x, y).0[0] >= 128)
+            .collect();
+        Some((*on.first()?, *on.last()?))
+    };
+    let Some(top) = (0..mask.height()).find(|&y| extent(y).is_some()) else {
+        return l;
+    };
+    // A few rows down, past the anti-aliased top edge.
+    let y_sh = (top + 4).min(mask.height() - 1);
+    let Some((x0, x1)) = extent(y_sh) else {
+        return l;
+    };
+    let width = (x1 - x0) as f32;
+    let y_ap = ((y_sh as f32 + 0.45 * width) as u32).min(mask.height() - 1);
+    let (a0, a1) = extent(y_ap).unwrap_or((x0, x1));
+    // Short sleeves reach past the bodice: keep the armpits near the
+    // shoulder lines.
+    let slack = 0.15 * width;
+    let (a0, a1) = (
+        (a0 as f32).max(x0 as f32 - slack),
+        (a1 as f32).min(x1 as f32 + slack),
+    );
+    l.shoulder_left = P2::new(x0 as f32, y_sh as f32);
+    l.shoulder_right = P2::new(x1 as f32, y_sh as f32);
+    l.armpit_left = P2::new(a0, y_ap as f32);
+    l.armpit_right = P2::new(a1, y_ap as f32);
+    for (end, sh) in [
+        (&mut l.sleeve_end_left, l.shoulder_left),
+        (&mut l.sleeve_end_right, l.shoulder_right),
+    ] {
+        if end.y > y_ap as f32 {
+            *end = sh;
+        }
+    }
+    l
+}
+
+/// Checks a bottom's landmarks: a waistband of some width, ends in order,
+/// some length below it.
+fn validate_bottom(b: &BottomLandmarks) -> Result<(), RenderError> {
+    let width = b.waist_width();
+    if width < 8.0 || b.waist_left.x >= b.waist_right.x {
+        return Err(RenderError::Garment(
+            "the garment's waistband is too narrow or its ends are in the wrong order".into(),
+        ));
+    }
+    let length = b
+        .waist_left
+        .mid(b.waist_right)
+        .dist(b.hem_left_outer.mid(b.hem_right_outer));
+    if length < 0.3 * width {
+        return Err(RenderError::Garment(
+            "the garment is too short between waistband and hem".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Which side of the line `a → b` the point is on, oriented so that the
@@ -193,6 +402,46 @@ mod tests {
         assert!(sleeve_side(P2::new(60.0, 100.0), sh, ap, 0) > 0.0);
         assert!(sleeve_side(P2::new(140.0, 100.0), sh, ap, 0) < 0.0);
         assert!(sleeve_side(P2::new(140.0, 100.0), sh, ap, 1) > 0.0);
+    }
+
+    #[test]
+    fn every_analysed_type_gets_its_fit() {
+        use crate::render::test_scene::garment_of;
+        let pants = garment_of(GarmentType::Pants);
+        let GarmentFit::Bottom(b) = pants.fit else {
+            panic!("pants are a bottom")
+        };
+        assert_eq!(b.kind, BottomKind::Pants);
+        let legs = b.legs.expect("two legs");
+        assert!(legs.crotch.y > b.waist_left.y && legs.crotch.y < b.hem_left_outer.y);
+        let skirt = garment_of(GarmentType::Skirt);
+        let GarmentFit::Bottom(b) = skirt.fit else {
+            panic!("a skirt is a bottom")
+        };
+        assert!(b.legs.is_none());
+        assert!(skirt.validate().is_ok());
+        // A dress's shoulders lie above its armpits, whatever the analysis
+        // put on its skirt.
+        let dress = garment_of(GarmentType::Dress);
+        let GarmentFit::Dress(l) = dress.fit else {
+            panic!("a dress")
+        };
+        assert!(l.shoulder_left.y < l.armpit_left.y && l.shoulder_right.y < l.armpit_right.y);
+        assert!(l.shoulder_left.y < l.hem_left.y - 0.5 * l.shoulder_left.dist(l.shoulder_right));
+        assert!(dress.upper_landmarks().is_some() && skirt.upper_landmarks().is_none());
+    }
+
+    #[test]
+    fn a_bottom_without_a_waistband_is_a_garment_error() {
+        let mut g = crate::render::test_scene::garment_of(GarmentType::Shorts);
+        if let GarmentFit::Bottom(b) = &mut g.fit {
+            b.waist_right = b.waist_left;
+        }
+        let err = g.validate().unwrap_err();
+        assert_eq!(
+            garmax_core::Coded::code(&err),
+            garmax_core::ErrorCode::NoGarmentFound
+        );
     }
 
     #[test]

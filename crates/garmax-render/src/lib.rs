@@ -2,8 +2,11 @@
 //! offline [`LocalRenderer`] (provider name `local`), the embedded default
 //! and the last fallback of the failover chain.
 //!
-//! The local renderer places an analysed upper-body garment (tee, polo,
-//! shirt, hoodie, sweater) on a person photo:
+//! The local renderer places an analysed garment on a person photo: tops
+//! (tee, polo, shirt, hoodie, sweater, jacket), dresses, and bottoms
+//! (skirt, shorts, pants) placed on the legs ([`legs::LegFrame`], BlazePose
+//! hips, knees and ankles) with their own warp ([`warp::BottomWarp`]). For
+//! a top:
 //!
 //! 1. **Correspondences** from the garment's landmarks (collar, neck,
 //!    shoulders, armpits, sleeve ends, hem) to body points derived from the
@@ -22,6 +25,14 @@
 //!    matching** back toward the product's dominant colour; logos are
 //!    sharpened and shaded less.
 //!
+//! A dress is a top whose hem falls at its length over the legs; a bottom
+//! is one layer from the waist down, with hands and forearms in front and
+//! bare legs repainted below its hem.
+//!
+//! `render_local` runs these as named stages, one module each under
+//! [`render`] (scene, texture, placement, occlusion, shading, removal,
+//! composite, report), each with its own tests.
+//!
 //! The inputs are plain data ([`PersonInput`], [`GarmentInput`]) so any
 //! person analysis can feed the renderer; it does no I/O. The five knobs of
 //! the seed's adaptive retry are [`RenderParams`]; personas and stage 1 of
@@ -31,6 +42,7 @@ pub mod error;
 pub mod fixtures;
 pub mod garment;
 pub mod geometry;
+pub mod legs;
 pub mod params;
 pub mod person;
 pub mod persona;
@@ -41,7 +53,7 @@ pub mod sheet;
 pub mod warp;
 
 pub use error::RenderError;
-pub use garment::{GarmentInput, GarmentLandmarks};
+pub use garment::{BottomKind, BottomLandmarks, GarmentFit, GarmentInput, GarmentLandmarks};
 pub use params::{QualitySettings, QualityTier, RenderParams, RenderQuality, TierThresholds};
 pub use person::{BodyFrame, ClothingRegions, PersonInput};
 pub use persona::{Persona, PersonaCatalog, Stage1Source};

@@ -742,7 +742,7 @@ pub fn point_in_polygon(p: P2, poly: &[P2]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use garmax_core::pose::Landmark;
 

@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
-use crate::garment::{GarmentLandmarks, sleeve_side};
+use crate::garment::{BottomKind, BottomLandmarks, GarmentLandmarks, sleeve_side};
 use crate::geometry::{P2, Similarity, Tps, angle_diff, smoothstep};
+use crate::legs::LegFrame;
 use crate::person::BodyFrame;
 
 /// One garment → body landmark pair, reported for inspection.
@@ -41,13 +42,15 @@ pub struct GarmentWarp {
 impl GarmentWarp {
     /// Builds the warp. `sleeve_axis[s]` is the direction of sleeve `s` in
     /// the garment texture (from its shoulder to the sleeve's centroid) and
-    /// `sleeve_len[s]` its length.
+    /// `sleeve_len[s]` its length. `hem` overrides the body's hem corners
+    /// (a dress's hem is below the hips).
     pub fn build(
         g: &GarmentLandmarks,
         body: &BodyFrame,
         sleeve_axis: [P2; 2],
         sleeve_len: [f32; 2],
         pose_guidance: f32,
+        hem: Option<[P2; 2]>,
     ) -> Option<GarmentWarp> {
         let sw = body.sw;
         let up = body.down.scale(-1.0);
@@ -68,10 +71,10 @@ impl GarmentWarp {
         let hip_mid = body.hip_l.mid(body.hip_r);
         let hem_half = (0.5 * hip_w + 0.25 * sw).max(0.6 * sw);
         let hem_centre = hip_mid.plus(body.down.scale(0.1 * body.torso_len));
-        let b_hem = [
+        let b_hem = hem.unwrap_or([
             hem_centre.minus(level.scale(hem_half)),
             hem_centre.plus(level.scale(hem_half)),
-        ];
+        ]);
         // Armpits: a loose tee's armpit seam sits just outside the body's
         // armpit, about 40 % of a shoulder width below the shoulder joints.
         let b_ap = [
@@ -178,6 +181,23 @@ impl GarmentWarp {
     }
 }
 
+/// A garment → photo mapping a mesh can be rasterised with.
+pub trait MeshWarp {
+    /// Forward map of a garment texel into the photo.
+    fn map(&self, q: P2) -> P2;
+    /// Whether the texel belongs to a sleeve (drawn into the sleeve layer).
+    fn is_sleeve(&self, q: P2) -> bool;
+}
+
+impl MeshWarp for GarmentWarp {
+    fn map(&self, q: P2) -> P2 {
+        GarmentWarp::map(self, q)
+    }
+    fn is_sleeve(&self, q: P2) -> bool {
+        self.part(q).0.is_some()
+    }
+}
+
 /// Per-pixel source coordinates (garment texture pixels) of one layer;
 /// NaN where the layer does not reach.
 pub struct UvBuffer {
@@ -255,7 +275,7 @@ impl UvBuffer {
 /// a sleeve buffer. `occupied(q)` says whether a texel region around `q`
 /// holds any garment (empty cells are skipped).
 pub fn rasterise(
-    warp: &GarmentWarp,
+    warp: &impl MeshWarp,
     bbox: [f32; 4],
     cells: u32,
     out_w: u32,
@@ -288,9 +308,10 @@ pub fn rasterise(
                 dst[(j + 1) * nx + i],
                 dst[(j + 1) * nx + i + 1],
             );
-            let buf = match warp.part(a.mid(d)).0 {
-                Some(_) => &mut sleeves,
-                None => &mut torso,
+            let buf = if warp.is_sleeve(a.mid(d)) {
+                &mut sleeves
+            } else {
+                &mut torso
             };
             buf.triangle([pa, pb, pd], [a, b, d]);
             buf.triangle([pa, pd, pc], [a, d, c]);
@@ -299,9 +320,244 @@ pub fn rasterise(
     (torso, sleeves)
 }
 
+/// The warp of a skirt, shorts or pants: correspondences from the
+/// waistband, hips, knees and hems of the garment to the waist line and
+/// the legs ([`LegFrame`]), one thin-plate spline (no sleeves).
+pub struct BottomWarp {
+    pub tps: Tps,
+    pub correspondences: Vec<Correspondence>,
+    /// Where the hem of each leg falls along its axis (0 hip, 1 knee, 2
+    /// ankle); a skirt's hem is measured on both legs alike.
+    pub hem_t: [f32; 2],
+    /// The body-side outline of the garment (waist, hips, hem corners), for
+    /// the skirt's clip across the gap between the legs.
+    pub outline: Vec<P2>,
+}
+
+/// Fabric stands off the leg by this fraction of its half-width.
+const LEG_EASE: f32 = 0.12;
+
+impl BottomWarp {
+    pub fn build(g: &BottomLandmarks, legs: &LegFrame, pose_guidance: f32) -> Option<BottomWarp> {
+        let sim =
+            Similarity::from_pairs(g.waist_left, g.waist_right, legs.waist[0], legs.waist[1])?;
+        let down = legs.down;
+        let waist_mid = legs.waist[0].mid(legs.waist[1]);
+        let g_waist_mid = g.waist_left.mid(g.waist_right);
+        let g_hem_mid = g.hem_left_outer.mid(g.hem_right_outer);
+        let g_len = g_hem_mid.dist(g_waist_mid);
+        let p = pose_guidance;
+        let mut corr = Vec::new();
+        let mut add = |name: &'static str, gp: P2, bp: P2| {
+            let own = sim.apply(gp);
+            corr.push(Correspondence {
+                name,
+                garment: gp,
+                own_shape: own,
+                body: bp,
+                target: own.plus(bp.minus(own).scale(p)),
+            });
+        };
+        add("waist_left", g.waist_left, legs.waist[0]);
+        add("waist_right", g.waist_right, legs.waist[1]);
+        let edge = |s: usize, t: f32, outer: bool| legs.edge(s, t, outer, LEG_EASE);
+        // Hip level: the outer edges of the thighs, a quarter down the
+        // thigh (the widest part a waistband must pass over).
+        let hip_t = 0.25;
+        let outline;
+        let hem_t;
+        match &g.legs {
+            Some(gl) => {
+                // Two legs. Pants end at the ankles (the analysis calls a
+                // garment pants when its legs are over half its height).
+                // Shorts end where the garment's inseam / rise puts them on
+                // the body's rise, along each leg's axis, at most just
+                // below the knee.
+                let g_rise = gl.crotch.minus(g_waist_mid).len().max(1.0);
+                let g_inseam =
+                    0.5 * (gl.hem_left_inner.dist(gl.crotch) + gl.hem_right_inner.dist(gl.crotch));
+                let b_rise = legs.crotch.minus(waist_mid).dot(down).max(1.0);
+                let inseam = g_inseam / g_rise * b_rise;
+                let mut t_hem = [0.0f32; 2];
+                for (s, t) in t_hem.iter_mut().enumerate() {
+                    let thigh = legs.hip[s].dist(legs.knee[s]).max(1.0);
+                    let shin = legs.knee[s].dist(legs.ankle[s]).max(1.0);
+                    let from_crotch_to_knee = 0.75 * thigh;
+                    *t = if inseam <= from_crotch_to_knee {
+                        hip_t + inseam / thigh
+                    } else {
+                        1.0 + (inseam - from_crotch_to_knee) / shin
+                    };
+                    *t = match g.kind {
+                        BottomKind::Pants => 2.0,
+                        _ => t.clamp(hip_t + 0.15, 1.1),
+                    };
+                }
+                add("crotch", gl.crotch, legs.crotch);
+                let inner = [gl.hem_left_inner, gl.hem_right_inner];
+                let outer = [g.hem_left_outer, g.hem_right_outer];
+                let waist = [g.waist_left, g.waist_right];
+                let names = [
+                    [
+                        "hem_left_outer",
+                        "hem_left_inner",
+                        "hip_left",
+                        "knee_left_outer",
+                        "knee_left_inner",
+                    ],
+                    [
+                        "hem_right_outer",
+                        "hem_right_inner",
+                        "hip_right",
+                        "knee_right_outer",
+                        "knee_right_inner",
+                    ],
+                ];
+                for s in 0..2 {
+                    add(names[s][0], outer[s], edge(s, t_hem[s], true));
+                    add(names[s][1], inner[s], edge(s, t_hem[s], false));
+                    // The garment's outer seam at the same fraction of its
+                    // length as the body's hip level.
+                    let f_hip = (hip_t / t_hem[s]).clamp(0.05, 0.6);
+                    add(
+                        names[s][2],
+                        waist[s].lerp(outer[s], f_hip),
+                        edge(s, hip_t, true),
+                    );
+                    // Below the knee the leg bends there: pin the knee.
+                    if t_hem[s] > 1.15 {
+                        let f = (1.0 - hip_t) / (t_hem[s] - hip_t);
+                        let f_out = (1.0 / t_hem[s]).clamp(0.1, 0.95);
+                        add(
+                            names[s][3],
+                            waist[s].lerp(outer[s], f_out),
+                            edge(s, 1.0, true),
+                        );
+                        add(
+                            names[s][4],
+                            gl.crotch.lerp(inner[s], f),
+                            edge(s, 1.0, false),
+                        );
+                    }
+                }
+                outline = vec![
+                    legs.waist[0],
+                    legs.waist[1],
+                    edge(1, hip_t, true),
+                    edge(1, t_hem[1], true),
+                    edge(0, t_hem[0], true),
+                    edge(0, hip_t, true),
+                ];
+                hem_t = t_hem;
+            }
+            None => {
+                // A skirt: its length relative to its waistband, on the
+                // body's waist; it flares at least over the legs.
+                let len = g_len / g.waist_width().max(1.0) * legs.waist[0].dist(legs.waist[1]);
+                let hem_c = waist_mid.plus(down.scale(len));
+                let g_flare = g.hem_left_outer.dist(g.hem_right_outer) / g.waist_width().max(1.0);
+                let half = 0.5 * g_flare * legs.waist[0].dist(legs.waist[1]);
+                let across = legs.waist[1]
+                    .minus(legs.waist[0])
+                    .unit_or(P2::new(1.0, 0.0));
+                let thigh = 0.5 * (legs.hip[0].dist(legs.knee[0]) + legs.hip[1].dist(legs.knee[1]));
+                let hem_along = (len - waist_mid.dist(legs.hip[0].mid(legs.hip[1]))).max(0.0);
+                let t = (hip_t + hem_along / thigh.max(1.0)).min(2.0);
+                let legs_half = edge(1, t, true).minus(edge(0, t, true)).dot(across).abs() * 0.5;
+                let half = half.max(legs_half);
+                let b_hem = [
+                    hem_c.minus(across.scale(half)),
+                    hem_c.plus(across.scale(half)),
+                ];
+                add("hem_left", g.hem_left_outer, b_hem[0]);
+                add("hem_right", g.hem_right_outer, b_hem[1]);
+                add("hem_centre", g_hem_mid, hem_c);
+                let hips = [edge(0, hip_t, true), edge(1, hip_t, true)];
+                let hip_f = ((legs.hip[0].mid(legs.hip[1]).minus(waist_mid).dot(down)
+                    + 0.25 * thigh)
+                    / len.max(1.0))
+                .clamp(0.05, 0.9);
+                add(
+                    "hip_left",
+                    g.waist_left.lerp(g.hem_left_outer, hip_f),
+                    hips[0],
+                );
+                add(
+                    "hip_right",
+                    g.waist_right.lerp(g.hem_right_outer, hip_f),
+                    hips[1],
+                );
+                outline = vec![
+                    legs.waist[0],
+                    legs.waist[1],
+                    hips[1],
+                    b_hem[1],
+                    b_hem[0],
+                    hips[0],
+                ];
+                hem_t = [t, t];
+            }
+        }
+        let src: Vec<P2> = corr.iter().map(|c| c.garment).collect();
+        let dst: Vec<P2> = corr.iter().map(|c| c.target).collect();
+        let tps = Tps::fit(&src, &dst, 1e-3)?;
+        Some(BottomWarp {
+            tps,
+            correspondences: corr,
+            hem_t,
+            outline,
+        })
+    }
+}
+
+impl MeshWarp for BottomWarp {
+    fn map(&self, q: P2) -> P2 {
+        self.tps.apply(q)
+    }
+    fn is_sleeve(&self, _q: P2) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pants_pin_the_waist_and_hang_their_hems_on_the_legs() {
+        use crate::garment::GarmentFit;
+        use crate::render::test_scene;
+        use garmax_vision::shape::GarmentType;
+        let person = test_scene::person();
+        let body = BodyFrame::from_landmarks(&person.landmarks).unwrap();
+        let mask = crate::plane::Plane::from_gray(&person.mask);
+        let legs = LegFrame::from_landmarks(&person.landmarks, &body, &mask).unwrap();
+        let GarmentFit::Bottom(g) = test_scene::garment_of(GarmentType::Pants).fit else {
+            panic!("pants")
+        };
+        let warp = BottomWarp::build(&g, &legs, 1.0).unwrap();
+        // The spline interpolates its landmarks (smoothing 1e-3).
+        assert!(warp.tps.apply(g.waist_left).dist(legs.waist[0]) < 1.5);
+        assert!(warp.tps.apply(g.waist_right).dist(legs.waist[1]) < 1.5);
+        // Pants end low on the shin or at the ankle, on each leg.
+        for s in 0..2 {
+            assert!(
+                warp.hem_t[s] > 1.3 && warp.hem_t[s] <= 2.0,
+                "{:?}",
+                warp.hem_t
+            );
+        }
+        let hem = warp.tps.apply(g.hem_left_outer);
+        let (d, t) = legs.leg_axis(hem, 0);
+        assert!((t - warp.hem_t[0]).abs() < 0.1, "{t}");
+        assert!(d < 1.5 * legs.leg_radius(0, t), "{d}");
+        // With pose guidance 0 the pants keep their own shape (the
+        // similarity on the waistband).
+        let own = BottomWarp::build(&g, &legs, 0.0).unwrap();
+        for c in &own.correspondences {
+            assert!(c.target.dist(c.own_shape) < 1e-3, "{}", c.name);
+        }
+    }
 
     #[test]
     fn triangle_rasterisation_interpolates_and_covers_without_cracks() {

@@ -9,8 +9,8 @@ use garmax_assets::Cache;
 use garmax_core::{Coded, ErrorCode};
 use garmax_render::fixtures::PersonFixture;
 use garmax_render::{
-    GarmentInput, LocalRenderer, PersonInput, RenderOutput, RenderParams, RenderProvider,
-    RenderQuality, RenderRequest,
+    GarmentFit, GarmentInput, LocalRenderer, PersonInput, RenderOutput, RenderParams,
+    RenderProvider, RenderQuality, RenderRequest,
 };
 use garmax_vision::color::{delta_e2000, srgb_to_lab};
 use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
@@ -280,7 +280,9 @@ fn the_profile_photo_is_refused_with_a_clear_message() {
 #[test]
 fn garments_that_cannot_be_placed_are_garment_errors() {
     let mut g = tee06().clone();
-    g.landmarks.shoulder_right = g.landmarks.shoulder_left;
+    if let GarmentFit::Top(l) = &mut g.fit {
+        l.shoulder_right = l.shoulder_left;
+    }
     let err = LocalRenderer
         .render(&RenderRequest {
             person: astronaut(),

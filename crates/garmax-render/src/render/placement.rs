@@ -1,0 +1,265 @@
+//! Placement: the garment warp (landmark correspondences, thin-plate
+//! spline, sleeve rotations) rasterised at the photo's resolution and the
+//! texture sampled through it, one layer per garment part.
+
+use rayon::prelude::*;
+
+use crate::error::RenderError;
+use crate::garment::{BottomLandmarks, GarmentLandmarks};
+use crate::geometry::P2;
+use crate::legs::LegFrame;
+use crate::params::RenderQuality;
+use crate::person::BodyFrame;
+use crate::plane::Plane;
+use crate::warp::{BottomWarp, GarmentWarp, MeshWarp, UvBuffer, rasterise};
+
+use super::texture::{GarmentTexture, Texture, alpha_bbox, sleeve_axes};
+
+/// One garment part sampled at every photo pixel (straight, not
+/// premultiplied, linear RGB; zero alpha where the part does not reach).
+pub struct Layer {
+    pub rgb: Vec<[f32; 3]>,
+    pub alpha: Plane,
+    /// Logo weight of the texel shown.
+    pub logo: Plane,
+    /// Plain-fabric weight of the texel shown.
+    pub fabric: Plane,
+}
+
+/// The placed garment's two layers.
+pub struct Placement {
+    /// Torso front (and back, seen through nothing: the neck hole is cut),
+    /// or the whole of a bottom.
+    pub torso: Layer,
+    /// Both sleeves; they lie over the arms, the torso layer under them.
+    /// Empty for a bottom.
+    pub sleeves: Layer,
+}
+
+/// The warp of a top or dress (landmarks `gl`, texture pixels) onto `body`
+/// at `pose_guidance`, rasterised as a `quality.mesh_cells()` mesh into a
+/// `w × h` photo; `hem` overrides the body's hem corners (a dress).
+#[allow(clippy::too_many_arguments)]
+pub fn warp_upper(
+    tex: &GarmentTexture,
+    gl: &GarmentLandmarks,
+    body: &BodyFrame,
+    pose_guidance: f32,
+    hem: Option<[P2; 2]>,
+    quality: RenderQuality,
+    w: u32,
+    h: u32,
+) -> Result<(GarmentWarp, UvBuffer, UvBuffer), RenderError> {
+    let alpha = &tex.texture.alpha;
+    let (sleeve_axis, sleeve_len) = sleeve_axes(alpha, gl);
+    let warp = GarmentWarp::build(gl, body, sleeve_axis, sleeve_len, pose_guidance, hem)
+        .ok_or_else(|| {
+            RenderError::Generation("the garment landmarks give a degenerate warp".into())
+        })?;
+    let (torso, sleeves) = rasterise_texture(&warp, alpha, quality, w, h)?;
+    Ok((warp, torso, sleeves))
+}
+
+/// The warp of a skirt, shorts or pants (landmarks `g`, texture pixels)
+/// onto the legs, rasterised like [`warp_upper`]; one layer.
+pub fn warp_bottom(
+    tex: &GarmentTexture,
+    g: &BottomLandmarks,
+    legs: &LegFrame,
+    pose_guidance: f32,
+    quality: RenderQuality,
+    w: u32,
+    h: u32,
+) -> Result<(BottomWarp, UvBuffer), RenderError> {
+    let warp = BottomWarp::build(g, legs, pose_guidance).ok_or_else(|| {
+        RenderError::Generation("the garment landmarks give a degenerate warp".into())
+    })?;
+    let (layer, _) = rasterise_texture(&warp, &tex.texture.alpha, quality, w, h)?;
+    Ok((warp, layer))
+}
+
+/// Rasterises the texels of `alpha` through `warp` (empty mesh cells are
+/// skipped) into a main and a sleeve buffer.
+fn rasterise_texture(
+    warp: &impl MeshWarp,
+    alpha: &Plane,
+    quality: RenderQuality,
+    w: u32,
+    h: u32,
+) -> Result<(UvBuffer, UvBuffer), RenderError> {
+    let bbox = alpha_bbox(alpha)
+        .ok_or_else(|| RenderError::Garment("the garment mask is empty".into()))?;
+    let occupied = |a: P2, d: P2| {
+        let (x0, y0) = (a.x.floor().max(0.0) as u32, a.y.floor().max(0.0) as u32);
+        let (x1, y1) = (
+            (d.x.ceil() as u32).min(alpha.w),
+            (d.y.ceil() as u32).min(alpha.h),
+        );
+        (y0..y1).any(|y| (x0..x1).any(|x| alpha.get(x, y) > 0.0))
+    };
+    Ok(rasterise(warp, bbox, quality.mesh_cells(), w, h, occupied))
+}
+
+/// Where a dress's hem falls: its length below the shoulders relative to
+/// its shoulder width (the flat lay's proportions) on the body's shoulder
+/// seams, at least as wide as the legs there.
+pub struct DressHem {
+    pub corners: [P2; 2],
+    /// The hem's position along the legs (0 hip, 1 knee, 2 ankle).
+    pub t: [f32; 2],
+    /// The skirt part's outline: hip-level outer thighs to the hem.
+    pub envelope: Vec<P2>,
+}
+
+/// The dress's hem on `body` (landmarks `gl` in texture pixels).
+pub fn dress_hem(gl: &GarmentLandmarks, body: &BodyFrame, legs: &LegFrame) -> DressHem {
+    let g_sw = gl.shoulder_left.dist(gl.shoulder_right).max(1.0);
+    // The warp puts the garment's shoulders on seams 0.13 shoulder widths
+    // outside the joints: 1.26 shoulder widths apart.
+    let k = 1.26 * body.sw / g_sw;
+    let sh_mid = body.shoulder_l.mid(body.shoulder_r);
+    let g_len = gl
+        .shoulder_left
+        .mid(gl.shoulder_right)
+        .dist(gl.hem_left.mid(gl.hem_right));
+    let len = g_len * k;
+    let hem_c = sh_mid.plus(body.down.scale(len));
+    let hip_mid = legs.hip[0].mid(legs.hip[1]);
+    let thigh = 0.5 * (legs.hip[0].dist(legs.knee[0]) + legs.hip[1].dist(legs.knee[1]));
+    let below_hips = hem_c.minus(hip_mid).dot(legs.down);
+    let t = (below_hips / thigh.max(1.0)).clamp(0.0, 2.0);
+    let across = body.across;
+    let own_half = 0.5 * gl.hem_left.dist(gl.hem_right) * k;
+    let legs_half = legs
+        .edge(1, t, true, 0.12)
+        .minus(legs.edge(0, t, true, 0.12))
+        .dot(across)
+        .abs()
+        * 0.5;
+    let half = own_half.max(legs_half);
+    let corners = [
+        hem_c.minus(across.scale(half)),
+        hem_c.plus(across.scale(half)),
+    ];
+    let envelope = vec![
+        legs.edge(0, 0.25, true, 0.12),
+        legs.edge(1, 0.25, true, 0.12),
+        corners[1],
+        corners[0],
+    ];
+    DressHem {
+        corners,
+        t: [t, t],
+        envelope,
+    }
+}
+
+/// Samples the texture through a buffer of source coordinates.
+pub fn sample_layer(texture: &Texture, uv: &UvBuffer) -> Layer {
+    let (w, h) = (uv.w, uv.h);
+    let n = (w * h) as usize;
+    let mut rgb = vec![[0.0f32; 3]; n];
+    let mut a = Plane::new(w, h, 0.0);
+    let mut logo = Plane::new(w, h, 0.0);
+    let mut fabric = Plane::new(w, h, 0.0);
+    rgb.par_iter_mut()
+        .zip(a.data.par_iter_mut())
+        .zip(logo.data.par_iter_mut().zip(fabric.data.par_iter_mut()))
+        .enumerate()
+        .for_each(|(i, ((rgb, a), (logo, fabric)))| {
+            let (u, v) = (uv.u[i], uv.v[i]);
+            if u.is_finite() {
+                let (c, al) = texture.sample(u, v);
+                if al > 1e-4 {
+                    *rgb = [c[0] / al, c[1] / al, c[2] / al];
+                }
+                *a = al;
+                *logo = texture.logo.sample(u, v);
+                *fabric = texture.fabric.sample(u * 0.5, v * 0.5);
+            }
+        });
+    Layer {
+        rgb,
+        alpha: a,
+        logo,
+        fabric,
+    }
+}
+
+impl Layer {
+    /// A layer of nothing (the part does not exist).
+    pub fn empty(w: u32, h: u32) -> Layer {
+        Layer {
+            rgb: vec![[0.0; 3]; (w * h) as usize],
+            alpha: Plane::new(w, h, 0.0),
+            logo: Plane::new(w, h, 0.0),
+            fabric: Plane::new(w, h, 0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_scene;
+
+    #[test]
+    fn the_torso_layer_covers_the_chest_and_the_sleeves_lie_outside_it() {
+        let scene = test_scene::scene();
+        let tex = GarmentTexture::prepare(&scene.garment, scene.body.sw * 1.2, 0.8);
+        let gl = scene.garment.upper_landmarks().unwrap().scaled(tex.scale);
+        let (w, h) = scene.person.photo.dimensions();
+        let (_warp, uv_t, uv_s) =
+            warp_upper(&tex, &gl, &scene.body, 1.0, None, RenderQuality::Sd, w, h).unwrap();
+        let torso = sample_layer(&tex.texture, &uv_t);
+        let sleeves = sample_layer(&tex.texture, &uv_s);
+        let b = &scene.body;
+        let chest = b
+            .shoulder_l
+            .mid(b.shoulder_r)
+            .plus(b.down.scale(0.5 * b.sw));
+        let at = |l: &Layer, p: P2| l.alpha.get(p.x as u32, p.y as u32);
+        assert!(at(&torso, chest) > 0.9, "chest {}", at(&torso, chest));
+        assert_eq!(at(&sleeves, chest), 0.0);
+        // The sleeves hang from the shoulders: most of a short tee's sleeve
+        // layer lies within 0.8 shoulder widths of a shoulder joint (the
+        // rest are hem corners outside the shoulder–armpit lines, which the
+        // sleeve layer carries with zero rotation).
+        let sleeve_px: Vec<P2> = (0..w * h)
+            .filter(|&i| sleeves.alpha.data[i as usize] > 0.5)
+            .map(|i| P2::new((i % w) as f32 + 0.5, (i / w) as f32 + 0.5))
+            .collect();
+        assert!(sleeve_px.len() > 100, "{} sleeve pixels", sleeve_px.len());
+        let near = sleeve_px
+            .iter()
+            .filter(|q| q.dist(b.shoulder_l).min(q.dist(b.shoulder_r)) < 0.8 * b.sw)
+            .count();
+        assert!(
+            near * 10 > sleeve_px.len() * 9,
+            "{near} of {}",
+            sleeve_px.len()
+        );
+        for s in [b.shoulder_l, b.shoulder_r] {
+            assert!(sleeve_px.iter().any(|q| q.dist(s) < 0.5 * b.sw));
+        }
+        // Far from the body nothing is placed.
+        assert_eq!(at(&torso, P2::new(2.0, 2.0)), 0.0);
+        // The sampled colour is the garment's (the synthetic tee is one
+        // base colour with soft folds) below the chest print.
+        let belly = chest.plus(b.down.scale(0.6 * b.sw));
+        let i = torso.alpha.idx(belly.x as u32, belly.y as u32);
+        let c = crate::render::color::lin_to_u8(torso.rgb[i]);
+        let de = garmax_vision::color::delta_e2000(
+            garmax_vision::color::srgb_to_lab(c),
+            scene.garment.dominant,
+        );
+        assert!(de < 10.0, "fabric colour ΔE {de}");
+    }
+
+    #[test]
+    fn an_empty_layer_covers_nothing() {
+        let l = Layer::empty(4, 3);
+        assert_eq!(l.alpha.sum(), 0.0);
+        assert!(l.rgb.iter().all(|c| *c == [0.0; 3]));
+    }
+}
