@@ -26,6 +26,7 @@ pub mod gltf_export;
 pub mod makehuman;
 pub mod model;
 pub mod outputs;
+pub mod poses;
 pub mod raster;
 pub mod smpl_npz;
 pub mod synthetic;
@@ -39,6 +40,7 @@ pub use model::{
     BodyModel, BodyParams, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, PosedBody,
     SMPL_JOINT_NAMES,
 };
+pub use poses::{NamedPose, POSES, find_pose, known_pose_names};
 pub use outputs::{BodyOutputs, Progress, Stage, compute_outputs, process_photo, write_outputs};
 
 #[cfg(test)]
