@@ -764,7 +764,9 @@ pub fn evaluate(
         return Err(BodyError::InvalidInput("non-finite body parameters".into()));
     }
     let posed = model.pose(params);
-    let kp = posed.keypoints.map(|p| V3::new(p[0] as f64, p[1] as f64, p[2] as f64));
+    let kp = posed
+        .keypoints
+        .map(|p| V3::new(p[0] as f64, p[1] as f64, p[2] as f64));
     let used: Vec<usize> = (0..33)
         .filter(|&i| {
             let l = &lm.image[i];

@@ -40,8 +40,8 @@ pub use model::{
     BodyModel, BodyParams, BodyPart, KeypointDef, NUM_BETAS, NUM_SMPL_JOINTS, PosedBody,
     SMPL_JOINT_NAMES,
 };
-pub use poses::{NamedPose, POSES, find_pose, known_pose_names};
 pub use outputs::{BodyOutputs, Progress, Stage, compute_outputs, process_photo, write_outputs};
+pub use poses::{NamedPose, POSES, find_pose, known_pose_names};
 
 #[cfg(test)]
 pub(crate) mod testutil {

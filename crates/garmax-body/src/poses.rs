@@ -60,7 +60,9 @@ pub struct NamedPose {
 
 impl std::fmt::Debug for NamedPose {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NamedPose").field("name", &self.name).finish()
+        f.debug_struct("NamedPose")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -210,7 +212,7 @@ fn arms_crossed(f: &BodyFrame) -> LimbGoals {
     let arm = |left: bool| {
         let s = BodyFrame::sign(left);
         // The lower forearm sits one forearm's thickness below the upper.
-        let y = f.chest_y() + if left { 0.02 } else { -0.07 };
+        let y = f.chest_y() + if left { 0.04 } else { -0.05 };
         // Just past the mid-line, so the hand ends on the opposite arm.
         let x = -s * 0.3 * f.shoulder(left).x.abs();
         // Forearm radius (~4 cm) and a little in front of the chest
@@ -602,7 +604,9 @@ pub fn max_penetration(
         V3::new(p[0] as f64, p[1] as f64, p[2] as f64)
     };
     let of = |set: &[BodyPart]| -> Vec<usize> {
-        (0..parts.len()).filter(|&i| set.contains(&parts[i])).collect()
+        (0..parts.len())
+            .filter(|&i| set.contains(&parts[i]))
+            .collect()
     };
     let (from, into) = (of(a), of(b));
     let mut worst = Penetration {
@@ -644,7 +648,10 @@ mod tests {
     fn names_match_ignoring_case_spaces_and_hyphens() {
         assert_eq!(find_pose("Arms Crossed").unwrap().name, "Arms Crossed");
         assert_eq!(find_pose("arms-crossed").unwrap().name, "Arms Crossed");
-        assert_eq!(find_pose("HANDS_IN_POCKETS").unwrap().name, "Hands in Pockets");
+        assert_eq!(
+            find_pose("HANDS_IN_POCKETS").unwrap().name,
+            "Hands in Pockets"
+        );
         assert_eq!(find_pose(" contrapposto ").unwrap().name, "Contrapposto");
         assert_eq!(find_pose("Front").unwrap().name, "Standing");
     }
@@ -679,7 +686,9 @@ mod tests {
 
     fn posed(name: &str) -> Option<(&'static BodyModel, PosedBody)> {
         let model = testutil::model()?;
-        let params = find_pose(name).unwrap().body_params(model, &[0.0; NUM_BETAS]);
+        let params = find_pose(name)
+            .unwrap()
+            .body_params(model, &[0.0; NUM_BETAS]);
         assert!(params.is_finite());
         Some((model, model.pose(&params)))
     }
@@ -787,7 +796,11 @@ mod tests {
             return;
         };
         let head = j(&p, 15);
-        assert!(j(&p, 20).y > head.y + 0.15, "wrist {:?} head {head:?}", j(&p, 20));
+        assert!(
+            j(&p, 20).y > head.y + 0.15,
+            "wrist {:?} head {head:?}",
+            j(&p, 20)
+        );
         assert!(j(&p, 21).y < j(&p, 17).y - 0.3, "the right arm hangs");
     }
 
@@ -852,7 +865,9 @@ mod tests {
         let Some(model) = testutil::model() else {
             return;
         };
-        let body = find_pose("Contrapposto").unwrap().body_params(model, &[0.0; NUM_BETAS]);
+        let body = find_pose("Contrapposto")
+            .unwrap()
+            .body_params(model, &[0.0; NUM_BETAS]);
         let flip = Rotation3::from_euler_angles(std::f64::consts::PI, 0.0, 0.0);
         let cam = with_orientation(&body, &flip);
         assert_eq!(cam.pose[1..], body.pose[1..]);
@@ -862,7 +877,11 @@ mod tests {
             let pelvis = a.smpl_joints[0];
             let d = [p[0] - pelvis[0], p[1] - pelvis[1], p[2] - pelvis[2]];
             let e = [q[0] - pelvis[0], q[1] - pelvis[1], q[2] - pelvis[2]];
-            assert!((d[0] - e[0]).abs() < 1e-4 && (d[1] + e[1]).abs() < 1e-4 && (d[2] + e[2]).abs() < 1e-4);
+            assert!(
+                (d[0] - e[0]).abs() < 1e-4
+                    && (d[1] + e[1]).abs() < 1e-4
+                    && (d[2] + e[2]).abs() < 1e-4
+            );
         }
     }
 }

@@ -70,4 +70,4 @@ pub use render::{
     garment_mask_of, mapped_logo_boxes, render_tryon, validate_render,
 };
 pub use report::{CostEstimate, RenderReport, Timing, TryOnReport};
-pub use stage1::{prepare_mannequin, prepare_stage1};
+pub use stage1::{prepare_mannequin, prepare_mannequin_in_pose, prepare_stage1};
