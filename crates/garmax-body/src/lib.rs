@@ -6,6 +6,10 @@
 //! → [`fit::fit`] with a [`garmax_core::pose::PoseLandmarks`] and a person
 //! mask → [`raster`] maps → [`gltf_export::glb_bytes`]; [`outputs`] runs all
 //! of it for one photo and writes the files the CLI promises.
+//! [`poses`] turns a catalogue pose name ("Arms Crossed", "Contrapposto",
+//! "Hands in Pockets", …) into θ for a shape, and
+//! [`outputs::outputs_for_params`] draws every map of such a known body
+//! without fitting (the try-on's mannequin).
 //!
 //! Conventions: model space is metres, y up, facing +z, the person's left at
 //! +x; camera space is OpenCV's (x right, y down, z forward); θ follows

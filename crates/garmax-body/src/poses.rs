@@ -471,7 +471,7 @@ fn rotation_between(a: &V3, b: &V3) -> M3 {
     Rotation3::rotation_between(a, b)
         .unwrap_or_else(|| {
             // Opposite vectors: half a turn about any perpendicular.
-            let axis = perpendicular(&V3::x(), a).unwrap_or_else(|| V3::y());
+            let axis = perpendicular(&V3::x(), a).unwrap_or_else(V3::y);
             Rotation3::from_axis_angle(&Unit::new_normalize(axis), std::f64::consts::PI)
         })
         .into_inner()
@@ -533,7 +533,7 @@ fn solve_limb(
     // with a straight limb, away from the pole.
     let flex = perpendicular(&lower_dir, &upper_dir)
         .or_else(|| perpendicular(&-goal.pole, &upper_dir))
-        .unwrap_or_else(|| V3::z());
+        .unwrap_or_else(V3::z);
     let upper_world = match perpendicular(&rest_flex, &rest_upper) {
         Some(rest_flex) => rotation_of_frames(&rest_upper, &rest_flex, &upper_dir, &flex),
         None => rotation_between(&rest_upper, &upper_dir),
