@@ -130,24 +130,31 @@ impl BodyFrame {
     }
 
     /// The front (largest z) of the torso and pelvis surface near `(x, y)`
-    /// (within 3 cm), the chest or belly a hand rests on.
+    /// (within 3 cm), the chest or belly a hand rests on; the trunk's
+    /// frontmost point when no trunk surface is there (a point off the
+    /// body), so a hand still ends up in front of it.
     fn front_z(&self, x: f64, y: f64) -> f64 {
-        let z = self
-            .trunk_vertices()
-            .filter(|v| (v.x - x).abs() < 0.03 && (v.y - y).abs() < 0.03)
-            .map(|v| v.z)
-            .fold(f64::MIN, f64::max);
-        if z == f64::MIN { 0.12 } else { z }
+        let near = |v: &V3| (v.x - x).abs() < 0.03 && (v.y - y).abs() < 0.03;
+        let front = |only_near: bool| {
+            self.trunk_vertices()
+                .filter(|v| !only_near || near(v))
+                .map(|v| v.z)
+                .reduce(f64::max)
+        };
+        front(true).or_else(|| front(false)).unwrap_or(0.0)
     }
 
-    /// How far the trunk reaches sideways at height `y` on one side.
+    /// How far the trunk reaches sideways at height `y` on one side (the
+    /// trunk's widest point on that side when nothing is at that height).
     fn side_x(&self, left: bool, y: f64) -> f64 {
         let s = Self::sign(left);
-        self.trunk_vertices()
-            .filter(|v| (v.y - y).abs() < 0.03)
-            .map(|v| v.x * s)
-            .fold(0.1, f64::max)
-            * s
+        let widest = |only_at_y: bool| {
+            self.trunk_vertices()
+                .filter(|v| !only_at_y || (v.y - y).abs() < 0.03)
+                .map(|v| v.x * s)
+                .reduce(f64::max)
+        };
+        widest(true).or_else(|| widest(false)).unwrap_or(0.0) * s
     }
 
     /// The top of the head (highest vertex).
@@ -216,11 +223,17 @@ fn arms_crossed(f: &BodyFrame) -> LimbGoals {
         // Just past the mid-line, so the hand ends on the opposite arm.
         let x = -s * 0.3 * f.shoulder(left).x.abs();
         // Forearm radius (~4 cm) and a little in front of the chest
-        // surface.
-        let z = f.front_z(x, y).max(f.front_z(0.0, y)) + 0.055;
+        // surface, wherever the forearm crosses it (a heavier body's
+        // chest bulges further forward towards the elbow's side).
+        let sx = f.shoulder(left).x;
+        let z = [x, 0.0, 0.4 * sx, 0.8 * sx]
+            .map(|px| f.front_z(px, y))
+            .into_iter()
+            .fold(f64::MIN, f64::max)
+            + 0.055;
         LimbGoal {
             end: V3::new(x, y, z),
-            pole: V3::new(0.35 * s, -1.0, 0.25),
+            pole: V3::new(0.35 * s, -1.0, 0.6),
             // The hand goes on across to the opposite arm, flat in front
             // of the chest.
             tip_dir: Some(V3::new(-s, 0.0, -0.1)),
@@ -266,11 +279,11 @@ fn hands_on_hips(f: &BodyFrame) -> LimbGoals {
         let s = BodyFrame::sign(left);
         let y = f.hip(left).y + 0.12;
         LimbGoal {
-            end: V3::new(f.side_x(left, y) + 0.05 * s, y, -0.045),
+            end: V3::new(f.side_x(left, y) + 0.06 * s, y, -0.045),
             pole: V3::new(s, 0.0, -0.35),
             // Forward and down over the hip bone, following the hip's
             // widening below the waist.
-            tip_dir: Some(V3::new(0.35 * s, -0.75, 0.55)),
+            tip_dir: Some(V3::new(0.45 * s, -0.75, 0.5)),
         }
     };
     LimbGoals {
@@ -857,6 +870,29 @@ mod tests {
         for (name, into_trunk, l_into_r) in worst {
             assert!(into_trunk < 0.025, "{name}: {into_trunk}");
             assert!(l_into_r < 0.025, "{name}: {l_into_r}");
+        }
+    }
+
+    /// The goals are measured on the shaped body, so a tall or a heavy body
+    /// keeps its hands on itself too.
+    #[test]
+    fn other_shapes_keep_the_poses() {
+        let Some(model) = testutil::model() else {
+            return;
+        };
+        let trunk = [BodyPart::Torso, BodyPart::Pelvis];
+        for (k, b) in [(0usize, 2.0), (3, 2.0), (3, -2.0)] {
+            let mut beta = [0.0; NUM_BETAS];
+            beta[k] = b;
+            for pose in &POSES {
+                let p = model.pose(&pose.body_params(model, &beta));
+                let d = max_penetration(model, &p, &FOREARMS_HANDS, &trunk).depth_m;
+                eprintln!("β{k} = {b:+}: {:>17} {:.1} cm", pose.name, d * 100.0);
+                assert!(d < 0.025, "β{k}={b} {}: {d}", pose.name);
+            }
+            let p = model.pose(&find_pose("Arms Crossed").unwrap().body_params(model, &beta));
+            let mid = (j(&p, 16).x + j(&p, 17).x) / 2.0;
+            assert!(j(&p, 20).x < mid && j(&p, 21).x > mid, "β{k}={b}");
         }
     }
 
