@@ -15,6 +15,9 @@ pub enum BodyError {
     /// The caller's inputs are inconsistent (sizes, counts, non-finite values).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A pose name that [`crate::poses`] does not define.
+    #[error("unknown pose '{pose}' (known poses: {known})")]
+    UnknownPose { pose: String, known: String },
     /// The optimiser could not produce a usable fit.
     #[error("body fit failed: {0}")]
     FitFailed(String),
@@ -46,6 +49,7 @@ impl Coded for BodyError {
                 ErrorCode::AssetUnavailable
             }
             BodyError::InvalidInput(_) | BodyError::FitFailed(_) => ErrorCode::BodyFitFailed,
+            BodyError::UnknownPose { .. } => ErrorCode::InvalidPose,
             BodyError::Encode { .. } | BodyError::Io { .. } => ErrorCode::Io,
         }
     }

@@ -745,6 +745,79 @@ pub fn fit(
     })
 }
 
+/// The fit errors of parameters that were not fitted but are known — a body
+/// the caller posed and rendered itself, such as a mannequin — measured the
+/// way [`fit`] reports its own: reprojection of the landmarks at or above
+/// `min_visibility`, hip-centred world distance when world landmarks are
+/// given, silhouette IoU. `iterations` and `final_cost` are 0: nothing was
+/// optimised.
+pub fn evaluate(
+    model: &BodyModel,
+    params: &BodyParams,
+    camera: Camera,
+    lm: &PoseLandmarks,
+    mask: &GrayImage,
+    min_visibility: f32,
+) -> Result<FitResult> {
+    check_input(lm)?;
+    if !params.is_finite() {
+        return Err(BodyError::InvalidInput("non-finite body parameters".into()));
+    }
+    let posed = model.pose(params);
+    let kp = posed
+        .keypoints
+        .map(|p| V3::new(p[0] as f64, p[1] as f64, p[2] as f64));
+    let used: Vec<usize> = (0..33)
+        .filter(|&i| {
+            let l = &lm.image[i];
+            l.visibility >= min_visibility && l.x.is_finite() && l.y.is_finite()
+        })
+        .collect();
+    let mut errs: Vec<f64> = used
+        .iter()
+        .map(|&i| {
+            let q = camera.project_clamped([kp[i].x, kp[i].y, kp[i].z]);
+            let l = &lm.image[i];
+            ((q[0] - l.x as f64).powi(2) + (q[1] - l.y as f64).powi(2)).sqrt()
+        })
+        .collect();
+    errs.sort_by(f64::total_cmp);
+    let keypoint_error = KeypointError {
+        mean_px: errs.iter().sum::<f64>() / errs.len().max(1) as f64,
+        median_px: errs.get(errs.len() / 2).copied().unwrap_or(0.0),
+        max_px: errs.last().copied().unwrap_or(0.0),
+        count: errs.len(),
+    };
+    let hip = (kp[23] + kp[24]) * 0.5;
+    let world_error_m = if lm.world.len() == 33 && !used.is_empty() {
+        used.iter()
+            .map(|&i| {
+                let w = lm.world[i];
+                ((kp[i] - hip) - V3::new(w[0] as f64, w[1] as f64, w[2] as f64)).norm()
+            })
+            .sum::<f64>()
+            / used.len() as f64
+    } else {
+        f64::NAN
+    };
+    let (w, h) = (lm.image_size[0], lm.image_size[1]);
+    let mask = if mask.dimensions() == (w, h) {
+        mask.clone()
+    } else {
+        image::imageops::resize(mask, w, h, image::imageops::FilterType::Nearest)
+    };
+    let g = raster::rasterize(&posed.vertices, model.faces(), &camera, true);
+    Ok(FitResult {
+        params: params.clone(),
+        camera,
+        keypoint_error,
+        world_error_m,
+        silhouette_iou: raster::iou(&g.silhouette(), &mask),
+        iterations: 0,
+        final_cost: 0.0,
+    })
+}
+
 /// Similarity Procrustes alignment of `a` onto `b`; returns the mean
 /// per-point distance after alignment (the MPJPE-PA of pose benchmarks).
 pub fn procrustes_error(a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {

@@ -6,6 +6,10 @@
 //! → [`fit::fit`] with a [`garmax_core::pose::PoseLandmarks`] and a person
 //! mask → [`raster`] maps → [`gltf_export::glb_bytes`]; [`outputs`] runs all
 //! of it for one photo and writes the files the CLI promises.
+//! [`poses`] turns a catalogue pose name ("Arms Crossed", "Contrapposto",
+//! "Hands in Pockets", …) into θ for a shape, and
+//! [`outputs::outputs_for_params`] draws every map of such a known body
+//! without fitting (the try-on's mannequin).
 //!
 //! Conventions: model space is metres, y up, facing +z, the person's left at
 //! +x; camera space is OpenCV's (x right, y down, z forward); θ follows
@@ -26,6 +30,7 @@ pub mod gltf_export;
 pub mod makehuman;
 pub mod model;
 pub mod outputs;
+pub mod poses;
 pub mod raster;
 pub mod smpl_npz;
 pub mod synthetic;
@@ -40,6 +45,7 @@ pub use model::{
     SMPL_JOINT_NAMES,
 };
 pub use outputs::{BodyOutputs, Progress, Stage, compute_outputs, process_photo, write_outputs};
+pub use poses::{NamedPose, POSES, find_pose, known_pose_names};
 
 #[cfg(test)]
 pub(crate) mod testutil {

@@ -14,7 +14,7 @@ use crate::camera::Camera;
 use crate::error::{BodyError, Result};
 use crate::fit::{FitOptions, FitResult, KeypointError, fit};
 use crate::gltf_export::glb_bytes;
-use crate::model::{BodyModel, NUM_BETAS, SMPL_JOINT_NAMES};
+use crate::model::{BodyModel, BodyParams, NUM_BETAS, SMPL_JOINT_NAMES};
 use crate::raster::{self, DepthRange, LegendEntry};
 
 /// Stages reported to the progress callback, in execution order.
@@ -182,18 +182,7 @@ pub fn compute_outputs(
     opts: &FitOptions,
     progress: &mut dyn Progress,
 ) -> Result<BodyOutputs> {
-    let (w, h) = photo.dimensions();
-    if landmarks.image_size != [w, h] {
-        return Err(BodyError::InvalidInput(format!(
-            "landmarks refer to a {:?} image, the photo is {w}×{h}",
-            landmarks.image_size
-        )));
-    }
-    let mask = if mask.dimensions() == (w, h) {
-        mask.clone()
-    } else {
-        image::imageops::resize(mask, w, h, image::imageops::FilterType::Nearest)
-    };
+    let mask = matching_mask(photo, landmarks, mask)?;
     let mut st = StageClock {
         progress,
         index: 0,
@@ -202,6 +191,74 @@ pub fn compute_outputs(
     let t = st.start(Stage::Fit);
     let fit = fit(model, landmarks, &mask, opts)?;
     st.end(t);
+    render_outputs(model, fit, photo, &mask, st)
+}
+
+/// Every map of a body whose parameters are known rather than fitted — a
+/// body the caller posed and drew itself, such as a mannequin — seen by
+/// `camera`. The `Fit` stage measures the parameters against the
+/// landmarks and mask ([`crate::fit::evaluate`]), so `smpl.json` reports
+/// how well the drawn body matches them.
+pub fn outputs_for_params(
+    model: &BodyModel,
+    params: &BodyParams,
+    camera: Camera,
+    photo: &RgbImage,
+    landmarks: &PoseLandmarks,
+    mask: &GrayImage,
+    progress: &mut dyn Progress,
+) -> Result<BodyOutputs> {
+    let mask = matching_mask(photo, landmarks, mask)?;
+    if (camera.width, camera.height) != photo.dimensions() {
+        return Err(BodyError::InvalidInput(format!(
+            "the camera sees {}×{}, the photo is {}×{}",
+            camera.width,
+            camera.height,
+            photo.width(),
+            photo.height()
+        )));
+    }
+    let mut st = StageClock {
+        progress,
+        index: 0,
+        timings: Vec::new(),
+    };
+    let t = st.start(Stage::Fit);
+    let fit = crate::fit::evaluate(model, params, camera, landmarks, &mask, 0.5)?;
+    st.end(t);
+    render_outputs(model, fit, photo, &mask, st)
+}
+
+/// The mask at the photo's size, after checking the landmarks refer to it.
+fn matching_mask(
+    photo: &RgbImage,
+    landmarks: &PoseLandmarks,
+    mask: &GrayImage,
+) -> Result<GrayImage> {
+    let (w, h) = photo.dimensions();
+    if landmarks.image_size != [w, h] {
+        return Err(BodyError::InvalidInput(format!(
+            "landmarks refer to a {:?} image, the photo is {w}×{h}",
+            landmarks.image_size
+        )));
+    }
+    Ok(if mask.dimensions() == (w, h) {
+        mask.clone()
+    } else {
+        image::imageops::resize(mask, w, h, image::imageops::FilterType::Nearest)
+    })
+}
+
+/// The maps, glTF and `smpl.json` of a fitted (or known) body; the stages
+/// after `Fit`.
+fn render_outputs(
+    model: &BodyModel,
+    fit: FitResult,
+    photo: &RgbImage,
+    mask: &GrayImage,
+    mut st: StageClock<'_>,
+) -> Result<BodyOutputs> {
+    let (w, h) = photo.dimensions();
     let cam = fit.camera;
 
     let t = st.start(Stage::Rasterize);
@@ -224,7 +281,7 @@ pub fn compute_outputs(
     st.end(t);
 
     let t = st.start(Stage::Segment);
-    let classes = raster::segment_classes(&labels, &mask);
+    let classes = raster::segment_classes(&labels, mask);
     let segment = raster::segment_map(&classes, w, h);
     st.end(t);
 

@@ -8,7 +8,10 @@
 //! 1. [`Models::load`] — person analysis and the body model, once per
 //!    process (`Send + Sync`; share behind an `Arc`).
 //! 2. [`prepare_person`] (or [`prepare_stage1`] for a persona) — person
-//!    analysis → body fit → guidance maps: a [`PreparedPerson`], stored with
+//!    analysis → body fit → guidance maps: a [`PreparedPerson`]; a persona
+//!    pose without a photo is the body model drawn as a [`mannequin`] in
+//!    that pose, its guidance maps drawn from the exact body (depth and
+//!    parts keep crossed forearms in front of the torso). Stored with
 //!    [`PreparedPerson::to_files`] and read back with
 //!    [`PreparedPerson::from_files`].
 //! 3. [`prepare_garment`] — the product analysis: a [`PreparedGarment`],
@@ -73,4 +76,4 @@ pub use render::{
     garment_mask_of, mapped_logo_boxes, render_tryon, validate_render,
 };
 pub use report::{CostEstimate, RenderReport, Timing, TryOnReport};
-pub use stage1::{prepare_mannequin, prepare_stage1};
+pub use stage1::{prepare_mannequin, prepare_mannequin_in_pose, prepare_stage1};

@@ -111,12 +111,24 @@ pub fn prepare_person(
     prepare(models, &image.rgba, None, sink)
 }
 
-/// As [`prepare_person`]; `known` gives the landmarks and mask of a person
-/// the pipeline rendered itself (a mannequin), skipping the analysis.
+/// A person the pipeline drew itself (a mannequin): its landmarks, mask
+/// and the exact body behind them, so nothing needs analysing or fitting.
+pub(crate) struct KnownPerson {
+    pub landmarks: PoseLandmarks,
+    pub mask: GrayImage,
+    pub body: garmax_body::BodyParams,
+    pub camera: garmax_body::Camera,
+    /// Says where the person came from (the report's `person.source`).
+    pub source: String,
+}
+
+/// As [`prepare_person`]; `known` is a person the pipeline rendered itself
+/// (a mannequin): the analysis is skipped and the guidance maps are drawn
+/// from its exact body instead of a fit.
 pub(crate) fn prepare(
     models: &Models,
     photo: &RgbaImage,
-    known: Option<(PoseLandmarks, GrayImage)>,
+    known: Option<KnownPerson>,
     sink: &mut dyn ProgressSink,
 ) -> Result<PreparedPerson, TryOnError> {
     let mut warnings = Vec::new();
@@ -139,14 +151,13 @@ pub(crate) fn prepare(
     }
     let photo = capped.unwrap_or_else(|| photo.clone());
     let rgb: RgbImage = image::DynamicImage::ImageRgba8(photo.clone()).to_rgb8();
-    let (landmarks, mask, summary, face) = match known {
-        Some((landmarks, mask)) => (
-            landmarks,
-            mask,
-            PersonSummary::Rendered {
-                source: "rendered mannequin".into(),
-            },
+    let (landmarks, mask, summary, face, known_body) = match known {
+        Some(k) => (
+            k.landmarks,
+            k.mask,
+            PersonSummary::Rendered { source: k.source },
             None,
+            Some((k.body, k.camera)),
         ),
         None => {
             let pa = models.analyzer.analyze(&rgb).map_err(TryOnError::Person)?;
@@ -165,50 +176,18 @@ pub(crate) fn prepare(
                     bbox: f.bbox,
                 }),
             };
-            (pa.landmarks, pa.mask, summary, pa.face)
+            (pa.landmarks, pa.mask, summary, pa.face, None)
         }
     };
     lap(&mut timings, "person analysis", &mut t);
     sink.stage(Stage::PersonAnalysis, "fitting the body, guidance maps");
     let mut guidance = None;
     if let Some(model) = &models.body {
-        let binary_mask = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
-            image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
-                255
-            } else {
-                0
-            }])
-        });
-        let mut fitted = |stage: garmax_body::outputs::Stage, _: usize, finished: bool| {
-            if finished && stage == garmax_body::outputs::Stage::Fit {
-                sink.stage(Stage::BodyFit, "depth, normals, parts, segmentation, pose");
-            }
-        };
-        match garmax_body::outputs::compute_outputs(
-            model,
-            &rgb,
-            &landmarks,
-            &binary_mask,
-            &garmax_body::FitOptions::default(),
-            &mut fitted,
-        ) {
-            Ok(out) => {
-                // `smpl` is read back from the JSON text, as `from_files`
-                // does, so a stored avatar has exactly the same values
-                // (f32 → text → f64 is not f32 → f64).
-                let smpl_json = files::json(&out.smpl, "smpl.json")?;
-                guidance = Some(Guidance {
-                    smpl: files::read_json(&smpl_json, "smpl.json")?,
-                    smpl_json,
-                    depth: out.depth,
-                    normal: out.normal,
-                    parts: out.parts,
-                    segment: out.segment,
-                    pose: out.pose,
-                    overlay: out.overlay,
-                    glb: out.glb,
-                })
-            }
+        let body = known_body.as_ref().map(|(p, c)| (p, *c));
+        match body_guidance(model, &rgb, &landmarks, &mask, body, sink) {
+            Ok(g) => guidance = Some(g),
+            // A body the pipeline drew itself must give its maps.
+            Err(e) if body.is_some() => return Err(e),
             // The render does not need the body: say so and go on.
             Err(e) => warnings.push(format!(
                 "body fit failed ({e}); regions from landmarks only"
@@ -226,6 +205,66 @@ pub(crate) fn prepare(
         guidance,
         warnings,
         timings,
+    })
+}
+
+/// The guidance maps of a person: from a body fit to the landmarks and
+/// mask, or — given `known` parameters and their camera (a mannequin) —
+/// drawn from that exact body, so the depth and part maps carry its true
+/// occlusion order (a forearm across the chest is in front of the torso).
+pub(crate) fn body_guidance(
+    model: &garmax_body::BodyModel,
+    rgb: &RgbImage,
+    landmarks: &PoseLandmarks,
+    mask: &GrayImage,
+    known: Option<(&garmax_body::BodyParams, garmax_body::Camera)>,
+    sink: &mut dyn ProgressSink,
+) -> Result<Guidance, TryOnError> {
+    let binary_mask = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+        image::Luma([if mask.get_pixel(x, y).0[0] > 127 {
+            255
+        } else {
+            0
+        }])
+    });
+    let mut fitted = |stage: garmax_body::outputs::Stage, _: usize, finished: bool| {
+        if finished && stage == garmax_body::outputs::Stage::Fit {
+            sink.stage(Stage::BodyFit, "depth, normals, parts, segmentation, pose");
+        }
+    };
+    let out = match known {
+        Some((params, camera)) => garmax_body::outputs::outputs_for_params(
+            model,
+            params,
+            camera,
+            rgb,
+            landmarks,
+            &binary_mask,
+            &mut fitted,
+        )?,
+        None => garmax_body::outputs::compute_outputs(
+            model,
+            rgb,
+            landmarks,
+            &binary_mask,
+            &garmax_body::FitOptions::default(),
+            &mut fitted,
+        )?,
+    };
+    // `smpl` is read back from the JSON text, as `from_files` does, so a
+    // stored avatar has exactly the same values (f32 → text → f64 is not
+    // f32 → f64).
+    let smpl_json = files::json(&out.smpl, "smpl.json")?;
+    Ok(Guidance {
+        smpl: files::read_json(&smpl_json, "smpl.json")?,
+        smpl_json,
+        depth: out.depth,
+        normal: out.normal,
+        parts: out.parts,
+        segment: out.segment,
+        pose: out.pose,
+        overlay: out.overlay,
+        glb: out.glb,
     })
 }
 

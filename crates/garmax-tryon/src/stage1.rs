@@ -1,7 +1,7 @@
 //! Stage 1 of the two-stage generation: the person in the target pose. A
 //! user's photo is already posed; a catalogue persona uses its reference
-//! photo for the pose, or the body model drawn as a mannequin when the pose
-//! has no photo.
+//! photo for the pose, or the body model drawn as a mannequin in that pose
+//! ([`garmax_body::poses`]) when the pose has no photo.
 
 use garmax_render::Stage1Source;
 use garmax_vision::DecodedImage;
@@ -11,8 +11,9 @@ use crate::{Models, PreparedPerson, ProgressSink, TryOnError};
 /// The prepared person of a stage-1 source. `load` reads a photo by the
 /// name the source gives (the user's path, or a persona's reference: a
 /// packaged asset name or a path); a persona reference is then cropped to
-/// the persona. A mannequin is drawn from the body model (640×800) with its
-/// exact landmarks; without a body model it is POS_006.
+/// the persona. A mannequin is drawn from the body model (640×800) in the
+/// named pose with its exact landmarks; without a body model, or for a pose
+/// name the body model does not know, it is POS_006.
 ///
 /// `load` may fail with the caller's own error type (a file error of the
 /// CLI, a storage error of a server); the pipeline's errors convert into it.
@@ -32,7 +33,7 @@ pub fn prepare_stage1<E: From<TryOnError>>(
             Ok(crate::prepare_person(models, &img, sink)?)
         }
         Stage1Source::Mannequin { persona, pose, .. } => match &models.body {
-            Some(model) => Ok(prepare_mannequin(models, model, sink)?),
+            Some(model) => Ok(prepare_mannequin_in_pose(models, model, pose, sink)?),
             None => Err(
                 TryOnError::from(garmax_render::RenderError::PoseWithoutPhoto {
                     persona: persona.clone(),
@@ -44,13 +45,35 @@ pub fn prepare_stage1<E: From<TryOnError>>(
     }
 }
 
-/// The body model drawn as a 640×800 mannequin, prepared with its exact
-/// landmarks and silhouette (no person analysis), then fitted like a photo.
+/// The body model drawn as a 640×800 mannequin standing with its arms
+/// hanging ([`prepare_mannequin_in_pose`] with "Standing").
 pub fn prepare_mannequin(
     models: &Models,
     model: &garmax_body::BodyModel,
     sink: &mut dyn ProgressSink,
 ) -> Result<PreparedPerson, TryOnError> {
-    let m = crate::mannequin::render(model, 640, 800);
-    crate::person::prepare(models, &m.photo, Some((m.landmarks, m.mask)), sink)
+    prepare_mannequin_in_pose(models, model, "Standing", sink)
+}
+
+/// The body model drawn as a 640×800 mannequin in the named pose
+/// (POS_006 listing the known poses for an unknown name), prepared with its
+/// exact landmarks and silhouette (no person analysis), and its guidance
+/// maps drawn from the exact body (no fit): the depth and parts maps keep a
+/// forearm across the chest in front of the torso.
+pub fn prepare_mannequin_in_pose(
+    models: &Models,
+    model: &garmax_body::BodyModel,
+    pose: &str,
+    sink: &mut dyn ProgressSink,
+) -> Result<PreparedPerson, TryOnError> {
+    let pose = garmax_body::find_pose(pose)?;
+    let m = crate::mannequin::render(model, pose, 640, 800);
+    let known = crate::person::KnownPerson {
+        landmarks: m.landmarks,
+        mask: m.mask,
+        body: m.params,
+        camera: m.camera,
+        source: "rendered mannequin".into(),
+    };
+    crate::person::prepare(models, &m.photo, Some(known), sink)
 }
