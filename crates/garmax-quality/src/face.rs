@@ -241,7 +241,10 @@ impl Validator for FaceValidator {
             let b = e.embed(&aligned_rgb(input.generated, &gen_t)?)?;
             let [different, same] = e.same_person_cosines();
             let c = cosine(&a, &b)?;
-            Some((c, ((c - different) / (same - different).max(1e-6)).clamp(0.0, 1.0)))
+            Some((
+                c,
+                ((c - different) / (same - different).max(1e-6)).clamp(0.0, 1.0),
+            ))
         });
         let score = match identity {
             // Identity carries half the score: it is the question the

@@ -36,8 +36,8 @@ pub struct GarmentSource {
 }
 
 /// Analyses a product photo (capped at [`DEFAULT_MAX_SIDE`] first).
-/// GAR_008 when no garment is found; an error too when it is not an
-/// upper-body garment the local renderer can dress.
+/// GAR_008 when no garment is found, when the photo is a detail or cropped
+/// shot, or when it shows the garment's back.
 pub fn prepare_garment(image: &DecodedImage) -> Result<PreparedGarment, TryOnError> {
     prepare_garment_with(image, DEFAULT_MAX_SIDE)
 }

@@ -101,8 +101,8 @@ impl Models {
 /// directory by `garmax_person::face_id`), on one ONNX Runtime thread.
 pub fn face_identity(cache: &Cache) -> Result<FaceIdentity, TryOnError> {
     cache.require(garmax_person::face_id::FACE_RECOGNITION_MANIFEST)?;
-    let backend = OrtBackend::new(&cache.onnxruntime_library()?, 1)
-        .map_err(TryOnError::PersonModels)?;
+    let backend =
+        OrtBackend::new(&cache.onnxruntime_library()?, 1).map_err(TryOnError::PersonModels)?;
     FaceIdentity::load(&backend, &cache.assets_dir(), &cache.models_dir())
         .map_err(TryOnError::PersonModels)
 }

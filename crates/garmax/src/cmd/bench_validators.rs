@@ -20,8 +20,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
-use garmax_quality::testkit::{color_offset_for, roc_auc, swap_face};
 use garmax_quality::QualityConfig;
+use garmax_quality::testkit::{color_offset_for, roc_auc, swap_face};
 use garmax_render::RenderOutput;
 use garmax_tryon::{
     ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson, TryOnOptions, face_points,
@@ -214,7 +214,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..TryOnOptions::default()
     };
     let mut pairs = Vec::new();
-    println!("| try-on | passes {} | attempts | overall | failing |", args.tier);
+    println!(
+        "| try-on | passes {} | attempts | overall | failing |",
+        args.tier
+    );
     println!("|---|---|---|---|---|");
     for (pi, (pid, person)) in people.iter().enumerate() {
         for (gi, (gid, garment)) in garments.iter().enumerate() {
@@ -229,7 +232,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ) {
                 Ok(out) => out,
                 Err(e) => {
-                    println!("| {name} | refused: {} | | | |", super::describe(&anyhow::Error::from(e)));
+                    println!(
+                        "| {name} | refused: {} | | | |",
+                        super::describe(&anyhow::Error::from(e))
+                    );
                     continue;
                 }
             };
@@ -388,10 +394,8 @@ fn damage_render(
             copy_where(&mut out.image, &blurred, &mask);
         }
         Damage::PrintRemoved => {
-            let boxes = garmax_tryon::mapped_logo_boxes(
-                &render.detail.correspondences,
-                &garment.analysis,
-            );
+            let boxes =
+                garmax_tryon::mapped_logo_boxes(&render.detail.correspondences, &garment.analysis);
             let fabric = lab_to_srgb(garment.analysis.colors.dominant.lab);
             let mut painted = false;
             for b in boxes.iter().flatten() {
@@ -431,7 +435,8 @@ fn damage_render(
         }
         Damage::Mirrored => {
             out.image = image::imageops::flip_horizontal(&render.image);
-            out.detail.garment_alpha = image::imageops::flip_horizontal(&render.detail.garment_alpha);
+            out.detail.garment_alpha =
+                image::imageops::flip_horizontal(&render.detail.garment_alpha);
             // A mirrored generation has no known correspondences.
             out.detail.correspondences.clear();
         }

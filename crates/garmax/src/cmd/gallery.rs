@@ -15,31 +15,24 @@ use garmax_tryon::{
 use garmax_vision::{DecodedImage, ImageLimits};
 use serde_json::json;
 
-/// People: id, packaged photo, crop `[x, y, w, h]` (one person of a group).
-const PEOPLE: &[(&str, &str, Option<[u32; 4]>)] = &[
-    ("astronaut", "skimage/data/astronaut.png", None),
-    (
-        "olive",
-        "face-api/package/demo/sample6.jpg",
-        Some([100, 320, 660, 1217]),
-    ),
-    (
-        "green",
-        "face-api/package/demo/sample6.jpg",
-        Some([1360, 120, 560, 1417]),
-    ),
-    (
-        "wine",
-        "face-api/package/demo/sample6.jpg",
-        Some([580, 180, 500, 1357]),
-    ),
-    (
-        "medic",
-        "face-api/package/demo/sample1.jpg",
-        Some([1180, 160, 740, 1120]),
-    ),
-    ("camera", "skimage/data/camera.png", None),
-];
+/// People: the validators bench's (further people of the packaged group
+/// photos) plus the two the renderer refuses: a sideways-leaning medic and
+/// the cameraman in profile.
+fn person(id: &str) -> Option<(&'static str, Option<[u32; 4]>)> {
+    const REFUSED: &[(&str, &str, Option<[u32; 4]>)] = &[
+        (
+            "medic",
+            "face-api/package/demo/sample1.jpg",
+            Some([1180, 160, 740, 1120]),
+        ),
+        ("camera", "skimage/data/camera.png", None),
+    ];
+    super::bench_validators::PEOPLE
+        .iter()
+        .chain(REFUSED)
+        .find(|p| p.0 == id)
+        .map(|p| (p.1, p.2))
+}
 
 /// (person, tee) pairs shown.
 const PAIRS: &[(&str, &str)] = &[
@@ -50,8 +43,25 @@ const PAIRS: &[(&str, &str)] = &[
     ("green", "boot07"),
     ("green", "boot01"),
     ("wine", "boot06"),
+    ("bar-centre", "boot03"),
+    ("bar-centre", "boot06"),
+    ("sofa-middle", "boot07"),
+    ("sofa-middle", "boot03"),
+    ("stairs-right", "boot01"),
+    ("party-left", "boot06"),
+    ("party-left", "boot03"),
     ("medic", "boot03"),
     ("camera", "boot01"),
+    ("group-right", "boot07"),
+];
+
+/// Persona poses without a photo (the seed's `johny`): the mannequin in
+/// each, dressed in a tee.
+const MANNEQUIN_POSES: &[(&str, &str)] = &[
+    ("Standing", "boot06"),
+    ("Arms Crossed", "boot06"),
+    ("Contrapposto", "boot07"),
+    ("Hands in Pockets", "boot01"),
 ];
 
 fn tee(code: &str) -> String {
@@ -102,10 +112,10 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for (pid, code) in PAIRS {
-        let Some((_, asset, crop)) = PEOPLE.iter().find(|p| p.0 == *pid) else {
+        let Some((asset, crop)) = person(pid) else {
             continue;
         };
-        let person = load(&cache, asset, *crop)?;
+        let person = load(&cache, asset, crop)?;
         let garment = load(&cache, &tee(code), None)?;
         let name = format!("{pid}__{code}");
         let t = Instant::now();
@@ -147,25 +157,37 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             }
         }
     }
-    // Stage 1 without a photo: the body model as a mannequin.
+    // Stage 1 without a photo: the body model as a mannequin in each pose.
     if let Some(model) = &models.body {
-        let garment = load(&cache, &tee("boot06"), None)?;
-        let prepared_garment = garmax_tryon::prepare_garment(&garment)?;
-        let person = garmax_tryon::prepare_mannequin(&models, model, &mut NoProgress)?;
-        let out = render_once(&models, &person, &prepared_garment, provider.as_ref())?;
-        let s = &out.render.detail.stats;
-        garmax_render::sheet::side_by_side(&person.photo, &garment.rgba, &out.render.image, 400)
-            .save(out_dir.join("mannequin__boot06.png"))
-            .context("writing mannequin__boot06.png")?;
-        println!(
-            "| mannequin__boot06 | 640×800 | | {:.2} | {:.2} | {:.2} | {}/{} |",
-            s.base_fabric_delta_e,
-            s.base_fabric_mean_delta_e,
-            s.upper_garment_iou,
-            s.face_hand_pixels_changed,
-            s.face_hand_pixels
-        );
-        results.push(json!({ "name": "mannequin__boot06", "person": "body model mannequin", "garment": tee("boot06"), "stats": s }));
+        for (pose, code) in MANNEQUIN_POSES {
+            let garment = load(&cache, &tee(code), None)?;
+            let prepared_garment = garmax_tryon::prepare_garment(&garment)?;
+            let person =
+                garmax_tryon::prepare_mannequin_in_pose(&models, model, pose, &mut NoProgress)?;
+            let out = render_once(&models, &person, &prepared_garment, provider.as_ref())?;
+            let s = &out.render.detail.stats;
+            let name = format!(
+                "mannequin-{}__{code}",
+                pose.to_lowercase().replace(' ', "-")
+            );
+            garmax_render::sheet::side_by_side(
+                &person.photo,
+                &garment.rgba,
+                &out.render.image,
+                400,
+            )
+            .save(out_dir.join(format!("{name}.png")))
+            .with_context(|| format!("writing {name}.png"))?;
+            println!(
+                "| {name} | 640×800 | | {:.2} | {:.2} | {:.2} | {}/{} |",
+                s.base_fabric_delta_e,
+                s.base_fabric_mean_delta_e,
+                s.upper_garment_iou,
+                s.face_hand_pixels_changed,
+                s.face_hand_pixels
+            );
+            results.push(json!({ "name": name, "person": format!("body model mannequin, pose {pose}"), "garment": tee(code), "stats": s }));
+        }
     }
     // Bad inputs: each must be a clear, coded error.
     let astronaut = load(&cache, "skimage/data/astronaut.png", None)?;

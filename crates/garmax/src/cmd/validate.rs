@@ -147,10 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     std::sync::Arc::new(identity),
                 ))),
             })),
-            Err(e) => notes.push(format!(
-                "face identity not judged: {}",
-                super::describe(&e)
-            )),
+            Err(e) => notes.push(format!("face identity not judged: {}", super::describe(&e))),
         }
     }
     let tier_config = config.tier(tier);
