@@ -177,10 +177,10 @@ impl GarmentBrief {
     pub fn from_analysis(a: &serde_json::Value) -> GarmentBrief {
         let mut colors: Vec<String> = Vec::new();
         let mut push = |hex: Option<&str>| {
-            if let Some(n) = hex.and_then(color_name) {
-                if !colors.iter().any(|c| c == n) {
-                    colors.push(n.to_string());
-                }
+            if let Some(n) = hex.and_then(color_name)
+                && !colors.iter().any(|c| c == n)
+            {
+                colors.push(n.to_string());
             }
         };
         push(a["colors"]["dominant"]["hex"].as_str());
