@@ -205,14 +205,13 @@ async fn apply(
                 }
             }
             Transition::Resolve => {
-                if let Some(a) = current {
-                    if state
+                if let Some(a) = current
+                    && state
                         .store
                         .resolve_alert(&a.id, &c.message, &to, now)
                         .await?
-                    {
-                        out.resolved.push(format!("{}:{}", key.0, key.1));
-                    }
+                {
+                    out.resolved.push(format!("{}:{}", key.0, key.1));
                 }
             }
             Transition::Hold => {}

@@ -80,6 +80,9 @@ pub struct Rendered {
     pub provider_attempts: Vec<ProviderAttempt>,
 }
 
+/// A reference person's stored avatar files, read by name.
+pub type ReferenceFiles<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
 /// The try-on pipeline as the service sees it.
 pub trait Engine: Send + Sync + 'static {
     /// Person analysis, body fit and guidance maps of a photo (the avatar's
@@ -112,7 +115,7 @@ pub trait Engine: Send + Sync + 'static {
         &self,
         generated: &[u8],
         product: &[u8],
-        reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+        reference: Option<ReferenceFiles<'_>>,
         tier: &str,
     ) -> Result<serde_json::Value, EngineError> {
         let _ = (generated, product, reference, tier);

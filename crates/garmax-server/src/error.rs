@@ -121,10 +121,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body)).into_response();
         // For the request metrics (errors by code).
         response.extensions_mut().insert(self.code);
-        if let Some(secs) = self.retry_after_secs {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after_secs
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -253,7 +253,7 @@ impl Engine for PipelineEngine {
         &self,
         generated: &[u8],
         product: &[u8],
-        reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+        reference: Option<crate::engine::ReferenceFiles<'_>>,
         tier: &str,
     ) -> Result<serde_json::Value, EngineError> {
         validate_upload(self, generated, product, reference, tier)
@@ -267,7 +267,7 @@ fn validate_upload(
     engine: &PipelineEngine,
     generated: &[u8],
     product: &[u8],
-    reference: Option<&dyn Fn(&str) -> Option<Vec<u8>>>,
+    reference: Option<crate::engine::ReferenceFiles<'_>>,
     tier: &str,
 ) -> Result<serde_json::Value, EngineError> {
     let tier = QualityTier::parse(tier).ok_or_else(|| {

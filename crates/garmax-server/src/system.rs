@@ -287,6 +287,18 @@ pub struct ApiStats {
     pub errors_by_code: BTreeMap<String, u64>,
 }
 
+/// This machine's name (what system-health alerts are keyed by).
+pub fn host_name() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        sysinfo::System::host_name()
+            .ok()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    })
+    .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,16 +356,4 @@ mod tests {
             "{disk:?}"
         );
     }
-}
-
-/// This machine's name (what system-health alerts are keyed by).
-pub fn host_name() -> String {
-    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    NAME.get_or_init(|| {
-        sysinfo::System::host_name()
-            .ok()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "localhost".into())
-    })
-    .clone()
 }

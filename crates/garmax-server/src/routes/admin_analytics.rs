@@ -80,17 +80,17 @@ pub fn query_of(p: &AnalyticsParams) -> ApiResult<AnalyticsQuery> {
     };
     let start = date(&p.start_date, "startDate")?;
     let end = date(&p.end_date, "endDate")?.map(|e| e + DAY_MS);
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            return Err(ApiError::bad_request("endDate is before startDate"));
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        return Err(ApiError::bad_request("endDate is before startDate"));
     }
-    if let Some(t) = &p.quality_tier {
-        if garmax_core::tier::QualityTier::parse(t).is_none() {
-            return Err(ApiError::bad_request(format!(
-                "qualityTier '{t}' is unknown"
-            )));
-        }
+    if let Some(t) = &p.quality_tier
+        && garmax_core::tier::QualityTier::parse(t).is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "qualityTier '{t}' is unknown"
+        )));
     }
     Ok(AnalyticsQuery {
         start_ms: start,

@@ -126,7 +126,7 @@ pub async fn file(
     Path((id, name)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let avatar = state.store.avatar(&user.id, &id).await?;
-    if !avatar.files.iter().any(|f| *f == name) {
+    if !avatar.files.contains(&name) {
         return Err(ApiError::not_found());
     }
     serve_object(

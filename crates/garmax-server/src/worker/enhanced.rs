@@ -149,7 +149,7 @@ async fn generate(
         None => "your avatar, as photographed".to_string(),
     };
     report(state, id, SeedStage::ModelGeneration, &message).await?;
-    let (avatar_files, garment_files) = render_inputs(state, &avatar, &garment).await?;
+    let (avatar_files, garment_files) = render_inputs(state, avatar, &garment).await?;
     times.stage1 = t.elapsed().as_millis() as i64;
 
     let max_attempts = if generation.enable_retry {

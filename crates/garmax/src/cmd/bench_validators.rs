@@ -295,7 +295,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             damaged.push((damage, score_of(&render, person, garment)?));
         }
-        rows.push((pair, good, damaged));
+        rows.push(Row {
+            pair,
+            good,
+            damaged,
+        });
     }
     print_separation(&rows);
 
@@ -306,7 +310,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "name": p.name, "passes": p.passes, "attempts": p.attempts,
                 "overall": p.overall, "failing": p.failing,
             })).collect::<Vec<_>>(),
-            "scores": rows.iter().map(|(p, good, damaged)| json!({
+            "scores": rows.iter().map(|Row { pair: p, good, damaged }| json!({
                 "name": p.name,
                 "good": METRICS.iter().zip(good).map(|(k, s)| (k.to_string(), json!(s))).collect::<serde_json::Map<_, _>>(),
                 "damaged": damaged.iter().map(|(d, s)| json!({
@@ -323,12 +327,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 type Scores = [Option<f32>; 5];
 
+/// One try-on's good render and its damaged copies, scored.
+struct Row<'a> {
+    pair: &'a Pair,
+    good: Scores,
+    damaged: Vec<(Damage, Scores)>,
+}
+
 /// The separation table: per damage, the responsible validator's AUC and
 /// every other validator's mean score shift (good − damaged, on the same
 /// renders). A skipped score (no face found, say) counts as 0 for the
 /// responsible validator — not finding what must be there is a failure —
 /// and drops the pair from the shift of the others.
-fn print_separation(rows: &[(&Pair, Scores, Vec<(Damage, Scores)>)]) {
+fn print_separation(rows: &[Row<'_>]) {
     let index = |k: &str| METRICS.iter().position(|m| *m == k).unwrap_or(0);
     println!("| damage | responsible | AUC | n | largest shift of another validator |");
     println!("|---|---|---|---|---|");
@@ -336,7 +347,10 @@ fn print_separation(rows: &[(&Pair, Scores, Vec<(Damage, Scores)>)]) {
         let r = index(damage.responsible());
         let (mut good, mut bad) = (Vec::new(), Vec::new());
         let mut shift = [(0.0f32, 0usize); 5];
-        for (_, g, damaged) in rows {
+        for Row {
+            good: g, damaged, ..
+        } in rows
+        {
             let Some((_, d)) = damaged.iter().find(|(x, _)| *x == damage) else {
                 continue;
             };

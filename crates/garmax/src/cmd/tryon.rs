@@ -215,7 +215,7 @@ fn print_summary(
     tier: QualityTier,
     written: &[String],
 ) {
-    for w in outcome.all_warnings(&person, &garment) {
+    for w in outcome.all_warnings(person, garment) {
         eprintln!("warning: {w}");
     }
     let s = &outcome.render.detail.stats;
@@ -225,7 +225,7 @@ fn print_summary(
         outcome.render.image.width(),
         outcome.render.image.height(),
         outcome
-            .all_timings(&person, &garment)
+            .all_timings(person, garment)
             .iter()
             .map(|t| t.ms)
             .sum::<f64>(),
