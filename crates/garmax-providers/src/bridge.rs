@@ -83,6 +83,9 @@ impl RoutedRenderer {
             pixels = image::imageops::resize(&pixels, w, h, image::imageops::FilterType::Lanczos3);
         }
         geometry.image = pixels;
+        // The map tells where the local renderer put the product's pixels,
+        // not where the provider did.
+        geometry.detail.product_map = None;
         geometry.detail.warnings.push(format!(
             "rendered by {}; the validators' garment region is the local renderer's placement",
             result.provider

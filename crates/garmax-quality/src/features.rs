@@ -12,7 +12,7 @@
 
 use garmax_vision::rng::SplitMix64;
 
-use crate::imgops::Gray;
+use crate::imgops::{Affine, Gray};
 
 /// A corner and its Harris response.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -183,110 +183,6 @@ pub fn match_descriptors(
     pairs
 }
 
-/// `x' = m[0]·x + m[1]·y + m[2]`, `y' = m[3]·x + m[4]·y + m[5]`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Affine {
-    pub m: [f32; 6],
-}
-
-impl Affine {
-    pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
-        let m = &self.m;
-        [
-            m[0] * p[0] + m[1] * p[1] + m[2],
-            m[3] * p[0] + m[4] * p[1] + m[5],
-        ]
-    }
-
-    /// Mean linear scale (square root of the determinant's magnitude).
-    pub fn scale(&self) -> f32 {
-        (self.m[0] * self.m[4] - self.m[1] * self.m[3]).abs().sqrt()
-    }
-
-    pub fn inverse(&self) -> Option<Affine> {
-        let m = &self.m;
-        let det = m[0] * m[4] - m[1] * m[3];
-        if det.abs() < 1e-9 {
-            return None;
-        }
-        let (a, b, c, d) = (m[4] / det, -m[1] / det, -m[3] / det, m[0] / det);
-        Some(Affine {
-            m: [a, b, -(a * m[2] + b * m[5]), c, d, -(c * m[2] + d * m[5])],
-        })
-    }
-
-    /// The similarity through two point pairs.
-    fn similarity_through(p: [[f32; 2]; 2], q: [[f32; 2]; 2]) -> Option<Affine> {
-        let (dpx, dpy) = (p[1][0] - p[0][0], p[1][1] - p[0][1]);
-        let (dqx, dqy) = (q[1][0] - q[0][0], q[1][1] - q[0][1]);
-        let n = dpx * dpx + dpy * dpy;
-        if n < 1e-6 {
-            return None;
-        }
-        let a = (dpx * dqx + dpy * dqy) / n;
-        let b = (dpx * dqy - dpy * dqx) / n;
-        Some(Affine {
-            m: [
-                a,
-                -b,
-                q[0][0] - (a * p[0][0] - b * p[0][1]),
-                b,
-                a,
-                q[0][1] - (b * p[0][0] + a * p[0][1]),
-            ],
-        })
-    }
-
-    /// The least-squares affine map of `from` onto `to` (≥ 3 points not on
-    /// a line).
-    fn fit(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<Affine> {
-        let n = from.len().min(to.len());
-        if n < 3 {
-            return None;
-        }
-        // Normal equations of [x y 1] · [a b c]ᵀ = x' (and y'), in f64.
-        let mut ata = [[0.0f64; 3]; 3];
-        let mut atx = [0.0f64; 3];
-        let mut aty = [0.0f64; 3];
-        for k in 0..n {
-            let r = [f64::from(from[k][0]), f64::from(from[k][1]), 1.0];
-            for i in 0..3 {
-                for j in 0..3 {
-                    ata[i][j] += r[i] * r[j];
-                }
-                atx[i] += r[i] * f64::from(to[k][0]);
-                aty[i] += r[i] * f64::from(to[k][1]);
-            }
-        }
-        let sx = solve3(ata, atx)?;
-        let sy = solve3(ata, aty)?;
-        let m = [sx[0], sx[1], sx[2], sy[0], sy[1], sy[2]].map(|v| v as f32);
-        m.iter().all(|v| v.is_finite()).then_some(Affine { m })
-    }
-}
-
-/// Cramer's rule for a 3 × 3 system; `None` when (nearly) singular.
-fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
-    let det = |m: &[[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    };
-    let d = det(&a);
-    if d.abs() < 1e-9 {
-        return None;
-    }
-    let mut out = [0.0; 3];
-    for (col, o) in out.iter_mut().enumerate() {
-        let mut m = a;
-        for row in 0..3 {
-            m[row][col] = b[row];
-        }
-        *o = det(&m) / d;
-    }
-    Some(out)
-}
-
 /// What RANSAC may accept: the scale and rotation range of the similarity
 /// hypotheses, and the inlier distance.
 #[derive(Debug, Clone, Copy)]
@@ -394,22 +290,6 @@ mod tests {
             }
         }
         g
-    }
-
-    #[test]
-    fn affine_inverse_undoes_it() {
-        let t = Affine {
-            m: [1.1, 0.2, 5.0, -0.1, 0.9, -3.0],
-        };
-        let p = t.inverse().unwrap().apply(t.apply([7.0, 11.0]));
-        assert!((p[0] - 7.0).abs() < 1e-4 && (p[1] - 11.0).abs() < 1e-4);
-        assert!(
-            solve3(
-                [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]],
-                [1.0; 3]
-            )
-            .is_none()
-        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Small image operations the validators share: a float grey image, 2-D
-//! similarity transforms, warping, blurring, SSIM, Laplacian variance and
-//! normalised cross-correlation template matching.
+//! similarity and affine transforms, warping, blurring, SSIM, Laplacian
+//! variance and normalised cross-correlation template matching.
 //!
 //! Kept here rather than in `garmax-vision` while only the validators use
 //! them; everything works on plain buffers and never panics on odd sizes.
@@ -215,15 +215,7 @@ impl Similarity {
     /// The axis-aligned box `[x, y, w, h]` around `bbox` (`[x, y, w, h]`)
     /// after the transform.
     pub fn apply_box(&self, bbox: [f32; 4]) -> [f32; 4] {
-        let [x, y, w, h] = bbox;
-        let c = [[x, y], [x + w, y], [x, y + h], [x + w, y + h]].map(|p| self.apply(p));
-        let (x0, x1) = c
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-        let (y0, y1) = c
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
-        [x0, y0, x1 - x0, y1 - y0]
+        box_through(bbox, |p| self.apply(p))
     }
 
     pub fn scale(&self) -> f32 {
@@ -243,6 +235,173 @@ impl Similarity {
             ty: -(b * self.tx + a * self.ty),
         })
     }
+}
+
+/// `x' = m[0]·x + m[1]·y + m[2]`, `y' = m[3]·x + m[4]·y + m[5]`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Affine {
+    pub m: [f32; 6],
+}
+
+impl Affine {
+    pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
+        let m = &self.m;
+        [
+            m[0] * p[0] + m[1] * p[1] + m[2],
+            m[3] * p[0] + m[4] * p[1] + m[5],
+        ]
+    }
+
+    /// The axis-aligned box `[x, y, w, h]` around `bbox` (`[x, y, w, h]`)
+    /// after the transform.
+    pub fn apply_box(&self, bbox: [f32; 4]) -> [f32; 4] {
+        box_through(bbox, |p| self.apply(p))
+    }
+
+    /// How far the map is from a similarity: the ratio of its larger to
+    /// its smaller singular value (1 for a similarity, ∞ when degenerate).
+    pub fn anisotropy(&self) -> f32 {
+        let [a, b, _, c, d, _] = self.m;
+        // Singular values of [[a, b], [c, d]] from its Frobenius norm and
+        // determinant.
+        let frob = a * a + b * b + c * c + d * d;
+        let det = (a * d - b * c).abs();
+        let disc = (frob * frob - 4.0 * det * det).max(0.0).sqrt();
+        let (big, small) = (
+            ((frob + disc) / 2.0).sqrt(),
+            ((frob - disc) / 2.0).max(0.0).sqrt(),
+        );
+        if small <= 1e-9 {
+            f32::INFINITY
+        } else {
+            big / small
+        }
+    }
+
+    /// The determinant of the linear part: negative for a mirroring map.
+    pub fn determinant(&self) -> f32 {
+        self.m[0] * self.m[4] - self.m[1] * self.m[3]
+    }
+
+    /// Mean linear scale (square root of the determinant's magnitude).
+    pub fn scale(&self) -> f32 {
+        self.determinant().abs().sqrt()
+    }
+
+    pub fn inverse(&self) -> Option<Affine> {
+        let m = &self.m;
+        let det = self.determinant();
+        if det.abs() < 1e-9 {
+            return None;
+        }
+        let (a, b, c, d) = (m[4] / det, -m[1] / det, -m[3] / det, m[0] / det);
+        Some(Affine {
+            m: [a, b, -(a * m[2] + b * m[5]), c, d, -(c * m[2] + d * m[5])],
+        })
+    }
+
+    /// The similarity through two point pairs.
+    pub(crate) fn similarity_through(p: [[f32; 2]; 2], q: [[f32; 2]; 2]) -> Option<Affine> {
+        let (dpx, dpy) = (p[1][0] - p[0][0], p[1][1] - p[0][1]);
+        let (dqx, dqy) = (q[1][0] - q[0][0], q[1][1] - q[0][1]);
+        let n = dpx * dpx + dpy * dpy;
+        if n < 1e-6 {
+            return None;
+        }
+        let a = (dpx * dqx + dpy * dqy) / n;
+        let b = (dpx * dqy - dpy * dqx) / n;
+        Some(Affine {
+            m: [
+                a,
+                -b,
+                q[0][0] - (a * p[0][0] - b * p[0][1]),
+                b,
+                a,
+                q[0][1] - (b * p[0][0] + a * p[0][1]),
+            ],
+        })
+    }
+
+    /// The least-squares affine map of `from` onto `to` (≥ 3 points not on
+    /// a line).
+    pub fn fit(from: &[[f32; 2]], to: &[[f32; 2]]) -> Option<Affine> {
+        Affine::fit_weighted(from, to, |_| 1.0)
+    }
+
+    /// The affine map of `from` onto `to` minimising the squared errors
+    /// weighted by `weight(i)` for pair `i`.
+    pub fn fit_weighted(
+        from: &[[f32; 2]],
+        to: &[[f32; 2]],
+        weight: impl Fn(usize) -> f64,
+    ) -> Option<Affine> {
+        let n = from.len().min(to.len());
+        if n < 3 {
+            return None;
+        }
+        // Scaled so the largest is 1: the solver's singularity test is
+        // absolute.
+        let weights: Vec<f64> = (0..n).map(&weight).collect();
+        let top = weights.iter().copied().fold(0.0f64, f64::max);
+        if !(top.is_finite() && top > 0.0) {
+            return None;
+        }
+        // Normal equations of [x y 1] · [a b c]ᵀ = x' (and y'), in f64.
+        let mut ata = [[0.0f64; 3]; 3];
+        let mut atx = [0.0f64; 3];
+        let mut aty = [0.0f64; 3];
+        for k in 0..n {
+            let w = weights[k] / top;
+            let r = [f64::from(from[k][0]), f64::from(from[k][1]), 1.0];
+            for i in 0..3 {
+                for j in 0..3 {
+                    ata[i][j] += w * r[i] * r[j];
+                }
+                atx[i] += w * r[i] * f64::from(to[k][0]);
+                aty[i] += w * r[i] * f64::from(to[k][1]);
+            }
+        }
+        let sx = solve3(ata, atx)?;
+        let sy = solve3(ata, aty)?;
+        let m = [sx[0], sx[1], sx[2], sy[0], sy[1], sy[2]].map(|v| v as f32);
+        m.iter().all(|v| v.is_finite()).then_some(Affine { m })
+    }
+}
+
+/// Cramer's rule for a 3 × 3 system; `None` when (nearly) singular.
+fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |m: &[[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(&a);
+    if d.abs() < 1e-9 {
+        return None;
+    }
+    let mut out = [0.0; 3];
+    for (col, o) in out.iter_mut().enumerate() {
+        let mut m = a;
+        for row in 0..3 {
+            m[row][col] = b[row];
+        }
+        *o = det(&m) / d;
+    }
+    Some(out)
+}
+
+/// The axis-aligned box around the four corners of `bbox` (`[x, y, w, h]`)
+/// carried through `map`.
+pub fn box_through(bbox: [f32; 4], map: impl Fn([f32; 2]) -> [f32; 2]) -> [f32; 4] {
+    let [x, y, w, h] = bbox;
+    let c = [[x, y], [x + w, y], [x, y + h], [x + w, y + h]].map(map);
+    let (x0, x1) = c
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
+    let (y0, y1) = c
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
+    [x0, y0, x1 - x0, y1 - y0]
 }
 
 /// Samples `src` through `dst_to_src` into a `w × h` image; returns the image
@@ -515,22 +674,87 @@ mod tests {
     }
 }
 
-/// Maps product-photo boxes (`[x, y, w, h]`) into a render through the
-/// similarity that best carries `from` landmarks onto `to`: where the
-/// renderer put each logo. `None` for every box when no transform fits.
+/// Maps product-photo boxes (`[x, y, w, h]`) into a render: where the
+/// renderer put each logo, judged from where it put the garment's
+/// landmarks (`from` on the product, `to` on the render).
+///
+/// Each box goes through the moving-least-squares affine map at its centre
+/// (Schaefer et al., "Image deformation using moving least squares", 2006):
+/// the affine fit with each landmark weighted by `1 / d²`, its squared
+/// distance from the box's centre, so the collar and armpits near a chest
+/// print outweigh the hem. One affine for the whole garment puts a chest
+/// print too low when the garment is stretched unevenly, and a similarity
+/// also too wide on a body turned to three-quarters (narrowed across, not
+/// along). The global similarity stands in when the landmarks do not pin
+/// an affine down (fewer than three, on a line), or the affine mirrors or
+/// stretches one way more than [`MAX_BOX_ANISOTROPY`] times the other — no
+/// garment on a body does. `None` for every box when no transform fits.
 pub fn map_boxes(from: &[[f32; 2]], to: &[[f32; 2]], boxes: &[[u32; 4]]) -> Vec<Option<[f32; 4]>> {
-    let Some(s) = Similarity::fit(from, to) else {
-        return vec![None; boxes.len()];
-    };
+    let similarity = Similarity::fit(from, to);
+    let n = from.len().min(to.len());
+    // Keeps the weight finite for a box centred on a landmark: 5 % of the
+    // landmarks' spread.
+    let softening = (0.05 * spread(&from[..n])).max(1.0).powi(2);
     boxes
         .iter()
-        .map(|b| Some(s.apply_box(b.map(|v| v as f32))))
+        .map(|b| {
+            let bbox = b.map(|v| v as f32);
+            let centre = [bbox[0] + bbox[2] / 2.0, bbox[1] + bbox[3] / 2.0];
+            let weight = |i: usize| {
+                let d = (from[i][0] - centre[0]).hypot(from[i][1] - centre[1]);
+                1.0 / (f64::from(d * d) + f64::from(softening))
+            };
+            let local = Affine::fit_weighted(from, to, weight)
+                .filter(|a| a.determinant() > 0.0 && a.anisotropy() <= MAX_BOX_ANISOTROPY);
+            match (local, similarity) {
+                (Some(a), _) => Some(a.apply_box(bbox)),
+                (None, Some(s)) => Some(s.apply_box(bbox)),
+                (None, None) => None,
+            }
+        })
         .collect()
 }
+
+/// The larger side of the points' bounding box (0 for none).
+fn spread(points: &[[f32; 2]]) -> f32 {
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for p in points {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    if points.is_empty() {
+        0.0
+    } else {
+        (hi[0] - lo[0]).max(hi[1] - lo[1])
+    }
+}
+
+/// The most one axis of the landmark map may be stretched against the
+/// other before [`map_boxes`] distrusts it (a body turned by 70° narrows
+/// the garment's width to about a third).
+pub const MAX_BOX_ANISOTROPY: f32 = 4.0;
 
 #[cfg(test)]
 mod map_boxes_tests {
     use super::*;
+
+    #[test]
+    fn affine_inverse_undoes_it() {
+        let t = Affine {
+            m: [1.1, 0.2, 5.0, -0.1, 0.9, -3.0],
+        };
+        let p = t.inverse().unwrap().apply(t.apply([7.0, 11.0]));
+        assert!((p[0] - 7.0).abs() < 1e-4 && (p[1] - 11.0).abs() < 1e-4);
+        assert!(
+            solve3(
+                [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]],
+                [1.0; 3]
+            )
+            .is_none()
+        );
+    }
 
     #[test]
     fn boxes_follow_a_scale_and_shift() {
@@ -542,5 +766,99 @@ mod map_boxes_tests {
             assert!((got - want).abs() < 1e-4, "{mapped:?}");
         }
         assert_eq!(map_boxes(&from[..1], &to[..1], &[[0, 0, 1, 1]]), vec![None]);
+    }
+
+    #[test]
+    fn a_garment_narrowed_across_keeps_its_print_box_narrow() {
+        // A body turned to three-quarters: the garment at 0.6 of its width,
+        // full height, shifted. The similarity would average the two scales.
+        let from = [
+            [0.0, 0.0],
+            [100.0, 0.0],
+            [0.0, 120.0],
+            [100.0, 120.0],
+            [50.0, 10.0],
+        ];
+        let to: Vec<[f32; 2]> = from
+            .iter()
+            .map(|p| [40.0 + 0.6 * p[0], 20.0 + p[1]])
+            .collect();
+        let [x, y, w, h] = map_boxes(&from, &to, &[[30, 30, 40, 30]])[0].unwrap();
+        for (got, want) in [(x, 58.0), (y, 50.0), (w, 24.0), (h, 30.0)] {
+            assert!((got - want).abs() < 1e-3, "{:?}", [x, y, w, h]);
+        }
+        let [_, _, ws, hs] = Similarity::fit(&from, &to)
+            .unwrap()
+            .apply_box([30.0, 30.0, 40.0, 30.0]);
+        assert!(
+            ws > 26.0 && hs < 28.0,
+            "the similarity averages the scales: {ws} × {hs}"
+        );
+    }
+
+    #[test]
+    fn a_box_follows_the_landmarks_near_it_when_the_garment_stretches_unevenly() {
+        // The top half of the garment squeezed to a fifth of its height, the
+        // lower part only shifted: a box in the top half lands where the
+        // collar and armpit landmarks say, not where one affine for the
+        // whole garment would.
+        // Landmarks down both sides, as a garment's collar, shoulders,
+        // armpits, flanks and hem are.
+        let from: Vec<[f32; 2]> = [0.0, 25.0, 50.0, 100.0, 150.0]
+            .iter()
+            .flat_map(|&y| [[0.0, y], [100.0, y]])
+            .collect();
+        let squeeze = |y: f32| if y <= 50.0 { 0.2 * y } else { y - 40.0 };
+        let to: Vec<[f32; 2]> = from.iter().map(|p| [p[0], squeeze(p[1])]).collect();
+        let centre_y = |b: [f32; 4]| b[1] + b[3] / 2.0;
+        let truth = squeeze(15.0);
+        let local = centre_y(map_boxes(&from, &to, &[[40, 10, 20, 10]])[0].unwrap());
+        let global = centre_y(
+            Affine::fit(&from, &to)
+                .unwrap()
+                .apply_box([40.0, 10.0, 20.0, 10.0]),
+        );
+        assert!(
+            (local - truth).abs() < 0.5 * (global - truth).abs(),
+            "local {local}, global {global}, truth {truth}"
+        );
+    }
+
+    #[test]
+    fn a_mirroring_or_degenerate_affine_gives_way_to_the_similarity() {
+        let from = [[0.0, 0.0], [100.0, 0.0], [0.0, 100.0], [100.0, 100.0]];
+        // Mirrored left-right: the affine fits it exactly, but no garment on
+        // a body maps that way, and no similarity maps a square onto its
+        // mirror image either: the box is not placed.
+        let mirrored: Vec<[f32; 2]> = from.iter().map(|p| [200.0 - p[0], p[1]]).collect();
+        assert_eq!(map_boxes(&from, &mirrored, &[[10, 10, 20, 20]]), vec![None]);
+        // Flipped with a shift of the corners, the similarity still fits.
+        let mut skewed = mirrored.clone();
+        skewed[0][1] -= 30.0;
+        let got = map_boxes(&from, &skewed, &[[10, 10, 20, 20]])[0];
+        let want = Similarity::fit(&from, &skewed).map(|s| s.apply_box([10.0, 10.0, 20.0, 20.0]));
+        assert_eq!(got, want);
+        // Points on a line pin no affine down; two points only a similarity.
+        let line = [[0.0, 0.0], [10.0, 10.0], [20.0, 20.0]];
+        let shifted: Vec<[f32; 2]> = line.iter().map(|p| [p[0] + 5.0, p[1]]).collect();
+        let [x, y, ..] = map_boxes(&line, &shifted, &[[0, 0, 4, 4]])[0].unwrap();
+        assert!((x - 5.0).abs() < 1e-3 && y.abs() < 1e-3, "{x} {y}");
+        assert!(map_boxes(&line[..2], &shifted[..2], &[[0, 0, 4, 4]])[0].is_some());
+    }
+
+    #[test]
+    fn anisotropy_is_one_for_a_similarity_and_grows_with_the_stretch() {
+        let similarity = Affine {
+            m: [0.8, -0.6, 3.0, 0.6, 0.8, 1.0],
+        };
+        assert!((similarity.anisotropy() - 1.0).abs() < 1e-4);
+        let stretched = Affine {
+            m: [3.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        };
+        assert!((stretched.anisotropy() - 3.0).abs() < 1e-4);
+        let flat = Affine {
+            m: [1.0, 1.0, 0.0, 1.0, 1.0, 0.0],
+        };
+        assert!(flat.anisotropy().is_infinite());
     }
 }

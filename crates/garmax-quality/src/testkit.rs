@@ -502,18 +502,7 @@ pub fn composite(
         .branding
         .regions
         .iter()
-        .map(|r| {
-            let [x, y, bw, bh] = r.bbox.map(|v| v as f32);
-            let corners =
-                [[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]].map(|p| to_person.apply(p));
-            let (x0, x1) = corners
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-            let (y0, y1) = corners
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
-            Some([x0, y0, x1 - x0, y1 - y0])
-        })
+        .map(|r| Some(to_person.apply_box(r.bbox.map(|v| v as f32))))
         .collect();
     Composite {
         image,

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use garmax_core::pose::PoseLandmarks;
+use garmax_core::product_map::ProductMap;
 use garmax_vision::GarmentAnalysis;
 use garmax_vision::mask::Mask;
 use image::RgbaImage;
@@ -101,6 +102,11 @@ pub struct ValidationInput<'a> {
     /// (`[x, y, w, h]`), one per `analysis.branding.regions` entry; `None`
     /// entries (or no list) mean "not known", and the validator searches.
     pub logo_boxes: Option<&'a [Option<[f32; 4]>]>,
+    /// Which product pixel each generated pixel shows, when the renderer
+    /// knows (the local renderer does; a remote provider's image does not).
+    /// The branding validator then reads the print through it instead of
+    /// searching for it.
+    pub product_map: Option<&'a ProductMap>,
     gray: OnceLock<Gray>,
     region: OnceLock<region::GarmentRegion>,
 }
@@ -117,6 +123,7 @@ impl<'a> ValidationInput<'a> {
             generated_face: None,
             garment_mask: None,
             logo_boxes: None,
+            product_map: None,
             gray: OnceLock::new(),
             region: OnceLock::new(),
         }
@@ -148,6 +155,9 @@ impl<'a> ValidationInput<'a> {
             .json("logo-boxes", &self.logo_boxes);
         if let Some(m) = self.garment_mask {
             k.bytes("garment-mask", m.as_raw());
+        }
+        if let Some(m) = self.product_map {
+            k.bytes("product-map", &m.to_bytes());
         }
         k.finish()
     }

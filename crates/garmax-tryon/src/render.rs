@@ -305,6 +305,7 @@ pub fn validate_render(
     input.generated_face = generated_face.as_ref();
     input.garment_mask = Some(&mask);
     input.logo_boxes = Some(&boxes);
+    input.product_map = render.detail.product_map.as_ref();
     engine.validate(&input, tier)
 }
 

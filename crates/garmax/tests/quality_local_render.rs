@@ -74,6 +74,7 @@ fn render_and_validate(
     input.detected_pose = Some(&s.person.landmarks);
     input.garment_mask = Some(&mask);
     input.logo_boxes = Some(&boxes);
+    input.product_map = r.detail.product_map.as_ref();
     Attempt {
         output: (),
         report: engine.validate(&input, tier).expect("validation"),
@@ -173,5 +174,87 @@ fn local_renders_of_the_saleor_tees_pass_the_standard_tier() {
             assert_eq!(v.passes, Some(true), "boot{n} {}: {:?}", v.key, v.score);
         }
         assert!(r.passes, "boot{n}");
+    }
+}
+
+/// The branding validator's verdict on `image` (a render of `s`, maybe
+/// damaged) with the renderer's product map, and the method of its first
+/// region.
+fn branding_of(
+    s: &Scene,
+    r: &garmax_render::RenderOutput,
+    image: &image::RgbaImage,
+    engine: &ValidationEngine,
+    tier: &garmax_quality::TierConfig,
+) -> (f32, String) {
+    let mask = garmax_tryon::garment_mask_of(r);
+    let product = ProductInput {
+        analysis: &s.out.analysis,
+        image: &s.photo,
+        mask: &s.out.mask,
+    };
+    let mut input = ValidationInput::new(image, product);
+    input.garment_mask = Some(&mask);
+    input.product_map = r.detail.product_map.as_ref();
+    let report = engine.validate(&input, tier).expect("validation");
+    let v = report
+        .results
+        .iter()
+        .find(|v| v.key == "branding")
+        .expect("branding result");
+    let method = v.details["regions"][0]["method"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    (v.score.unwrap_or(f32::NAN), method)
+}
+
+#[test]
+fn branding_reads_the_print_through_the_renderers_map_and_catches_its_damage() {
+    let config = QualityConfig::default();
+    let engine = ValidationEngine::new(&config);
+    let tier = config.tier(Tier::Standard);
+    let threshold = tier.thresholds.of(garmax_quality::Metric::Branding);
+    for n in ["01", "03", "06", "07"] {
+        let s = scene(&format!(
+            "saleor/static/placeholders/saleordemoproduct_cl_boot{n}_1.png"
+        ));
+        let r = render_local(&s.person, &s.garment, &tier.parameters.into(), RenderQuality::Sd)
+            .expect("render");
+        let map = r.detail.product_map.as_ref().expect("the local renderer maps");
+        let mask = garmax_tryon::garment_mask_of(&r);
+        let (good, method) = branding_of(&s, &r, &r.image, &engine, tier);
+        // The print painted out where the map put it.
+        let fabric = garmax_vision::color::lab_to_srgb(s.out.analysis.colors.dominant.lab);
+        let prints: Vec<[u32; 4]> = s.out.analysis.branding.regions.iter().map(|b| b.bbox).collect();
+        let mut removed = r.image.clone();
+        for (x, y, p) in removed.enumerate_pixels_mut() {
+            let on_print = map.get(x, y).is_some_and(|[u, v]| {
+                prints.iter().any(|b| {
+                    u >= b[0] as f32 - 0.1 * b[2] as f32
+                        && u < (b[0] + b[2]) as f32 + 0.1 * b[2] as f32
+                        && v >= b[1] as f32 - 0.1 * b[3] as f32
+                        && v < (b[1] + b[3]) as f32 + 0.1 * b[3] as f32
+                })
+            });
+            if on_print && mask.get_pixel(x, y).0[0] > 0 {
+                p.0[..3].copy_from_slice(&fabric);
+            }
+        }
+        let (gone, _) = branding_of(&s, &r, &removed, &engine, tier);
+        // The garment blurred (σ 3 px: a soft, illegible print).
+        let soft = image::imageops::blur(&r.image, 3.0);
+        let mut blurred = r.image.clone();
+        for (x, y, p) in blurred.enumerate_pixels_mut() {
+            if mask.get_pixel(x, y).0[0] > 0 {
+                *p = *soft.get_pixel(x, y);
+            }
+        }
+        let (soft_score, _) = branding_of(&s, &r, &blurred, &engine, tier);
+        println!("boot{n}: good {good:.3} ({method}), removed {gone:.3}, blurred {soft_score:.3}");
+        assert_eq!(method, "map", "boot{n}: judged through the map");
+        assert!(good >= threshold, "boot{n}: good render {good} < {threshold}");
+        assert!(gone < 0.3, "boot{n}: print removed still scores {gone}");
+        assert!(soft_score < threshold, "boot{n}: blurred print scores {soft_score}");
     }
 }

@@ -310,20 +310,13 @@ pub fn warped_render(
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let [x, y, bw, bh] = r.bbox.map(|v| v as f32);
-            let c = [[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]].map(rigid);
-            let (x0, x1) = c
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-            let (y0, y1) = c
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
+            let [x, y, bw, bh] = crate::imgops::box_through(r.bbox.map(|v| v as f32), rigid);
             let (ex, ey) = if i == print {
                 (warp.box_error[0] * garment_w, warp.box_error[1] * garment_w)
             } else {
                 (0.0, 0.0)
             };
-            Some([x0 + ex, y0 + ey, x1 - x0, y1 - y0])
+            Some([x + ex, y + ey, bw, bh])
         })
         .collect();
     Composite {

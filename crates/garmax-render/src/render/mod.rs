@@ -15,6 +15,7 @@
 
 use std::time::Instant;
 
+use garmax_core::product_map::ProductMap;
 use garmax_vision::color::delta_e2000;
 use image::GrayImage;
 use serde::Serialize;
@@ -42,7 +43,7 @@ pub mod texture;
 use color::LinearPhoto;
 use composite::{Placed as PlacedLayer, composite, match_colour};
 use occlusion::{clip_layers, occlusion};
-use placement::{Placement, sample_layer, warp_bottom, warp_upper};
+use placement::{Placement, product_map, sample_layer, warp_bottom, warp_upper};
 use removal::{Band, background_holes, fill_background, repaint_skin};
 use shading::Shading;
 use texture::GarmentTexture;
@@ -111,6 +112,10 @@ pub struct RenderDetail {
     /// The legs (dresses and bottoms).
     pub legs: Option<LegFrame>,
     pub correspondences: Vec<Correspondence>,
+    /// Which product pixel each pixel shows (the garment as placed, before
+    /// occlusion); `None` when the image is not this renderer's (a remote
+    /// provider's image over the local geometry).
+    pub product_map: Option<ProductMap>,
     pub sleeve_rotation_deg: [f32; 2],
     pub stats: RenderStats,
     pub warnings: Vec<String>,
@@ -329,6 +334,7 @@ pub fn render_local(
         torso: sample_layer(&tex.texture, &placed.uv_main),
         sleeves: sample_layer(&tex.texture, &placed.uv_sleeves),
     };
+    let map = product_map(&placement, &placed.uv_main, &placed.uv_sleeves, tex.scale);
     clock.lap("sample");
 
     let mut occ = occlusion(&regions, &body, params.model_reference_strength);
@@ -471,6 +477,7 @@ pub fn render_local(
                 ..c.clone()
             })
             .collect(),
+        product_map: Some(map),
         body,
         legs,
         stats,

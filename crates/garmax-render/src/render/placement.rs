@@ -2,6 +2,7 @@
 //! spline, sleeve rotations) rasterised at the photo's resolution and the
 //! texture sampled through it, one layer per garment part.
 
+use garmax_core::product_map::ProductMap;
 use rayon::prelude::*;
 
 use crate::error::RenderError;
@@ -186,6 +187,36 @@ pub fn sample_layer(texture: &Texture, uv: &UvBuffer) -> Layer {
     }
 }
 
+/// Which product-photo point each photo pixel shows once placed: the
+/// sleeve layer where it is on top (it lies over the torso), else the torso
+/// layer, wherever a layer's alpha passes ½; the texture coordinates divided
+/// by `texels_per_px` (the texture's scale) are product pixels. Occlusion
+/// comes later, so a print hidden behind a forearm is still on the map.
+pub fn product_map(
+    placement: &Placement,
+    torso_uv: &UvBuffer,
+    sleeves_uv: &UvBuffer,
+    texels_per_px: f32,
+) -> ProductMap {
+    let (w, h) = (torso_uv.w, torso_uv.h);
+    let mut map = ProductMap::new(w, h);
+    let k = 1.0 / texels_per_px.max(1e-6);
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            let uv = if placement.sleeves.alpha.data[i] > 0.5 {
+                [sleeves_uv.u[i], sleeves_uv.v[i]]
+            } else if placement.torso.alpha.data[i] > 0.5 {
+                [torso_uv.u[i], torso_uv.v[i]]
+            } else {
+                continue;
+            };
+            map.set(x, y, [uv[0] * k, uv[1] * k]);
+        }
+    }
+    map
+}
+
 impl Layer {
     /// A layer of nothing (the part does not exist).
     pub fn empty(w: u32, h: u32) -> Layer {
@@ -203,14 +234,60 @@ mod tests {
     use super::*;
     use crate::render::test_scene;
 
-    #[test]
-    fn the_torso_layer_covers_the_chest_and_the_sleeves_lie_outside_it() {
+    /// The test scene's tee, warped onto its body: the scene, the texture
+    /// and the torso and sleeve coordinate buffers.
+    fn placed_tee() -> (test_scene::TestScene, GarmentTexture, UvBuffer, UvBuffer) {
         let scene = test_scene::scene();
         let tex = GarmentTexture::prepare(&scene.garment, scene.body.sw * 1.2, 0.8);
         let gl = scene.garment.upper_landmarks().unwrap().scaled(tex.scale);
         let (w, h) = scene.person.photo.dimensions();
         let (_warp, uv_t, uv_s) =
             warp_upper(&tex, &gl, &scene.body, 1.0, None, RenderQuality::Sd, w, h).unwrap();
+        (scene, tex, uv_t, uv_s)
+    }
+
+    #[test]
+    fn the_product_map_points_each_placed_pixel_at_the_product_texel_it_shows() {
+        let (scene, tex, uv_t, uv_s) = placed_tee();
+        let (w, h) = scene.person.photo.dimensions();
+        let placement = Placement {
+            torso: sample_layer(&tex.texture, &uv_t),
+            sleeves: sample_layer(&tex.texture, &uv_s),
+        };
+        let map = product_map(&placement, &uv_t, &uv_s, tex.scale);
+        let (pw, ph) = scene.garment.photo.dimensions();
+        let (mut placed, mut on_mask) = (0usize, 0usize);
+        for y in 0..h {
+            for x in 0..w {
+                let i = (y * w + x) as usize;
+                let on = placement.torso.alpha.data[i] > 0.5 || placement.sleeves.alpha.data[i] > 0.5;
+                let Some([u, v]) = map.get(x, y) else {
+                    assert!(!on, "placed pixel ({x}, {y}) missing from the map");
+                    continue;
+                };
+                assert!(on, "unplaced pixel ({x}, {y}) on the map");
+                placed += 1;
+                // The product photo's own mask holds the garment there.
+                assert!(u >= 0.0 && v >= 0.0 && u <= pw as f32 && v <= ph as f32);
+                let m = scene
+                    .garment
+                    .mask
+                    .get_pixel((u as u32).min(pw - 1), (v as u32).min(ph - 1));
+                on_mask += usize::from(m.0[0] > 0);
+            }
+        }
+        assert!(placed > 1000, "{placed} placed pixels");
+        // Bilinear alpha passes ½ up to a texel outside the mask's edge.
+        assert!(
+            on_mask as f32 >= 0.98 * placed as f32,
+            "{on_mask} of {placed} mapped onto the product's mask"
+        );
+    }
+
+    #[test]
+    fn the_torso_layer_covers_the_chest_and_the_sleeves_lie_outside_it() {
+        let (scene, tex, uv_t, uv_s) = placed_tee();
+        let (w, h) = scene.person.photo.dimensions();
         let torso = sample_layer(&tex.texture, &uv_t);
         let sleeves = sample_layer(&tex.texture, &uv_s);
         let b = &scene.body;

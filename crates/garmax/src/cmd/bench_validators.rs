@@ -15,13 +15,19 @@
 //! of the validator responsible for it (good renders against damaged ones)
 //! and the largest mean shift of any other validator's score: a validator
 //! must catch its own damage and stay put under the others.
+//!
+//! The third table checks the retry planner's premise on the same pairs:
+//! each of the five knobs raised alone from the tier's starting value to its
+//! upper bound must raise the score of the validator whose failure raises
+//! it (the branding weight the branding score, and so on).
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use garmax_assets::Cache;
-use garmax_quality::QualityConfig;
+use garmax_quality::config::PerKnob;
 use garmax_quality::testkit::{color_offset_for, roc_auc, swap_face};
+use garmax_quality::{Metric, Parameters, QualityConfig};
 use garmax_render::RenderOutput;
 use garmax_tryon::{
     ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson, TryOnOptions, face_points,
@@ -43,6 +49,10 @@ pub struct Args {
     /// Only the first N people (all by default).
     #[arg(long)]
     people: Option<usize>,
+    /// Write each delivered render (`<person>__<garment>.png`) and its
+    /// validation report (`.json`) into this directory.
+    #[arg(long)]
+    save_renders: Option<PathBuf>,
 }
 
 /// People: id, packaged photo, crop `[x, y, w, h]` (one person of a group
@@ -252,12 +262,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         r.results
                             .iter()
                             .filter(|v| v.passes == Some(false))
-                            .map(|v| format!("{} {:.2}", v.key, v.score.unwrap_or(0.0)))
+                            .map(|v| {
+                                format!(
+                                    "{} {:.2} ({})",
+                                    v.key,
+                                    v.score.unwrap_or(0.0),
+                                    v.feedback.join("; ")
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default(),
                 render: out.render,
             };
+            if let Some(dir) = &args.save_renders {
+                save_render(dir, &format!("{pid}__{gid}"), &pair.render, report)?;
+            }
             println!(
                 "| {} | {} | {} | {:.0} % | {} |",
                 pair.name,
@@ -303,6 +323,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     print_separation(&rows);
 
+    let knob_rows = measure_knobs(
+        &pairs,
+        &people,
+        &garments,
+        |params, person, garment| {
+            let render = provider.render(&garmax_render::RenderRequest {
+                person: &person.render_input(),
+                garment: &garment.input,
+                params: params.into(),
+                quality: options.quality,
+            })?;
+            Ok(score_of(&render, person, garment)?)
+        },
+        tier_config.parameters,
+        &config.retry.bounds,
+    )?;
+    print_knob_effects(&knob_rows);
+
     if let Some(path) = &args.json {
         let body = json!({
             "tier": args.tier,
@@ -318,6 +356,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     "scores": METRICS.iter().zip(s).map(|(k, s)| (k.to_string(), json!(s))).collect::<serde_json::Map<_, _>>(),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "knobs": knob_rows.iter().map(|k| json!({
+                "name": k.pair, "start": k.start,
+                "raised": Metric::ALL.iter().zip(&k.raised).map(|(m, s)| (m.knob().as_str().to_string(), json!(s))).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
         });
         std::fs::write(path, serde_json::to_vec_pretty(&body)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -326,6 +368,109 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 type Scores = [Option<f32>; 5];
+
+/// `dir/<stem>.png` and, when the render was validated, `dir/<stem>.json`.
+fn save_render(
+    dir: &std::path::Path,
+    stem: &str,
+    render: &RenderOutput,
+    report: Option<&garmax_quality::ValidationReport>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let png = dir.join(format!("{stem}.png"));
+    render
+        .image
+        .save(&png)
+        .with_context(|| format!("writing {}", png.display()))?;
+    if let Some(report) = report {
+        let path = dir.join(format!("{stem}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// One pair rendered with the tier's starting knobs, and once per knob with
+/// that knob alone at its upper bound (in `Metric::ALL` order).
+struct KnobRow<'a> {
+    pair: &'a str,
+    start: Scores,
+    raised: Vec<Scores>,
+}
+
+/// Renders and scores every pair at the starting knobs and with each knob
+/// raised alone; `render_and_score` is the renderer plus the validation.
+fn measure_knobs<'a>(
+    pairs: &'a [Pair],
+    people: &[(String, PreparedPerson)],
+    garments: &[(String, PreparedGarment)],
+    render_and_score: impl Fn(Parameters, &PreparedPerson, &PreparedGarment) -> anyhow::Result<Scores>,
+    start: Parameters,
+    bounds: &PerKnob<[f32; 2]>,
+) -> anyhow::Result<Vec<KnobRow<'a>>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (person, garment) = (&people[pair.person].1, &garments[pair.garment].1);
+            let raised = Metric::ALL
+                .iter()
+                .map(|m| {
+                    let mut params = start;
+                    params.set(m.knob(), bounds.get(m.knob())[1]);
+                    render_and_score(params, person, garment)
+                })
+                .collect::<anyhow::Result<_>>()?;
+            Ok(KnobRow {
+                pair: &pair.name,
+                start: render_and_score(start, person, garment)?,
+                raised,
+            })
+        })
+        .collect()
+}
+
+/// Per knob: its own validator's mean score at the start and raised, and on
+/// how many pairs raising it helped, held or hurt (by more than 0.005).
+fn print_knob_effects(rows: &[KnobRow<'_>]) {
+    println!(
+        "\n| knob raised to its bound | validator | mean at start | mean raised | helped / same / hurt |"
+    );
+    println!("|---|---|---|---|---|");
+    for (k, metric) in Metric::ALL.iter().enumerate() {
+        let r = METRICS
+            .iter()
+            .position(|m| *m == metric.as_str())
+            .unwrap_or(0);
+        let (mut before, mut after, mut counts) = (0.0f32, 0.0f32, [0usize; 3]);
+        let mut n = 0;
+        for row in rows {
+            let (Some(a), Some(b)) = (row.start[r], row.raised[k][r]) else {
+                continue;
+            };
+            before += a;
+            after += b;
+            n += 1;
+            counts[if b > a + 0.005 {
+                0
+            } else if b < a - 0.005 {
+                2
+            } else {
+                1
+            }] += 1;
+        }
+        let n_f = n.max(1) as f32;
+        println!(
+            "| {} | {} | {:.3} | {:.3} | {} / {} / {} |",
+            metric.knob().as_str(),
+            metric.as_str(),
+            before / n_f,
+            after / n_f,
+            counts[0],
+            counts[1],
+            counts[2]
+        );
+    }
+}
 
 /// One try-on's good render and its damaged copies, scored.
 struct Row<'a> {
@@ -408,27 +553,7 @@ fn damage_render(
             copy_where(&mut out.image, &blurred, &mask);
         }
         Damage::PrintRemoved => {
-            let boxes =
-                garmax_tryon::mapped_logo_boxes(&render.detail.correspondences, &garment.analysis);
-            let fabric = lab_to_srgb(garment.analysis.colors.dominant.lab);
-            let mut painted = false;
-            for b in boxes.iter().flatten() {
-                let (x0, y0) = (b[0].max(0.0) as u32, b[1].max(0.0) as u32);
-                let (x1, y1) = (
-                    ((b[0] + b[2]).ceil() as u32).min(out.image.width()),
-                    ((b[1] + b[3]).ceil() as u32).min(out.image.height()),
-                );
-                for y in y0..y1 {
-                    for x in x0..x1 {
-                        if mask.get_pixel(x, y).0[0] > 0 {
-                            let p = out.image.get_pixel_mut(x, y);
-                            p.0[..3].copy_from_slice(&fabric);
-                            painted = true;
-                        }
-                    }
-                }
-            }
-            if !painted {
+            if !paint_out_print(&mut out.image, render, &mask, garment) {
                 return None;
             }
         }
@@ -453,6 +578,7 @@ fn damage_render(
                 image::imageops::flip_horizontal(&render.detail.garment_alpha);
             // A mirrored generation has no known correspondences.
             out.detail.correspondences.clear();
+            out.detail.product_map = None;
         }
         Damage::FaceSwapped => {
             let target = person.face.as_ref().and_then(face_points)?.key_points()?;
@@ -461,6 +587,50 @@ fn damage_render(
         }
     }
     Some(out)
+}
+
+/// Paints the product's prints out of `image` (a copy of `render`'s) with
+/// the fabric's dominant colour: where the renderer's product map put them
+/// (each print's box with a 10 % margin), else inside the landmark-mapped
+/// boxes. Whether anything was painted.
+fn paint_out_print(
+    image: &mut RgbaImage,
+    render: &RenderOutput,
+    mask: &GrayImage,
+    garment: &PreparedGarment,
+) -> bool {
+    let fabric = lab_to_srgb(garment.analysis.colors.dominant.lab);
+    let prints: Vec<[f32; 4]> = garment
+        .analysis
+        .branding
+        .regions
+        .iter()
+        .map(|r| {
+            let b = r.bbox.map(|v| v as f32);
+            let (mx, my) = (0.1 * b[2], 0.1 * b[3]);
+            [b[0] - mx, b[1] - my, b[2] + 2.0 * mx, b[3] + 2.0 * my]
+        })
+        .collect();
+    let boxes = garmax_tryon::mapped_logo_boxes(&render.detail.correspondences, &garment.analysis);
+    let shows_print = |x: u32, y: u32| match &render.detail.product_map {
+        Some(map) => map.get(x, y).is_some_and(|[u, v]| {
+            prints
+                .iter()
+                .any(|b| u >= b[0] && u < b[0] + b[2] && v >= b[1] && v < b[1] + b[3])
+        }),
+        None => boxes.iter().flatten().any(|b| {
+            let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+            fx >= b[0] && fx < b[0] + b[2] && fy >= b[1] && fy < b[1] + b[3]
+        }),
+    };
+    let mut painted = false;
+    for (x, y, p) in image.enumerate_pixels_mut() {
+        if mask.get_pixel(x, y).0[0] > 0 && shows_print(x, y) {
+            p.0[..3].copy_from_slice(&fabric);
+            painted = true;
+        }
+    }
+    painted
 }
 
 fn for_each_garment_pixel(image: &mut RgbaImage, mask: &GrayImage, mut f: impl FnMut(&mut [u8])) {

@@ -1,9 +1,16 @@
 //! Branding quality: are the product's logos and prints in the render,
 //! sharp, and where the product has them?
 //!
-//! Each branding region of the product analysis is cut out of the product
-//! photo and looked for in the render two ways; the better verdict counts
-//! (each is built to score an absent print low).
+//! When the renderer hands over its product map (which product pixel each
+//! render pixel shows: the local renderer does), the print is not searched
+//! for: [`mapped`] resamples the product through the map onto the render's
+//! grid and judges the render against it (presence, sharpness, placement,
+//! orientation), and a print mostly behind the body is reported hidden.
+//! Without a map (a remote provider's image), or where the map cannot say
+//! (a print a few pixels large), each branding region of the product
+//! analysis is cut out of the product photo and looked for in the render
+//! two ways; the better verdict counts (each is built to score an absent
+//! print low).
 //!
 //! **Corners** ([`crate::features`]), to find the print wherever the warp
 //! put it: the print and the render's whole garment box are reduced so the
@@ -51,18 +58,22 @@
 //! (before 0.875 / 0.975), vs the print replaced by another tee's 0.995
 //! with the boxes and 0.993 without (before 0.655 / 0.916). On generated
 //! tees with flat logos (solid, barred, ring; 8 tees × 2 warps) good renders
-//! score 0.808 / 0.535 (before 0.360 / 0.322) and a blurred render separates
-//! with AUC 0.891 / 0.867 (before 0.613 / 0.756), but a blurred, removed or
+//! score 0.761 / 0.483 (before 0.360 / 0.322) and a blurred render separates
+//! with AUC 0.883 / 0.863 (before 0.613 / 0.756), but a blurred, removed or
 //! replaced flat logo only with 0.58–0.74: its outline is all there is, and
 //! another solid logo has much the same outline.
 
 use serde_json::json;
 
 use crate::config::{Metric, Thresholds};
-use crate::features::{self, Affine, FitLimits};
-use crate::imgops::{Gray, laplacian_variance, match_template, match_template_where};
+use crate::features::{self, FitLimits};
+use crate::imgops::{Affine, Gray, laplacian_variance, match_template, match_template_where};
 use crate::region::GarmentRegion;
 use crate::validator::{ValidationInput, Validator, ValidatorResult};
+
+mod mapped;
+
+use mapped::{MapVerdict, mapped_match};
 
 pub struct BrandingValidator;
 
@@ -106,12 +117,60 @@ pub struct RegionMatch {
     pub expected_box: [f32; 4],
     pub correlation: f32,
     pub sharpness_ratio: f32,
+    /// `map` only: the correlation of the render's finest detail with the
+    /// resampled product's, which is what its sharpness is judged by.
+    pub fine_correlation: Option<f32>,
     pub offset_garment_widths: f32,
     pub presence: f32,
     pub sharpness: f32,
     pub placement: f32,
     pub score: f32,
     pub weight: f32,
+    /// The renderer's map shows the print mirrored (it reads backwards).
+    pub mirrored: bool,
+}
+
+/// What one way of finding a print measured, before it is scored.
+struct Measured {
+    method: &'static str,
+    inliers: usize,
+    found_box: [f32; 4],
+    expected_box: [f32; 4],
+    correlation: f32,
+    sharpness_ratio: f32,
+    fine_correlation: Option<f32>,
+    offset_garment_widths: f32,
+    presence: f32,
+    sharpness: f32,
+    mirrored: bool,
+}
+
+impl Measured {
+    /// The verdict: placement from the offset (a Gaussian of 0.1 garment
+    /// widths), and the three parts combined geometrically
+    /// (presence^½ · sharpness^¼ · placement^¼), so one failing part fails
+    /// the region.
+    fn scored(self, index: usize, weight: f32) -> RegionMatch {
+        let placement = (-(self.offset_garment_widths / 0.1).powi(2)).exp();
+        let score = self.presence.powf(0.5) * self.sharpness.powf(0.25) * placement.powf(0.25);
+        RegionMatch {
+            index,
+            method: self.method,
+            inliers: self.inliers,
+            found_box: self.found_box,
+            expected_box: self.expected_box,
+            correlation: self.correlation,
+            sharpness_ratio: self.sharpness_ratio,
+            fine_correlation: self.fine_correlation,
+            offset_garment_widths: self.offset_garment_widths,
+            presence: self.presence,
+            sharpness: self.sharpness,
+            placement,
+            score,
+            weight,
+            mirrored: self.mirrored,
+        }
+    }
 }
 
 impl Validator for BrandingValidator {
@@ -125,8 +184,9 @@ impl Validator for BrandingValidator {
     fn validate(&self, input: &ValidationInput<'_>, thresholds: &Thresholds) -> ValidatorResult {
         let (key, name) = (self.key(), self.name());
         let threshold = thresholds.of(Metric::Branding);
-        let analysis = input.product.analysis;
-        let regions: Vec<(usize, [u32; 4], f32)> = analysis
+        let regions: Vec<(usize, [u32; 4], f32)> = input
+            .product
+            .analysis
             .branding
             .regions
             .iter()
@@ -155,147 +215,266 @@ impl Validator for BrandingValidator {
         let Some(pb) = garmax_vision::mask::bounding_box(input.product.mask) else {
             return ValidatorResult::skipped(key, name, "the product mask is empty");
         };
-        let garment_w_render = (rb[2] - rb[0] + 1) as f32;
-        let product_gray = Gray::from_rgba(input.product.image);
-        let gray = input.generated_gray();
-        let mut matches = Vec::new();
-        let mut out_of_frame = Vec::new();
+        let scene = Scene {
+            input,
+            region,
+            product: Gray::from_rgba(input.product.image),
+            render: input.generated_gray(),
+            rb,
+            pb,
+            garment_w: (rb[2] - rb[0] + 1) as f32,
+        };
+        let mut verdicts = Verdicts::default();
         for &(index, bbox, weight) in &regions {
-            let expected = expected_box(input, index, bbox, rb, pb);
-            let (iw, ih) = (gray.width as f32, gray.height as f32);
-            let vis_w = (expected[0] + expected[2]).min(iw) - expected[0].max(0.0);
-            let vis_h = (expected[1] + expected[3]).min(ih) - expected[1].max(0.0);
-            if vis_w < 0.5 * expected[2] || vis_h < 0.5 * expected[3] {
-                // Mostly outside the frame (a half-body photo): nothing to judge.
-                out_of_frame.push(index);
-                continue;
-            }
-            let mapped = mapped_box(input, index).is_some();
-            let relative = relative_box(bbox, rb, pb);
-            // A flat logo (one solid ink, cut tight) is a featureless
-            // template: its outline against the fabric is what can be found,
-            // so the template search takes a margin of fabric around it.
-            let pad = if is_flat(&product_gray, bbox) {
-                FLAT_MARGIN
-            } else {
-                0.0
-            };
-            let search = |place: [f32; 4], mapped: bool| {
-                let (b, p) = padded(bbox, place, pad, input.product.image.dimensions());
-                match_region(
-                    &product_gray,
-                    gray,
-                    region,
-                    b,
-                    p,
-                    garment_w_render,
-                    mapped,
-                    index,
-                    weight,
-                )
-            };
-            // A mapped box is off where the warp bent the garment away from
-            // the renderer's rigid estimate: the template search then also
-            // looks around the print's relative place in the garment.
-            let by_ncc = better(
-                search(expected, mapped),
-                mapped.then(|| search(relative, false)).flatten(),
-            );
-            // The print's size is known only roughly (the mapped box and the
-            // relative estimate differ): corners are looked for at both
-            // sizes when they differ, the better fit kept.
-            let mut sizes = vec![[expected, relative]];
-            if (relative[2] / expected[2].max(1e-3) - 1.0).abs() > 0.05 {
-                sizes.push([relative, expected]);
-            }
-            let by_features = sizes
-                .into_iter()
-                .filter_map(|places| {
-                    features_match(
-                        &product_gray,
-                        gray,
-                        region,
-                        bbox,
-                        places,
-                        garment_w_render,
-                        index,
-                        weight,
-                    )
-                })
-                .max_by(|a, b| a.score.total_cmp(&b.score));
-            // Each path is built to score an absent print low; the better
-            // verdict is the one that found the print.
-            let best = better(by_features, by_ncc);
-            if let Some(m) = best {
-                matches.push(m);
-            } else {
-                matches.push(RegionMatch {
-                    index,
-                    method: "none",
-                    inliers: 0,
-                    found_box: [0.0; 4],
-                    expected_box: expected,
-                    correlation: 0.0,
-                    sharpness_ratio: 0.0,
-                    offset_garment_widths: f32::NAN,
-                    presence: 0.0,
-                    sharpness: 0.0,
-                    placement: 0.0,
-                    score: 0.0,
-                    weight,
-                });
+            match scene.judge(index, bbox, weight) {
+                Judgement::Judged(m) => verdicts.matches.push(m),
+                Judgement::Hidden => verdicts.hidden.push(index),
+                Judgement::OutOfFrame => verdicts.out_of_frame.push(index),
             }
         }
-        if matches.is_empty() {
+        if verdicts.matches.is_empty() {
             return ValidatorResult::skipped(
                 key,
                 name,
-                "the product's branding lies outside the generated frame",
+                if verdicts.hidden.is_empty() {
+                    "the product's branding lies outside the generated frame"
+                } else {
+                    "the product's branding is hidden behind the body in the generated image"
+                },
             );
         }
+        let matches = &verdicts.matches;
         let wsum: f32 = matches.iter().map(|m| m.weight).sum();
         let score = matches.iter().map(|m| m.weight * m.score).sum::<f32>() / wsum.max(1e-9);
-        let mut feedback = Vec::new();
-        if score >= threshold {
-            feedback.push(format!("Branding preserved ({} region(s))", matches.len()));
-        }
-        for m in &matches {
-            if m.presence < 0.5 {
-                feedback.push(format!(
-                    "Logo/print {} not found in the render; raise branding enhancement",
-                    m.index + 1
-                ));
-            } else {
-                if m.sharpness < 0.5 {
-                    feedback.push(format!(
-                        "Logo/print {} is blurred ({:.0}% of the product's detail)",
-                        m.index + 1,
-                        m.sharpness_ratio * 100.0
-                    ));
-                }
-                if m.placement < 0.5 {
-                    feedback.push(format!(
-                        "Logo/print {} is misplaced by {:.0}% of the garment width",
-                        m.index + 1,
-                        m.offset_garment_widths * 100.0
-                    ));
-                }
-            }
-        }
-        if !out_of_frame.is_empty() {
-            feedback.push(format!(
-                "{} branding region(s) outside the frame, not checked",
-                out_of_frame.len()
-            ));
-        }
         ValidatorResult::scored(
             key,
             name,
             score,
             threshold,
-            feedback,
-            json!({ "regions": matches, "outOfFrame": out_of_frame, "mappedBoxes": input.logo_boxes.is_some() }),
+            verdicts.feedback(score >= threshold),
+            json!({
+                "regions": matches,
+                "outOfFrame": verdicts.out_of_frame,
+                "hidden": verdicts.hidden,
+                "mappedBoxes": input.logo_boxes.is_some(),
+                "productMap": input.product_map.is_some(),
+            }),
         )
+    }
+}
+
+/// What one validation looks at, shared by every branding region.
+struct Scene<'s, 'a> {
+    input: &'s ValidationInput<'a>,
+    region: &'s GarmentRegion,
+    product: Gray,
+    render: &'s Gray,
+    /// The garment's bounding box in the render and in the product photo.
+    rb: [u32; 4],
+    pb: [u32; 4],
+    /// The garment's width in the render, the unit of placement.
+    garment_w: f32,
+}
+
+/// The verdict on one branding region.
+enum Judgement {
+    Judged(RegionMatch),
+    /// Mostly behind the body (the renderer's map says so).
+    Hidden,
+    /// Mostly outside the frame (a half-body photo).
+    OutOfFrame,
+}
+
+/// Every region's verdict, sorted by kind.
+#[derive(Default)]
+struct Verdicts {
+    matches: Vec<RegionMatch>,
+    hidden: Vec<usize>,
+    out_of_frame: Vec<usize>,
+}
+
+impl Verdicts {
+    /// What the user is told: per region what failed, and which regions
+    /// were not checked.
+    fn feedback(&self, passes: bool) -> Vec<String> {
+        let mut feedback = Vec::new();
+        if passes {
+            feedback.push(format!(
+                "Branding preserved ({} region(s))",
+                self.matches.len()
+            ));
+        }
+        for m in &self.matches {
+            let n = m.index + 1;
+            if m.mirrored {
+                feedback.push(format!("Logo/print {n} is mirrored (it reads backwards)"));
+            } else if m.presence < 0.5 {
+                feedback.push(format!(
+                    "Logo/print {n} not found in the render; raise branding enhancement"
+                ));
+            } else {
+                if m.sharpness < 0.5 {
+                    feedback.push(match m.fine_correlation {
+                        Some(c) => format!(
+                            "Logo/print {n} is blurred (its fine detail matches the product's by {:.0}%)",
+                            c.max(0.0) * 100.0
+                        ),
+                        None => format!(
+                            "Logo/print {n} is blurred ({:.0}% of the product's detail)",
+                            m.sharpness_ratio * 100.0
+                        ),
+                    });
+                }
+                if m.placement < 0.5 {
+                    feedback.push(format!(
+                        "Logo/print {n} is misplaced by {:.0}% of the garment width",
+                        m.offset_garment_widths * 100.0
+                    ));
+                }
+            }
+        }
+        if !self.hidden.is_empty() {
+            feedback.push(format!(
+                "{} branding region(s) hidden behind the body, not checked",
+                self.hidden.len()
+            ));
+        }
+        if !self.out_of_frame.is_empty() {
+            feedback.push(format!(
+                "{} branding region(s) outside the frame, not checked",
+                self.out_of_frame.len()
+            ));
+        }
+        feedback
+    }
+}
+
+impl Scene<'_, '_> {
+    /// Judges branding region `index` (product box `bbox`): through the
+    /// renderer's map when it can say, else by the two searches.
+    fn judge(&self, index: usize, bbox: [u32; 4], weight: f32) -> Judgement {
+        let input = self.input;
+        let expected = expected_box(input, index, bbox, self.rb, self.pb);
+        let (iw, ih) = (self.render.width as f32, self.render.height as f32);
+        let vis_w = (expected[0] + expected[2]).min(iw) - expected[0].max(0.0);
+        let vis_h = (expected[1] + expected[3]).min(ih) - expected[1].max(0.0);
+        if vis_w < 0.5 * expected[2] || vis_h < 0.5 * expected[3] {
+            return Judgement::OutOfFrame;
+        }
+        let relative = relative_box(bbox, self.rb, self.pb);
+        // A flat logo (one solid ink, cut tight) is a featureless template:
+        // its outline against the fabric is what can be found, so it is
+        // judged with a margin of fabric around it.
+        let pad = if is_flat(&self.product, bbox) {
+            FLAT_MARGIN
+        } else {
+            0.0
+        };
+        if let Some(map) = input.product_map {
+            match mapped_match(
+                &self.product,
+                self.render,
+                map,
+                self.region,
+                bbox,
+                pad,
+                [expected, relative],
+                self.garment_w,
+                index,
+                weight,
+            ) {
+                MapVerdict::Judged(m) => return Judgement::Judged(m),
+                MapVerdict::Hidden => return Judgement::Hidden,
+                MapVerdict::Unknown => {}
+            }
+        }
+        let found = better(
+            self.search_features(index, bbox, weight, expected, relative),
+            self.search_template(index, bbox, weight, pad, expected, relative),
+        );
+        Judgement::Judged(found.unwrap_or(RegionMatch {
+            index,
+            method: "none",
+            inliers: 0,
+            found_box: [0.0; 4],
+            expected_box: expected,
+            correlation: 0.0,
+            sharpness_ratio: 0.0,
+            fine_correlation: None,
+            offset_garment_widths: f32::NAN,
+            presence: 0.0,
+            sharpness: 0.0,
+            placement: 0.0,
+            score: 0.0,
+            weight,
+            mirrored: false,
+        }))
+    }
+
+    /// The template search around the expected box and, when the renderer
+    /// mapped the box, also around the print's relative place in the garment
+    /// (a mapped box is off where the warp bent the garment away from the
+    /// renderer's rigid estimate).
+    fn search_template(
+        &self,
+        index: usize,
+        bbox: [u32; 4],
+        weight: f32,
+        pad: f32,
+        expected: [f32; 4],
+        relative: [f32; 4],
+    ) -> Option<RegionMatch> {
+        let mapped = mapped_box(self.input, index).is_some();
+        let search = |place: [f32; 4], mapped: bool| {
+            let (b, p) = padded(bbox, place, pad, self.input.product.image.dimensions());
+            match_region(
+                &self.product,
+                self.render,
+                self.region,
+                b,
+                p,
+                self.garment_w,
+                mapped,
+                index,
+                weight,
+            )
+        };
+        better(
+            search(expected, mapped),
+            mapped.then(|| search(relative, false)).flatten(),
+        )
+    }
+
+    /// The corner search. The print's size is known only roughly (the
+    /// mapped box and the relative estimate differ): corners are looked for
+    /// at both sizes when they differ, the better fit kept.
+    fn search_features(
+        &self,
+        index: usize,
+        bbox: [u32; 4],
+        weight: f32,
+        expected: [f32; 4],
+        relative: [f32; 4],
+    ) -> Option<RegionMatch> {
+        let mut sizes = vec![[expected, relative]];
+        if (relative[2] / expected[2].max(1e-3) - 1.0).abs() > 0.05 {
+            sizes.push([relative, expected]);
+        }
+        sizes
+            .into_iter()
+            .filter_map(|places| {
+                features_match(
+                    &self.product,
+                    self.render,
+                    self.region,
+                    bbox,
+                    places,
+                    self.garment_w,
+                    index,
+                    weight,
+                )
+            })
+            .max_by(|a, b| a.score.total_cmp(&b.score))
     }
 }
 
@@ -641,23 +820,22 @@ fn match_region(
     // apart from other motifs nearby (which sharpness and placement catch).
     let presence = ramp(ncc, 0.25, 0.6);
     let sharpness = ramp(sharpness_ratio, 0.12, 0.45);
-    let placement = (-(offset / 0.1).powi(2)).exp();
-    let score = presence.powf(0.5) * sharpness.powf(0.25) * placement.powf(0.25);
-    Some(RegionMatch {
-        index,
-        method: "ncc",
-        inliers: 0,
-        found_box: found,
-        expected_box: expected,
-        correlation: ncc,
-        sharpness_ratio,
-        offset_garment_widths: offset,
-        presence,
-        sharpness,
-        placement,
-        score,
-        weight,
-    })
+    Some(
+        Measured {
+            method: "ncc",
+            inliers: 0,
+            found_box: found,
+            expected_box: expected,
+            correlation: ncc,
+            sharpness_ratio,
+            fine_correlation: None,
+            offset_garment_widths: offset,
+            presence,
+            sharpness,
+            mirrored: false,
+        }
+        .scored(index, weight),
+    )
 }
 
 /// Long side of the print at which corners are found and matched, pixels.
@@ -840,20 +1018,8 @@ fn features_match(
     let t = fit.transform;
     let ncc = aligned_ncc(&template, &window, &t)?;
     // Where the print is, in the render's pixels.
-    let corners = [
-        [0.0, 0.0],
-        [tw as f32, 0.0],
-        [0.0, th as f32],
-        [tw as f32, th as f32],
-    ]
-    .map(|p| to_render(t.apply(p)));
-    let (fx0, fx1) = corners
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[0]), b.max(p[0])));
-    let (fy0, fy1) = corners
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p[1]), b.max(p[1])));
-    let found = [fx0, fy0, fx1 - fx0, fy1 - fy0];
+    let found =
+        crate::imgops::box_through([0.0, 0.0, tw as f32, th as f32], |p| to_render(t.apply(p)));
     let centre = to_render(t.apply([tw as f32 / 2.0, th as f32 / 2.0]));
     let offset = expected
         .iter()
@@ -863,8 +1029,8 @@ fn features_match(
     // Sharpness at the render's own resolution: the found patch's detail
     // ratio against the product print's, resampled to the found size.
     let patch = render.crop(
-        fx0.max(0.0) as usize,
-        fy0.max(0.0) as usize,
+        found[0].max(0.0) as usize,
+        found[1].max(0.0) as usize,
         found[2].round() as usize,
         found[3].round() as usize,
     );
@@ -879,21 +1045,20 @@ fn features_match(
     let support = ramp(fit.inliers.len() as f32, (MIN_INLIERS - 1) as f32, 8.0);
     let presence = ramp(ncc, 0.2, 0.5) * support.sqrt();
     let sharpness = ramp(sharpness_ratio, 0.25, 0.6);
-    let placement = (-(offset / 0.1).powi(2)).exp();
-    let score = presence.powf(0.5) * sharpness.powf(0.25) * placement.powf(0.25);
-    Some(RegionMatch {
-        index,
-        method: "features",
-        inliers: fit.inliers.len(),
-        found_box: found,
-        expected_box: primary,
-        correlation: ncc,
-        sharpness_ratio,
-        offset_garment_widths: offset,
-        presence,
-        sharpness,
-        placement,
-        score,
-        weight,
-    })
+    Some(
+        Measured {
+            method: "features",
+            inliers: fit.inliers.len(),
+            found_box: found,
+            expected_box: primary,
+            correlation: ncc,
+            sharpness_ratio,
+            fine_correlation: None,
+            offset_garment_widths: offset,
+            presence,
+            sharpness,
+            mirrored: false,
+        }
+        .scored(index, weight),
+    )
 }
