@@ -10,6 +10,8 @@ of garmax). Usage:
         --out crates/garmax-person/tests/fixtures
     taskset -c 0 python tools/reference/pose_reference.py bench --cache ~/.cache/garmax \
         --fixtures crates/garmax-person/tests/fixtures
+    python tools/reference/pose_reference.py detections --cache ~/.cache/garmax \
+        --fixtures crates/garmax-person/tests/fixtures   # adds the detector's half
 
 Synthetic images are made by `warp()`: bilinear sampling through an affine
 map (output pixel -> source pixel, coefficients stored in the fixture), zero
@@ -164,7 +166,14 @@ def run_mediapipe(img: np.ndarray):
             "smooth_segmentation": False,
             "use_prev_landmarks": True,
         },
-        outputs=["pose_landmarks", "pose_world_landmarks", "segmentation_mask", "pose_rect_from_landmarks"],
+        outputs=[
+            "pose_landmarks",
+            "pose_world_landmarks",
+            "segmentation_mask",
+            "pose_rect_from_landmarks",
+            "pose_detection",
+            "pose_rect_from_detection",
+        ],
     )
     try:
         first = graph.process({"image": img})
@@ -173,10 +182,61 @@ def run_mediapipe(img: np.ndarray):
             return None, None
         r = first.pose_rect_from_landmarks
         static["tracking_roi"] = [r.x_center, r.y_center, r.width, r.height, r.rotation]
+        static.update(_detection(first))
         tracking = _result(img, graph.process({"image": img}))
         return static, tracking
     finally:
         graph.close()
+
+
+def _detection(res):
+    """The detector's best person (score; relative box xmin, ymin, w, h; the
+    relative keypoints) and the ROI MediaPipe derives from it."""
+    d = res.pose_detection
+    b = d.location_data.relative_bounding_box
+    r = res.pose_rect_from_detection
+    return {
+        "detection": {
+            "score": d.score[0],
+            "box": [b.xmin, b.ymin, b.width, b.height],
+            "keypoints": [[k.x, k.y] for k in d.location_data.relative_keypoints],
+        },
+        "detection_roi": [r.x_center, r.y_center, r.width, r.height, r.rotation],
+    }
+
+
+def cmd_detections(args):
+    """Adds `detection` and `detection_roi` to every case of an existing
+    fixture, on the images rebuilt from its matrices, leaving the rest as is."""
+    from mediapipe.python.solution_base import SolutionBase
+
+    path = os.path.join(args.fixtures, "pose_reference.json")
+    doc = json.load(open(path))
+    photos = {name: load_photo(name, args.cache, args.fixtures) for name in doc["photos"]}
+    for case in doc["cases"]:
+        if not case["reference"]:
+            continue
+        ow, oh = case["out_size"]
+        img = warp(photos[case["photo"]], case["matrix"], ow, oh)
+        assert fnv1a64_np(img) == case["fnv1a64"], case["name"]
+        graph = SolutionBase(
+            binary_graph_path="mediapipe/modules/pose_landmark/pose_landmark_cpu.binarypb",
+            side_inputs={
+                "model_complexity": 1,
+                "smooth_landmarks": False,
+                "enable_segmentation": True,
+                "smooth_segmentation": False,
+                "use_prev_landmarks": True,
+            },
+            outputs=["pose_landmarks", "pose_detection", "pose_rect_from_detection"],
+        )
+        try:
+            case["reference"].update(_detection(graph.process({"image": img})))
+        finally:
+            graph.close()
+        print(case["name"], case["reference"]["detection_roi"])
+    with open(path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
 
 
 def _result(img, res):
@@ -290,8 +350,11 @@ def main():
     b.add_argument("--cache", default=os.path.expanduser("~/.cache/garmax"))
     b.add_argument("--fixtures", required=True)
     b.add_argument("--repeats", type=int, default=20)
+    d = sub.add_parser("detections")
+    d.add_argument("--cache", default=os.path.expanduser("~/.cache/garmax"))
+    d.add_argument("--fixtures", required=True)
     args = p.parse_args()
-    {"fixtures": cmd_fixtures, "bench": cmd_bench}[args.cmd](args)
+    {"fixtures": cmd_fixtures, "bench": cmd_bench, "detections": cmd_detections}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -64,23 +64,24 @@ pub fn refine_from_heatmap(
     if heatmap.len() < hm_h * hm_w * channels || hm_h == 0 || hm_w == 0 {
         return;
     }
-    let offset = ((KERNEL - 1) / 2) as f32;
+    let offset = ((KERNEL - 1) / 2) as i64;
+    let (w, h) = (hm_w as i64, hm_h as i64);
     for (i, lm) in landmarks.iter_mut().enumerate().take(channels) {
-        let center_col = lm.x * hm_w as f32;
-        let center_row = lm.y * hm_h as f32;
-        if !(center_col >= 0.0
-            && center_col < hm_w as f32
-            && center_row >= 0.0
-            && center_row < hm_h as f32)
-        {
+        // MediaPipe's integer semantics, quirks included: the centre is
+        // truncated toward zero (so -0.9 becomes column 0 and is refined),
+        // and the bounds check compares the column, never the row, with
+        // the height (a point just below the crop refines from the last
+        // rows). Matching them is what keeps a landmark near the crop's
+        // edge where MediaPipe puts it.
+        let center_col = (lm.x * hm_w as f32) as i64;
+        let center_row = (lm.y * hm_h as f32) as i64;
+        if center_col < 0 || center_col >= w || center_row < 0 || center_col >= h {
             continue;
         }
-        // C++ truncates toward zero before clamping; for the small negative
-        // values here that is the same as clamping at 0.
-        let begin_col = ((center_col - offset) as i64).max(0) as usize;
-        let end_col = ((center_col + offset + 1.0) as i64).min(hm_w as i64) as usize;
-        let begin_row = ((center_row - offset) as i64).max(0) as usize;
-        let end_row = ((center_row + offset + 1.0) as i64).min(hm_h as i64) as usize;
+        let begin_col = (center_col - offset).max(0) as usize;
+        let end_col = (center_col + offset + 1).min(w).max(0) as usize;
+        let begin_row = (center_row - offset).max(0) as usize;
+        let end_row = (center_row + offset + 1).min(h).max(0) as usize;
         let (mut sum, mut wc, mut wr, mut max_conf) = (0f32, 0f32, 0f32, 0f32);
         for row in begin_row..end_row {
             for col in begin_col..end_col {
@@ -249,6 +250,34 @@ mod tests {
         }];
         refine_from_heatmap(&mut lms2, &vec![-10.0; 64], h, w, c);
         assert_eq!(lms2[0].x, 0.5);
+    }
+
+    #[test]
+    fn heatmap_refinement_keeps_mediapipes_integer_edges() {
+        let (h, w, c) = (8, 8, 1);
+        let mut hm = vec![-10.0f32; h * w * c];
+        hm[7 * w + 1] = 10.0; // row 7, col 1
+        let at = |x: f32, y: f32| {
+            let mut lms = [NormLandmark {
+                x,
+                y,
+                z: 0.0,
+                visibility: 1.0,
+                presence: 1.0,
+            }];
+            refine_from_heatmap(&mut lms, &hm, h, w, c);
+            // Cells away from the peak still weigh sigmoid(-10) ≈ 5e-5.
+            (
+                (lms[0].x * 1e3).round() / 1e3,
+                (lms[0].y * 1e3).round() / 1e3,
+            )
+        };
+        // Just left of the crop: the truncated centre is column 0, refined.
+        assert_eq!(at(-0.05, 6.5 / 8.0), (0.125, 0.875));
+        // Just below it: the row is never bounds-checked, rows 5..7 are read.
+        assert_eq!(at(1.0 / 8.0, 8.5 / 8.0), (0.125, 0.875));
+        // A whole column outside: untouched.
+        assert_eq!(at(-1.5 / 8.0, 6.5 / 8.0), (-0.188, 0.813));
     }
 
     #[test]

@@ -65,14 +65,16 @@ fn cases() -> Vec<Case> {
 
 /// Mean landmark distance (% of diagonal, landmarks MediaPipe sees with
 /// visibility > 0.5) and mask IoU (both thresholded at 0.5).
-fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, usize, f64, f64) {
+fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> Metrics {
     let diag = ((w as f64).powi(2) + (h as f64).powi(2)).sqrt();
     let (mut sum, mut n) = (0.0, 0);
-    for (o, t) in ours
+    let mut worst = (0, 0.0f64);
+    for (i, (o, t)) in ours
         .landmarks
         .image
         .iter()
         .zip(reference["landmarks"].as_array().unwrap())
+        .enumerate()
     {
         let t: Vec<f64> = t
             .as_array()
@@ -81,7 +83,11 @@ fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, us
             .map(|v| v.as_f64().unwrap())
             .collect();
         if t[3] > 0.5 {
-            sum += ((o.x as f64 - t[0]).powi(2) + (o.y as f64 - t[1]).powi(2)).sqrt();
+            let d = ((o.x as f64 - t[0]).powi(2) + (o.y as f64 - t[1]).powi(2)).sqrt();
+            if d > worst.1 {
+                worst = (i, d);
+            }
+            sum += d;
             n += 1;
         }
     }
@@ -133,7 +139,25 @@ fn metrics(ours: &PersonAnalysis, reference: &Value, w: u32, h: u32) -> (f64, us
     } else {
         inter as f64 / union as f64
     };
-    (distance_pct, n, iou, world_m)
+    Metrics {
+        distance_pct,
+        compared: n,
+        worst_landmark: worst.0,
+        worst_pct: worst.1 / diag * 100.0,
+        iou,
+        world_m,
+    }
+}
+
+/// One case's agreement: mean landmark distance (% of the diagonal) over
+/// `compared` landmarks, the farthest landmark, mask IoU, world distance.
+struct Metrics {
+    distance_pct: f64,
+    compared: usize,
+    worst_landmark: usize,
+    worst_pct: f64,
+    iou: f64,
+    world_m: f64,
 }
 
 /// Compares `run(case)` with the reference under `key` for every case and
@@ -175,10 +199,14 @@ fn check(
                 continue;
             }
         };
-        let (d, n, iou, world) = metrics(&analysis, reference, w, h);
+        let m = metrics(&analysis, reference, w, h);
+        let (d, iou, world) = (m.distance_pct, m.iou, m.world_m);
         println!(
-            "{label} {:40} mean distance {d:.3} % of diagonal over {n:2} landmarks, mask IoU {iou:.4}, world {:.1} mm",
+            "{label} {:40} mean distance {d:.3} % of diagonal over {:2} landmarks (farthest: #{} {:.3} %), mask IoU {iou:.4}, world {:.1} mm",
             case.name,
+            m.compared,
+            m.worst_landmark,
+            m.worst_pct,
             world * 1000.0
         );
         if world > MAX_WORLD_DISTANCE_M {
@@ -276,4 +304,55 @@ fn landmark_pass_on_the_tracking_roi_agrees_with_mediapipe() {
             },
         )
     });
+}
+
+/// The detector half of the static mode: the person MediaPipe's pose
+/// detector finds (its two alignment keypoints) and the ROI
+/// `pose_detection_to_roi` makes of it, which the landmark pass crops.
+/// Small differences here are what the static results inherit.
+#[test]
+fn detection_roi_agrees_with_mediapipe() {
+    let Some(analyzer) = common::analyzer(AnalyzerOptions {
+        refine_passes: 0,
+        face: false,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for case in cases() {
+        let reference = &case.json["reference"];
+        let Some(r) = reference["detection_roi"].as_array() else {
+            continue;
+        };
+        let r: Vec<f32> = r.iter().map(|v| v.as_f64().unwrap() as f32).collect();
+        let (w, h) = case.image.dimensions();
+        let diag = ((w * w + h * h) as f32).sqrt();
+        let people = analyzer.detect_people(&case.image).unwrap();
+        let ours = &people[0];
+        let keypoint_px = |k: usize| {
+            let t = &reference["detection"]["keypoints"][k];
+            let (tx, ty) = (t[0].as_f64().unwrap() as f32, t[1].as_f64().unwrap() as f32);
+            ((ours.keypoints[k].0 - tx) * w as f32).hypot((ours.keypoints[k].1 - ty) * h as f32)
+                / diag
+                * 100.0
+        };
+        let roi = analyzer.analyze(&case.image).unwrap().roi;
+        let centre = ((roi.x_center - r[0]) * w as f32).hypot((roi.y_center - r[1]) * h as f32)
+            / diag
+            * 100.0;
+        let size = (roi.width / r[2] - 1.0).abs() * 100.0;
+        let angle = (roi.rotation - r[4]).abs().to_degrees();
+        let score = (ours.score - reference["detection"]["score"].as_f64().unwrap() as f32).abs();
+        println!(
+            "{:40} score Δ {score:.4}, hip keypoint {:.3} %, scale keypoint {:.3} %, ROI centre {centre:.3} %, size {size:.2} %, angle {angle:.2}°",
+            case.name,
+            keypoint_px(0),
+            keypoint_px(1),
+        );
+        if centre > 0.1 || size > 0.5 || angle > 0.5 {
+            failures.push(format!("{}: {roi:?} vs {r:?}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
