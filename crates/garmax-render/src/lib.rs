@@ -15,8 +15,9 @@
 //!    shoulder for the sleeves (blended into the spline near the seam), as a
 //!    forward mesh rasterised at the photo's resolution.
 //! 3. **Occlusion**: face, hair and hands stay in front, arms stay in front
-//!    of the torso, everything is clipped to the silhouette plus a small
-//!    fabric margin.
+//!    of the torso (a drawn body's part map is the depth order; a photo's
+//!    arm edge is refined on the photo by a guided filter, [`matte`]),
+//!    everything is clipped to the silhouette plus a small fabric margin.
 //! 4. **Old clothing** the new garment no longer covers is replaced: skin
 //!    (sampled from the face) on arms and neck, background inpainting beside
 //!    the torso.
@@ -43,6 +44,7 @@ pub mod fixtures;
 pub mod garment;
 pub mod geometry;
 pub mod legs;
+pub mod matte;
 pub mod params;
 pub mod person;
 pub mod persona;

@@ -39,6 +39,15 @@ pub struct ClothingRegions {
     pub arms: GrayImage,
     pub hands: GrayImage,
     pub face_hair: GrayImage,
+    /// Arms and hands where they are the body's front-most surface (the
+    /// body model's part map, which is its depth order): what lies in
+    /// front of a top's torso — forearms crossed over the chest, an arm
+    /// hanging in front of the garment's flank. Sleeves still go over it.
+    pub arms_front: GrayImage,
+    /// The body behind these masks is known exactly (the pipeline drew the
+    /// person, a mannequin) rather than fitted to a photo, so its arms and
+    /// hands are the truth, not a guess to check against the landmarks.
+    pub exact: bool,
 }
 
 /// Visibility below which a landmark is treated as a guess.
@@ -351,9 +360,11 @@ pub struct Regions {
     pub hands: Plane,
     /// Whole arms (upper and lower), inside the person mask.
     pub arms: Plane,
-    /// Forearms and the lower half of the upper arms: the part of an arm
-    /// that may pass in front of the torso (the upper half is inside a
-    /// sleeve or behind the garment's shoulder).
+    /// The part of an arm that may pass in front of the torso: from the
+    /// landmarks, forearms and the lower half of the upper arms (the upper
+    /// half is inside a sleeve or behind the garment's shoulder); from a
+    /// drawn body, every arm pixel that is its front-most surface (the
+    /// sleeves are composited over it anyway).
     pub lower_arms: Plane,
     /// Which arm each pixel belongs to (0 none, 1 image-left, 2 image-right),
     /// from the landmark capsules.
@@ -366,6 +377,9 @@ pub struct Regions {
     pub skin_like: Plane,
     /// Which source the face/hair/arms/hands came from.
     pub source: &'static str,
+    /// The hands and `lower_arms` are the exact body's (a drawn mannequin),
+    /// not landmark capsules, so no colour test is needed to trust them.
+    pub arms_exact: bool,
 }
 
 /// Arm radii relative to the shoulder width.
@@ -587,42 +601,56 @@ pub fn derive_regions(person: &PersonInput, body: &BodyFrame) -> Regions {
         skin,
         skin_like,
         source: "derived from landmarks, person mask and colours",
+        arms_exact: false,
     }
 }
 
 /// Replaces the derived face/hair, hands and arms with a supplied
-/// segmentation.
+/// segmentation: a fitted body's where it is reliable, a drawn body's
+/// (`exact`) throughout.
 pub fn apply_supplied(regions: &mut Regions, supplied: &ClothingRegions, body: &BodyFrame) {
     let ok = |g: &GrayImage| g.width() == regions.person.w && g.height() == regions.person.h;
-    if ok(&supplied.face_hair)
+    if !(ok(&supplied.face_hair)
         && ok(&supplied.hands)
         && ok(&supplied.arms)
         && ok(&supplied.upper_garment)
+        && ok(&supplied.arms_front))
     {
-        // A body model's head class includes the neck, which a collar
-        // covers: keep only what lies above the chin.
-        let mut face_hair = Plane::from_gray(&supplied.face_hair);
-        let w = face_hair.w;
-        for (i, v) in face_hair.data.iter_mut().enumerate() {
-            let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
-            let below = q.minus(body.face_centre).dot(body.down);
-            let skin = regions.skin_like.data[i];
-            if below > body.face_r[1] || (below > 0.45 * body.face_r[1] && skin < 0.35) {
-                *v = 0.0;
-            }
-        }
-        regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
-        // A fitted body's hand can land on a badge or pocket when the fit is
-        // off; trust it only near the hands MediaPipe saw.
-        let near = crate::plane::grow(&regions.hands, ((0.1 * body.sw).round() as u32).max(1));
-        let supplied_hands = Plane::from_gray(&supplied.hands).zip_with(&near, |s, n| s * n);
-        regions.hands = supplied_hands.zip_with(&regions.hands, f32::max);
-        // The fitted body's arms follow the mesh, which bulky or loose
-        // clothing and hidden arms make unreliable for deciding what to
-        // repaint as skin: keep the landmark capsules for the arms.
-        regions.torso = Plane::from_gray(&supplied.upper_garment);
-        regions.source = "supplied segmentation for torso and face/hair (hands only near the landmark hands); arms and hair strands from landmarks and colours";
+        return;
     }
+    // A body model's head class includes the neck, which a collar
+    // covers: keep only what lies above the chin.
+    let mut face_hair = Plane::from_gray(&supplied.face_hair);
+    let w = face_hair.w;
+    for (i, v) in face_hair.data.iter_mut().enumerate() {
+        let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+        let below = q.minus(body.face_centre).dot(body.down);
+        let skin = regions.skin_like.data[i];
+        if below > body.face_r[1] || (below > 0.45 * body.face_r[1] && skin < 0.35) {
+            *v = 0.0;
+        }
+    }
+    regions.face_hair = face_hair.zip_with(&regions.face_hair, f32::max);
+    regions.torso = Plane::from_gray(&supplied.upper_garment);
+    if supplied.exact {
+        // A drawn body's hands are where it drew them, and its part map
+        // is the depth order: arms and hands where they are the
+        // front-most surface (crossed over the chest, in front of a hip).
+        regions.hands = Plane::from_gray(&supplied.hands);
+        regions.lower_arms = Plane::from_gray(&supplied.arms_front);
+        regions.arms_exact = true;
+        regions.source = "the drawn body's own segmentation and part map";
+        return;
+    }
+    // A fitted body's hand can land on a badge or pocket when the fit is
+    // off; trust it only near the hands MediaPipe saw.
+    let near = crate::plane::grow(&regions.hands, ((0.1 * body.sw).round() as u32).max(1));
+    let supplied_hands = Plane::from_gray(&supplied.hands).zip_with(&near, |s, n| s * n);
+    regions.hands = supplied_hands.zip_with(&regions.hands, f32::max);
+    // The fitted body's arms follow the mesh, which bulky or loose
+    // clothing and hidden arms make unreliable for deciding what to
+    // repaint as skin: keep the landmark capsules for the arms.
+    regions.source = "supplied segmentation for torso and face/hair (hands only near the landmark hands); arms and hair strands from landmarks and colours";
 }
 
 #[allow(clippy::too_many_arguments)]

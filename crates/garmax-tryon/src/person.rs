@@ -276,8 +276,10 @@ pub(crate) fn lap(timings: &mut Vec<Timing>, stage: &str, t: &mut Instant) {
     *t = Instant::now();
 }
 
-/// The body crate's class colours → the renderer's region masks.
-pub fn regions_from_segment(seg: &RgbImage) -> ClothingRegions {
+/// The body crate's class colours and part map → the renderer's region
+/// masks; `exact` when the body is the one the pipeline drew (a mannequin).
+pub fn regions_from_segment(seg: &RgbImage, parts: &RgbImage, exact: bool) -> ClothingRegions {
+    use garmax_body::BodyPart;
     use garmax_body::raster::SegmentClass;
     let mask = |class: SegmentClass| {
         let c = class.color();
@@ -285,15 +287,35 @@ pub fn regions_from_segment(seg: &RgbImage) -> ClothingRegions {
             image::Luma([if seg.get_pixel(x, y).0 == c { 255 } else { 0 }])
         })
     };
+    let front = [
+        BodyPart::LeftUpperArm,
+        BodyPart::RightUpperArm,
+        BodyPart::LeftForearm,
+        BodyPart::RightForearm,
+        BodyPart::LeftHand,
+        BodyPart::RightHand,
+    ]
+    .map(BodyPart::color);
+    let arms_front = GrayImage::from_fn(parts.width(), parts.height(), |x, y| {
+        image::Luma([if front.contains(&parts.get_pixel(x, y).0) { 255 } else { 0 }])
+    });
     ClothingRegions {
         upper_garment: mask(SegmentClass::UpperGarment),
         arms: mask(SegmentClass::Arms),
         hands: mask(SegmentClass::Hands),
         face_hair: mask(SegmentClass::FaceHair),
+        arms_front,
+        exact,
     }
 }
 
 impl PreparedPerson {
+    /// Whether the pipeline drew this person (a mannequin), so its body is
+    /// known exactly rather than fitted.
+    pub fn is_drawn(&self) -> bool {
+        matches!(self.summary, PersonSummary::Rendered { .. })
+    }
+
     /// The renderer's view of the person.
     pub fn render_input(&self) -> PersonInput {
         PersonInput {
@@ -303,7 +325,7 @@ impl PreparedPerson {
             regions: self
                 .guidance
                 .as_ref()
-                .map(|g| regions_from_segment(&g.segment)),
+                .map(|g| regions_from_segment(&g.segment, &g.parts, self.is_drawn())),
             normal_map: self.guidance.as_ref().map(|g| g.normal.clone()),
         }
     }

@@ -344,6 +344,7 @@ pub fn render_local(
     if bottom {
         occ.arms_front = occlusion::in_front_of_bottom(&regions);
     }
+    occlusion::refine_arms_front(&mut occ, &photo.rgb, &body, regions.arms_exact);
     if let Some(envelope) = &placed.envelope {
         occlusion::widen_clip(&mut occ.clip, envelope);
     }

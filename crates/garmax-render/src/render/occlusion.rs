@@ -43,15 +43,36 @@ pub struct Coverage {
 pub fn occlusion(regions: &Regions, body: &BodyFrame, m: f32) -> Occlusion {
     let sw = body.sw;
     let margin = ((1.2 - m) * 0.06 * sw).round().max(1.0) as u32;
-    let clip = grow(&regions.person, margin).zip_with(&regions.person, f32::max);
+    // The torso's fabric stands off the body's outline, not an arm's: with
+    // exact arms the margin is grown from the person without them, so no
+    // strip of the tee shows in the gap between a hanging arm and the side.
+    let trunk = if regions.arms_exact {
+        regions.person.zip_with(&regions.lower_arms, |p, a| p * (1.0 - a))
+    } else {
+        regions.person.clone()
+    };
+    let clip = grow(&trunk, margin).zip_with(&regions.person, f32::max);
     let sleeve_margin = ((1.2 - m) * 0.2 * sw).round().max(2.0) as u32;
     let sleeve_clip = grow(&regions.person, sleeve_margin).zip_with(&regions.person, f32::max);
     let protect_r = (m * 0.06 * sw).round() as u32;
     let protect_src = regions.face_hair.zip_with(&regions.hands, f32::max);
-    let protect = grow(&protect_src, protect_r).zip_with(&protect_src, f32::max);
-    let arms_front = regions
-        .lower_arms
-        .zip_with(&regions.skin_like, |a, s| a * s);
+    // The growth covers the landmark guesses' error; a drawn body's hands
+    // are exact and would only cut a ring out of the garment around them.
+    let grown_src = if regions.arms_exact {
+        &regions.face_hair
+    } else {
+        &protect_src
+    };
+    let protect = grow(grown_src, protect_r).zip_with(&protect_src, f32::max);
+    // A capsule around the landmarks holds old sleeve as well as arm: only
+    // its skin is in front. A drawn body's forearms are exact.
+    let arms_front = if regions.arms_exact {
+        regions.lower_arms.clone()
+    } else {
+        regions
+            .lower_arms
+            .zip_with(&regions.skin_like, |a, s| a * s)
+    };
     let (w, h) = (regions.person.w, regions.person.h);
     let poly = torso_polygon(body);
     let in_torso = Plane {
@@ -74,6 +95,29 @@ pub fn occlusion(regions: &Regions, body: &BodyFrame, m: f32) -> Occlusion {
         in_torso,
     }
 }
+
+/// The forearms' and hands' edge over the garment, moved onto the photo's
+/// own contour (a guided filter with the photo as the guide, window 2 % of
+/// the shoulder width): the mask drawn from a capsule or a body model has
+/// the arm's extent, the photo has its edge.
+pub fn refine_arms_front(occ: &mut Occlusion, photo: &[Plane; 3], body: &BodyFrame, exact: bool) {
+    if exact {
+        // A drawn body's part map is the truth, edge included.
+        return;
+    }
+    let r = ((ARM_EDGE_WINDOW * body.sw).round() as u32).max(2);
+    let refined = crate::matte::refine(photo, &occ.arms_front, r, ARM_EDGE_EPS);
+    // Never more than the mask grown by the window: the filter softens the
+    // edge, it does not extend an arm into the fabric beside it.
+    let reach = grow(&occ.arms_front, r);
+    occ.arms_front = refined.zip_with(&reach, f32::min);
+}
+
+/// Window radius of the arm-edge refinement, relative to the shoulder width.
+const ARM_EDGE_WINDOW: f32 = 0.02;
+/// Its ridge, in linear RGB² (colour edges weaker than √eps ≈ 0.03 are
+/// treated as flat, so sensor noise does not shape the edge).
+const ARM_EDGE_EPS: f32 = 1e-3;
 
 /// Clips the placed layers to the silhouette plus their margins.
 pub fn clip_layers(placement: &Placement, occ: &Occlusion) -> Coverage {
@@ -158,6 +202,25 @@ mod tests {
         assert_eq!(occ.clip.get(1, 1), 0.0);
         let grown = |p: &Plane| p.data.iter().filter(|v| **v > 0.5).count();
         assert!(grown(&occ.sleeve_clip) > grown(&occ.clip));
+    }
+
+    #[test]
+    fn the_refined_arm_edge_keeps_the_forearm_and_stays_off_the_chest() {
+        let scene = test_scene::scene();
+        let photo = crate::render::color::LinearPhoto::from_rgba(&test_scene::person().photo);
+        let mut occ = occlusion(&scene.regions, &scene.body, 0.8);
+        let before = occ.arms_front.clone();
+        refine_arms_front(&mut occ, &photo.rgb, &scene.body, false);
+        let b = &scene.body;
+        let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
+        let fore = b.elbow_r.lerp(b.wrist_r, 0.5);
+        assert!(at(&occ.arms_front, fore) > 0.9, "{}", at(&occ.arms_front, fore));
+        let chest = b.shoulder_l.mid(b.shoulder_r).plus(b.down.scale(0.5 * b.sw));
+        assert_eq!(at(&occ.arms_front, chest), 0.0);
+        // It reaches no further than the window beyond the mask.
+        let r = ((ARM_EDGE_WINDOW * b.sw).round() as u32).max(2);
+        let reach = grow(&before, r);
+        assert!(occ.arms_front.data.iter().zip(&reach.data).all(|(a, g)| a <= g));
     }
 
     #[test]

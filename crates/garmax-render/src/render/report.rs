@@ -101,10 +101,16 @@ pub fn regions_face_hands(
             }
             let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
             // As segmented: the face ellipse where it was judged face (not a
-            // collar under the chin), the hand discs.
+            // collar under the chin), the hands.
             let face = body.in_face(q, 0.9) < 1.0 && regions.face_hair.data[i] > 0.5;
-            let hand = body.hands.iter().any(|(c, r)| q.dist(*c) < 0.8 * r)
-                && (!skin_hands || regions.skin_like.data[i] > 0.5);
+            // A drawn body's hands are exact; a photo's are discs around
+            // the hand landmarks.
+            let hand = if regions.arms_exact {
+                regions.hands.data[i] > 0.5
+            } else {
+                body.hands.iter().any(|(c, r)| q.dist(*c) < 0.8 * r)
+                    && (!skin_hands || regions.skin_like.data[i] > 0.5)
+            };
             if face || hand {
                 idx.push(i);
             }

@@ -21,6 +21,10 @@ pub struct Shading {
     big: Plane,
     /// Mean luminance of the shaded region: the light is relative to it.
     mean_luma: f32,
+    /// How much of each pixel is person (0–1): folds are read from the old
+    /// clothing, so fabric standing off the body over the background takes
+    /// none (it would take the dark rim of the silhouette instead).
+    on_body: Plane,
     /// A mild Lambert term from the fitted body's normals, where given.
     normal: Option<Plane>,
     /// `styleTransferWeight`: the exponent on the transferred shading.
@@ -82,6 +86,7 @@ impl Shading {
             small,
             big,
             mean_luma,
+            on_body: person.clone(),
             normal,
             style,
             brand,
@@ -93,6 +98,7 @@ impl Shading {
     /// the style weight (less on logos by the branding weight).
     pub fn at(&self, i: usize, logo: f32) -> f32 {
         let fold = (self.small.data[i] / self.big.data[i].max(1e-4)).clamp(0.45, 1.5);
+        let fold = 1.0 + (fold - 1.0) * self.on_body.data[i].clamp(0.0, 1.0);
         let light = (self.big.data[i] / self.mean_luma)
             .clamp(0.55, 1.45)
             .powf(0.6);
@@ -151,6 +157,34 @@ mod tests {
         }
         let s = Shading::estimate(&luma, &one, &one, &protect, None, 100.0, 1.0, 0.0);
         assert!((s.at(lit, 0.0) - 1.0).abs() < 1e-4, "{}", s.at(lit, 0.0));
+    }
+
+    #[test]
+    fn fabric_off_the_body_takes_no_folds_from_the_silhouettes_dark_rim() {
+        // A person on the left 30 columns with a dark rim (x 26..30), a
+        // garment over everything, shoulders 300 px wide (fine radius 4).
+        let (w, h) = (40, 20);
+        let mut luma = Plane::new(w, h, 0.5);
+        let mut person = Plane::new(w, h, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let i = luma.idx(x, y);
+                if x < 30 {
+                    person.data[i] = 1.0;
+                }
+                if (26..30).contains(&x) {
+                    luma.data[i] = 0.1;
+                }
+            }
+        }
+        let one = Plane::new(w, h, 1.0);
+        let zero = Plane::new(w, h, 0.0);
+        let s = Shading::estimate(&luma, &one, &person, &zero, None, 300.0, 1.0, 0.0);
+        let (rim, beside) = (10 * w as usize + 28, 10 * w as usize + 31);
+        assert!(s.at(rim, 0.0) < 0.7, "the rim is shaded: {}", s.at(rim, 0.0));
+        // Just off the body the blur still sees only the rim, but there is
+        // no old clothing there to read a fold from.
+        assert!(s.at(beside, 0.0) > 0.85, "{}", s.at(beside, 0.0));
     }
 
     #[test]
