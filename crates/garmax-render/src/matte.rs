@@ -11,6 +11,8 @@
 //! coefficients are averaged over the windows covering each pixel. It runs
 //! only on the mask's bounding box grown by the windows it touches.
 
+use rayon::prelude::*;
+
 use crate::plane::{Plane, box_blur};
 
 /// The guided filter of `mask` with the three-channel `guide` (values
@@ -64,11 +66,7 @@ fn crop(p: &Plane, x0: u32, y0: u32, x1: u32, y1: u32) -> Plane {
         let row = (y * p.w) as usize;
         data.extend_from_slice(&p.data[row + x0 as usize..row + x1 as usize]);
     }
-    Plane {
-        w: cw,
-        h: ch,
-        data,
-    }
+    Plane { w: cw, h: ch, data }
 }
 
 /// The colour guided filter on whole planes of one size.
@@ -91,33 +89,44 @@ fn guided_filter(i: &[Plane; 3], p: &Plane, r: u32, eps: f32) -> Plane {
         let ab = mean_i[c].zip_with(&mean_p, |u, v| u * v);
         m.zip_with(&ab, |u, v| u - v)
     });
-    let n = p.data.len();
-    let mut a: [Plane; 3] = std::array::from_fn(|_| Plane::new(p.w, p.h, 0.0));
-    let mut b = Plane::new(p.w, p.h, 0.0);
-    for k in 0..n {
-        let s = [
-            [var[0].data[k] + eps, var[1].data[k], var[2].data[k]],
-            [var[1].data[k], var[3].data[k] + eps, var[4].data[k]],
-            [var[2].data[k], var[4].data[k], var[5].data[k] + eps],
-        ];
-        let c = [cov_ip[0].data[k], cov_ip[1].data[k], cov_ip[2].data[k]];
-        let coef = solve_symmetric3(s, c);
-        let mut offset = mean_p.data[k];
-        for ch in 0..3 {
-            a[ch].data[k] = coef[ch];
-            offset -= coef[ch] * mean_i[ch].data[k];
-        }
-        b.data[k] = offset;
+    // Per window: the ridge regression's coefficients `a` (3) and `b`.
+    let coefs: Vec<[f32; 4]> = (0..p.data.len())
+        .into_par_iter()
+        .map(|k| {
+            let s = [
+                [var[0].data[k] + eps, var[1].data[k], var[2].data[k]],
+                [var[1].data[k], var[3].data[k] + eps, var[4].data[k]],
+                [var[2].data[k], var[4].data[k], var[5].data[k] + eps],
+            ];
+            let c = [cov_ip[0].data[k], cov_ip[1].data[k], cov_ip[2].data[k]];
+            let a = solve_symmetric3(s, c);
+            let mut b = mean_p.data[k];
+            for ch in 0..3 {
+                b -= a[ch] * mean_i[ch].data[k];
+            }
+            [a[0], a[1], a[2], b]
+        })
+        .collect();
+    let plane_of = |j: usize| Plane {
+        w: p.w,
+        h: p.h,
+        data: coefs.iter().map(|c| c[j]).collect(),
+    };
+    let mean_a: [Plane; 3] = std::array::from_fn(|c| mean(&plane_of(c)));
+    let mean_b = mean(&plane_of(3));
+    Plane {
+        w: p.w,
+        h: p.h,
+        data: (0..p.data.len())
+            .into_par_iter()
+            .map(|k| {
+                mean_b.data[k]
+                    + (0..3)
+                        .map(|c| mean_a[c].data[k] * i[c].data[k])
+                        .sum::<f32>()
+            })
+            .collect(),
     }
-    let mean_a: [Plane; 3] = std::array::from_fn(|c| mean(&a[c]));
-    let mean_b = mean(&b);
-    let mut q = mean_b;
-    for k in 0..n {
-        q.data[k] += (0..3)
-            .map(|c| mean_a[c].data[k] * i[c].data[k])
-            .sum::<f32>();
-    }
-    q
 }
 
 /// Solves `s x = c` for a symmetric positive-definite 3×3 `s` (the ridge
@@ -175,10 +184,19 @@ mod tests {
     fn a_mask_on_the_colour_edge_stays_sharp_where_a_blur_would_smear_it() {
         let guide = two_tone();
         let q = refine(&guide, &mask_up_to(20), 5, 1e-4);
-        assert!(q.get(19, 10) > 0.95 && q.get(20, 10) < 0.05, "{} {}", q.get(19, 10), q.get(20, 10));
+        assert!(
+            q.get(19, 10) > 0.95 && q.get(20, 10) < 0.05,
+            "{} {}",
+            q.get(19, 10),
+            q.get(20, 10)
+        );
         // A large ridge turns the filter into a plain box blur.
         let blurred = refine(&guide, &mask_up_to(20), 5, 10.0);
-        assert!((blurred.get(19, 10) - 0.5).abs() < 0.1, "{}", blurred.get(19, 10));
+        assert!(
+            (blurred.get(19, 10) - 0.5).abs() < 0.1,
+            "{}",
+            blurred.get(19, 10)
+        );
     }
 
     #[test]
@@ -188,9 +206,17 @@ mod tests {
         let q = refine(&guide, &mask_up_to(23), 5, 1e-4);
         assert!(q.get(19, 10) > 0.95, "{}", q.get(19, 10));
         let drop = q.get(19, 10) - q.get(20, 10);
-        assert!(drop > 0.3, "the alpha falls across the photo's edge: {drop}");
+        assert!(
+            drop > 0.3,
+            "the alpha falls across the photo's edge: {drop}"
+        );
         // The spill fades instead of ending in a ruled line at x = 23.
-        assert!(q.get(22, 10) < 0.7 && q.get(23, 10) > 0.1, "{} {}", q.get(22, 10), q.get(23, 10));
+        assert!(
+            q.get(22, 10) < 0.7 && q.get(23, 10) > 0.1,
+            "{} {}",
+            q.get(22, 10),
+            q.get(23, 10)
+        );
     }
 
     #[test]

@@ -297,7 +297,11 @@ pub fn regions_from_segment(seg: &RgbImage, parts: &RgbImage, exact: bool) -> Cl
     ]
     .map(BodyPart::color);
     let arms_front = GrayImage::from_fn(parts.width(), parts.height(), |x, y| {
-        image::Luma([if front.contains(&parts.get_pixel(x, y).0) { 255 } else { 0 }])
+        image::Luma([if front.contains(&parts.get_pixel(x, y).0) {
+            255
+        } else {
+            0
+        }])
     });
     ClothingRegions {
         upper_garment: mask(SegmentClass::UpperGarment),

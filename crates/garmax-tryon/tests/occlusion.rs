@@ -50,8 +50,8 @@ fn garment(name: &str) -> PreparedGarment {
     let path = cache
         .require(name)
         .expect("asset (run `garmax models fetch`)");
-    let img = decode_image(&std::fs::read(path).expect("read"), &ImageLimits::default())
-        .expect("decode");
+    let img =
+        decode_image(&std::fs::read(path).expect("read"), &ImageLimits::default()).expect("decode");
     garmax_tryon::prepare_garment(&img).expect("the tee is analysed")
 }
 
@@ -120,13 +120,23 @@ fn measure(
 ) -> Measured {
     let parts = &person.guidance.as_ref().expect("drawn maps").parts;
     let band = forearm_band(parts);
-    let map = out.detail.product_map.as_ref().expect("the local renderer's map");
+    let map = out
+        .detail
+        .product_map
+        .as_ref()
+        .expect("the local renderer's map");
     let diff = |x: u32, y: u32| {
         let (a, b) = (person.photo.get_pixel(x, y).0, out.image.get_pixel(x, y).0);
-        (0..3).map(|c| (a[c] as f64 - b[c] as f64).abs()).sum::<f64>() / 3.0
+        (0..3)
+            .map(|c| (a[c] as f64 - b[c] as f64).abs())
+            .sum::<f64>()
+            / 3.0
     };
     let mad = band.iter().map(|&(x, y)| diff(x, y)).sum::<f64>() / band.len().max(1) as f64;
-    let band_over_garment = band.iter().filter(|&&(x, y)| map.get(x, y).is_some()).count();
+    let band_over_garment = band
+        .iter()
+        .filter(|&&(x, y)| map.get(x, y).is_some())
+        .count();
     let (w, h) = out.image.dimensions();
     let (mut blobs, mut garment_px) = (0, 0);
     let torso = BodyPart::Torso.color();

@@ -225,14 +225,30 @@ fn branding_reads_the_print_through_the_renderers_map_and_catches_its_damage() {
         let s = scene(&format!(
             "saleor/static/placeholders/saleordemoproduct_cl_boot{n}_1.png"
         ));
-        let r = render_local(&s.person, &s.garment, &tier.parameters.into(), RenderQuality::Sd)
-            .expect("render");
-        let map = r.detail.product_map.as_ref().expect("the local renderer maps");
+        let r = render_local(
+            &s.person,
+            &s.garment,
+            &tier.parameters.into(),
+            RenderQuality::Sd,
+        )
+        .expect("render");
+        let map = r
+            .detail
+            .product_map
+            .as_ref()
+            .expect("the local renderer maps");
         let mask = garmax_tryon::garment_mask_of(&r);
         let (good, method) = branding_of(&s, &r, &r.image, &engine, tier);
         // The print painted out where the map put it.
         let fabric = garmax_vision::color::lab_to_srgb(s.out.analysis.colors.dominant.lab);
-        let prints: Vec<[u32; 4]> = s.out.analysis.branding.regions.iter().map(|b| b.bbox).collect();
+        let prints: Vec<[u32; 4]> = s
+            .out
+            .analysis
+            .branding
+            .regions
+            .iter()
+            .map(|b| b.bbox)
+            .collect();
         let mut removed = r.image.clone();
         for (x, y, p) in removed.enumerate_pixels_mut() {
             let on_print = map.get(x, y).is_some_and(|[u, v]| {
@@ -259,8 +275,14 @@ fn branding_reads_the_print_through_the_renderers_map_and_catches_its_damage() {
         let (soft_score, _) = branding_of(&s, &r, &blurred, &engine, tier);
         println!("boot{n}: good {good:.3} ({method}), removed {gone:.3}, blurred {soft_score:.3}");
         assert_eq!(method, "map", "boot{n}: judged through the map");
-        assert!(good >= threshold, "boot{n}: good render {good} < {threshold}");
+        assert!(
+            good >= threshold,
+            "boot{n}: good render {good} < {threshold}"
+        );
         assert!(gone < 0.3, "boot{n}: print removed still scores {gone}");
-        assert!(soft_score < threshold, "boot{n}: blurred print scores {soft_score}");
+        assert!(
+            soft_score < threshold,
+            "boot{n}: blurred print scores {soft_score}"
+        );
     }
 }

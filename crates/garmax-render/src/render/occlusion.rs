@@ -47,7 +47,9 @@ pub fn occlusion(regions: &Regions, body: &BodyFrame, m: f32) -> Occlusion {
     // exact arms the margin is grown from the person without them, so no
     // strip of the tee shows in the gap between a hanging arm and the side.
     let trunk = if regions.arms_exact {
-        regions.person.zip_with(&regions.lower_arms, |p, a| p * (1.0 - a))
+        regions
+            .person
+            .zip_with(&regions.lower_arms, |p, a| p * (1.0 - a))
     } else {
         regions.person.clone()
     };
@@ -214,13 +216,26 @@ mod tests {
         let b = &scene.body;
         let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
         let fore = b.elbow_r.lerp(b.wrist_r, 0.5);
-        assert!(at(&occ.arms_front, fore) > 0.9, "{}", at(&occ.arms_front, fore));
-        let chest = b.shoulder_l.mid(b.shoulder_r).plus(b.down.scale(0.5 * b.sw));
+        assert!(
+            at(&occ.arms_front, fore) > 0.9,
+            "{}",
+            at(&occ.arms_front, fore)
+        );
+        let chest = b
+            .shoulder_l
+            .mid(b.shoulder_r)
+            .plus(b.down.scale(0.5 * b.sw));
         assert_eq!(at(&occ.arms_front, chest), 0.0);
         // It reaches no further than the window beyond the mask.
         let r = ((ARM_EDGE_WINDOW * b.sw).round() as u32).max(2);
         let reach = grow(&before, r);
-        assert!(occ.arms_front.data.iter().zip(&reach.data).all(|(a, g)| a <= g));
+        assert!(
+            occ.arms_front
+                .data
+                .iter()
+                .zip(&reach.data)
+                .all(|(a, g)| a <= g)
+        );
     }
 
     #[test]

@@ -260,7 +260,8 @@ mod tests {
         for y in 0..h {
             for x in 0..w {
                 let i = (y * w + x) as usize;
-                let on = placement.torso.alpha.data[i] > 0.5 || placement.sleeves.alpha.data[i] > 0.5;
+                let on =
+                    placement.torso.alpha.data[i] > 0.5 || placement.sleeves.alpha.data[i] > 0.5;
                 let Some([u, v]) = map.get(x, y) else {
                     assert!(!on, "placed pixel ({x}, {y}) missing from the map");
                     continue;

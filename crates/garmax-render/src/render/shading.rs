@@ -181,7 +181,11 @@ mod tests {
         let zero = Plane::new(w, h, 0.0);
         let s = Shading::estimate(&luma, &one, &person, &zero, None, 300.0, 1.0, 0.0);
         let (rim, beside) = (10 * w as usize + 28, 10 * w as usize + 31);
-        assert!(s.at(rim, 0.0) < 0.7, "the rim is shaded: {}", s.at(rim, 0.0));
+        assert!(
+            s.at(rim, 0.0) < 0.7,
+            "the rim is shaded: {}",
+            s.at(rim, 0.0)
+        );
         // Just off the body the blur still sees only the rim, but there is
         // no old clothing there to read a fold from.
         assert!(s.at(beside, 0.0) > 0.85, "{}", s.at(beside, 0.0));
