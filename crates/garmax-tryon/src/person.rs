@@ -281,28 +281,29 @@ pub(crate) fn lap(timings: &mut Vec<Timing>, stage: &str, t: &mut Instant) {
 pub fn regions_from_segment(seg: &RgbImage, parts: &RgbImage, exact: bool) -> ClothingRegions {
     use garmax_body::BodyPart;
     use garmax_body::raster::SegmentClass;
-    let mask = |class: SegmentClass| {
-        let c = class.color();
-        GrayImage::from_fn(seg.width(), seg.height(), |x, y| {
-            image::Luma([if seg.get_pixel(x, y).0 == c { 255 } else { 0 }])
+    // 255 where a label map shows one of `colours`.
+    let mask_of = |map: &RgbImage, colours: &[[u8; 3]]| {
+        GrayImage::from_fn(map.width(), map.height(), |x, y| {
+            image::Luma([if colours.contains(&map.get_pixel(x, y).0) {
+                255
+            } else {
+                0
+            }])
         })
     };
-    let front = [
-        BodyPart::LeftUpperArm,
-        BodyPart::RightUpperArm,
-        BodyPart::LeftForearm,
-        BodyPart::RightForearm,
-        BodyPart::LeftHand,
-        BodyPart::RightHand,
-    ]
-    .map(BodyPart::color);
-    let arms_front = GrayImage::from_fn(parts.width(), parts.height(), |x, y| {
-        image::Luma([if front.contains(&parts.get_pixel(x, y).0) {
-            255
-        } else {
-            0
-        }])
-    });
+    let mask = |class: SegmentClass| mask_of(seg, &[class.color()]);
+    let arms_front = mask_of(
+        parts,
+        &[
+            BodyPart::LeftUpperArm,
+            BodyPart::RightUpperArm,
+            BodyPart::LeftForearm,
+            BodyPart::RightForearm,
+            BodyPart::LeftHand,
+            BodyPart::RightHand,
+        ]
+        .map(BodyPart::color),
+    );
     ClothingRegions {
         upper_garment: mask(SegmentClass::UpperGarment),
         arms: mask(SegmentClass::Arms),

@@ -8,13 +8,12 @@
 //! but does not show: ≤ 0.5 %; landmark capsules as the depth order left
 //! 31 % of the torso under a tee uncovered with the arms crossed).
 
-use std::sync::OnceLock;
-
 use garmax_body::BodyPart;
 use garmax_render::{RenderParams, RenderQuality, RenderRequest};
-use garmax_tryon::{ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson};
-use garmax_vision::{ImageLimits, decode_image};
+use garmax_tryon::{NoProgress, PreparedGarment, PreparedPerson};
 use image::{RgbImage, RgbaImage};
+
+mod common;
 
 const TEES: [&str; 2] = [
     "saleor/static/placeholders/saleordemoproduct_cl_boot06_1.png",
@@ -37,22 +36,8 @@ const MAX_HOLE_SHARE: f64 = 0.005;
 /// outline, where the edge's soft alpha does not reach.
 const BAND_INSET: u32 = 3;
 
-fn models() -> &'static Models {
-    static MODELS: OnceLock<Models> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        let cache = garmax_assets::Cache::resolve().expect("asset cache");
-        Models::load(&ModelOptions::new(cache)).expect("models (run `garmax models fetch`)")
-    })
-}
-
 fn garment(name: &str) -> PreparedGarment {
-    let cache = garmax_assets::Cache::resolve().expect("asset cache");
-    let path = cache
-        .require(name)
-        .expect("asset (run `garmax models fetch`)");
-    let img =
-        decode_image(&std::fs::read(path).expect("read"), &ImageLimits::default()).expect("decode");
-    garmax_tryon::prepare_garment(&img).expect("the tee is analysed")
+    garmax_tryon::prepare_garment(&common::photo(name)).expect("the tee is analysed")
 }
 
 /// Forearm pixels of the part map whose whole `BAND_INSET` neighbourhood
@@ -178,7 +163,7 @@ fn measure(
 
 #[test]
 fn forearms_in_front_of_a_tee_keep_their_pixels_and_leave_no_blobs() {
-    let models = models();
+    let models = common::models();
     let body = models
         .body
         .as_ref()

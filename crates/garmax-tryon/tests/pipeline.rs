@@ -3,32 +3,18 @@
 //! resolution is capped, and bad inputs come back with their codes.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use garmax_core::{Coded, ErrorCode};
 use garmax_tryon::{
     ModelOptions, Models, NoProgress, PreparedGarment, PreparedPerson, Stage, TryOnOptions,
 };
-use garmax_vision::{DecodedImage, ImageLimits, decode_image};
+use garmax_vision::DecodedImage;
+
+mod common;
+use common::{models, photo};
 
 const PERSON: &str = "skimage/data/astronaut.png";
 const TEE: &str = "saleor/static/placeholders/saleordemoproduct_cl_boot06_1.png";
-
-fn models() -> &'static Models {
-    static MODELS: OnceLock<Models> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        let cache = garmax_assets::Cache::resolve().expect("asset cache");
-        Models::load(&ModelOptions::new(cache)).expect("models (run `garmax models fetch`)")
-    })
-}
-
-fn photo(name: &str) -> DecodedImage {
-    let cache = garmax_assets::Cache::resolve().expect("asset cache");
-    let path = cache
-        .require(name)
-        .expect("asset (run `garmax models fetch`)");
-    decode_image(&std::fs::read(path).expect("read"), &ImageLimits::default()).expect("decode")
-}
 
 fn no_validation() -> TryOnOptions {
     TryOnOptions {

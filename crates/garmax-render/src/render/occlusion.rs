@@ -176,26 +176,34 @@ mod tests {
     use super::*;
     use crate::render::test_scene;
 
+    fn at(p: &Plane, q: P2) -> f32 {
+        p.get(q.x as u32, q.y as u32)
+    }
+
+    /// The middle of the scene's image-right forearm, and the chest.
+    fn forearm_and_chest(b: &BodyFrame) -> (P2, P2) {
+        let chest = b
+            .shoulder_l
+            .mid(b.shoulder_r)
+            .plus(b.down.scale(0.5 * b.sw));
+        (b.elbow_r.lerp(b.wrist_r, 0.5), chest)
+    }
+
     #[test]
     fn the_face_and_the_skin_forearms_are_in_front_and_the_clip_follows_the_person() {
         let scene = test_scene::scene();
         let occ = occlusion(&scene.regions, &scene.body, 0.8);
         let b = &scene.body;
-        let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
         assert_eq!(at(&occ.protect, b.face_centre), 1.0);
         assert_eq!(at(&occ.face_hair_hands, b.face_centre), 1.0);
         // The bare forearm of the scene is skin: in front of the torso.
-        let fore = b.elbow_r.lerp(b.wrist_r, 0.5);
+        let (fore, chest) = forearm_and_chest(b);
         assert!(
             at(&occ.arms_front, fore) > 0.5,
             "{}",
             at(&occ.arms_front, fore)
         );
         // The chest is not protected and lies in the torso polygon.
-        let chest = b
-            .shoulder_l
-            .mid(b.shoulder_r)
-            .plus(b.down.scale(0.5 * b.sw));
         assert_eq!(at(&occ.protect, chest), 0.0);
         assert_eq!(at(&occ.arms_front, chest), 0.0);
         assert_eq!(at(&occ.in_torso, chest), 1.0);
@@ -214,17 +222,12 @@ mod tests {
         let before = occ.arms_front.clone();
         refine_arms_front(&mut occ, &photo.rgb, &scene.body, false);
         let b = &scene.body;
-        let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
-        let fore = b.elbow_r.lerp(b.wrist_r, 0.5);
+        let (fore, chest) = forearm_and_chest(b);
         assert!(
             at(&occ.arms_front, fore) > 0.9,
             "{}",
             at(&occ.arms_front, fore)
         );
-        let chest = b
-            .shoulder_l
-            .mid(b.shoulder_r)
-            .plus(b.down.scale(0.5 * b.sw));
         assert_eq!(at(&occ.arms_front, chest), 0.0);
         // It reaches no further than the window beyond the mask.
         let r = ((ARM_EDGE_WINDOW * b.sw).round() as u32).max(2);
@@ -243,7 +246,6 @@ mod tests {
         let scene = test_scene::scene();
         let b = &scene.body;
         let front = in_front_of_bottom(&scene.regions);
-        let at = |p: &Plane, q: P2| p.get(q.x as u32, q.y as u32);
         assert!(at(&front, b.elbow_l.lerp(b.wrist_l, 0.7)) > 0.5);
         assert_eq!(at(&front, P2::new(96.0, 260.0)), 0.0, "the thigh");
         let mut occ = occlusion(&scene.regions, &scene.body, 0.8);
