@@ -90,6 +90,29 @@ impl GarmentLandmarks {
         [self.sleeve_end_left, self.sleeve_end_right]
     }
 
+    /// The sleeve a texel belongs to and how far outside its shoulder–armpit
+    /// seam it lies; `None` for the torso. A sleeve is bounded by the seam
+    /// and by its underside, the line from the armpit through the sleeve's
+    /// end: the flank below the armpit, which flares past the seam's line
+    /// on most flat lays, is torso. A garment whose sleeve ends sit on the
+    /// seam (sleeveless) has no sleeves.
+    pub fn sleeve_of(&self, q: P2) -> Option<(usize, f32)> {
+        (0..2).find_map(|s| {
+            let (shoulder, armpit, end) = (
+                self.shoulders()[s],
+                self.armpits()[s],
+                self.sleeve_ends()[s],
+            );
+            let d = sleeve_side(q, shoulder, armpit, s);
+            if d <= 0.0 || sleeve_side(end, shoulder, armpit, s) <= 1.0 {
+                return None;
+            }
+            let underside = end.minus(armpit);
+            let upper = underside.cross(shoulder.minus(armpit)).signum();
+            (underside.cross(q.minus(armpit)) * upper >= 0.0).then_some((s, d))
+        })
+    }
+
     pub fn scaled(&self, k: f32) -> GarmentLandmarks {
         let s = |p: P2| p.scale(k);
         GarmentLandmarks {
@@ -395,6 +418,38 @@ pub fn sleeve_side(p: P2, shoulder: P2, armpit: P2, side: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sleeve_ends_at_its_underside_and_the_flank_below_is_torso() {
+        // A flat-lay tee: sleeves out and down from the shoulders, the body
+        // flaring past the seam's line toward the hem.
+        let g = GarmentLandmarks {
+            collar_centre: P2::new(100.0, 20.0),
+            neck_left: P2::new(80.0, 10.0),
+            neck_right: P2::new(120.0, 10.0),
+            shoulder_left: P2::new(50.0, 20.0),
+            shoulder_right: P2::new(150.0, 20.0),
+            armpit_left: P2::new(52.0, 70.0),
+            armpit_right: P2::new(148.0, 70.0),
+            sleeve_end_left: P2::new(10.0, 80.0),
+            sleeve_end_right: P2::new(190.0, 80.0),
+            hem_left: P2::new(45.0, 200.0),
+            hem_right: P2::new(155.0, 200.0),
+        };
+        assert_eq!(g.sleeve_of(P2::new(30.0, 50.0)).map(|x| x.0), Some(0));
+        assert_eq!(g.sleeve_of(P2::new(170.0, 50.0)).map(|x| x.0), Some(1));
+        // The flank below the armpit, outside the seam's line.
+        assert_eq!(g.sleeve_of(P2::new(46.0, 180.0)), None);
+        assert_eq!(g.sleeve_of(P2::new(154.0, 180.0)), None);
+        assert_eq!(g.sleeve_of(P2::new(100.0, 100.0)), None);
+        // Sleeveless: the ends sit on the shoulders.
+        let vest = GarmentLandmarks {
+            sleeve_end_left: g.shoulder_left,
+            sleeve_end_right: g.shoulder_right,
+            ..g
+        };
+        assert_eq!(vest.sleeve_of(P2::new(30.0, 50.0)), None);
+    }
 
     #[test]
     fn sleeve_side_is_positive_outside_the_torso() {

@@ -1,7 +1,8 @@
 //! The garment warp: landmark correspondences garment → body, a
-//! thin-plate spline for the torso, a rotation about the shoulder for each
-//! sleeve (blended into the spline near the seam), applied as a forward
-//! mesh that is rasterised into source-coordinate buffers.
+//! thin-plate spline for the torso, a bend of each sleeve about the
+//! shoulder joint onto the upper arm (none at the seam, growing along the
+//! sleeve), applied as a forward mesh that is rasterised into
+//! source-coordinate buffers.
 
 use serde::Serialize;
 
@@ -31,24 +32,30 @@ pub struct GarmentWarp {
     pub tps: Tps,
     pub similarity: Similarity,
     pub garment: GarmentLandmarks,
-    /// Per sleeve: rotation (radians) applied about the body shoulder point.
+    /// Per sleeve: the bend (radians) its end is turned by about
+    /// [`Self::sleeve_pivot`].
     pub sleeve_rotation: [f32; 2],
-    pub body_shoulder: [P2; 2],
-    /// Length of each sleeve in garment pixels (for the blend zone).
-    pub sleeve_len: [f32; 2],
+    /// Per sleeve: the body's shoulder joint, in photo pixels.
+    pub sleeve_pivot: [P2; 2],
+    /// Per sleeve: how far its end lies outside the shoulder–armpit seam,
+    /// garment pixels (the bend grows over this distance).
+    pub sleeve_reach: [f32; 2],
     pub correspondences: Vec<Correspondence>,
 }
 
+/// Share of a sleeve's reach, from the seam, over which its bend grows from
+/// none to full: a sleeve leaves the shoulder seam at the body's shoulder
+/// slope and hangs along the arm from about its middle.
+const BEND_SPAN: f32 = 0.6;
+
 impl GarmentWarp {
-    /// Builds the warp. `sleeve_axis[s]` is the direction of sleeve `s` in
-    /// the garment texture (from its shoulder to the sleeve's centroid) and
-    /// `sleeve_len[s]` its length. `hem` overrides the body's hem corners
-    /// (a dress's hem is below the hips).
+    /// Builds the warp. `cuffs[s]` is the centre of sleeve `s`'s cuff in
+    /// the garment texture. `hem` overrides the body's hem corners (a
+    /// dress's hem is below the hips).
     pub fn build(
         g: &GarmentLandmarks,
         body: &BodyFrame,
-        sleeve_axis: [P2; 2],
-        sleeve_len: [f32; 2],
+        cuffs: [P2; 2],
         pose_guidance: f32,
         hem: Option<[P2; 2]>,
     ) -> Option<GarmentWarp> {
@@ -125,60 +132,75 @@ impl GarmentWarp {
         let dst: Vec<P2> = corr.iter().map(|c| c.target).collect();
         let tps = Tps::fit(&src, &dst, 1e-3)?;
 
-        // Sleeves rotate from their flat-lay angle (carried by the
-        // similarity) toward the upper arm.
-        let mut rot = [0.0f32; 2];
-        let sh = body.shoulders();
-        let el = body.elbows();
-        for s in 0..2 {
-            let own = sleeve_axis[s].angle() + sim.rotation();
-            let arm = el[s].minus(sh[s]);
-            let target = if body.arm_seen[s] { arm.angle() } else { own };
-            // Rotating a sleeve past the torso would fold it inside out.
-            rot[s] = (angle_diff(own, target) * p.min(1.0)).clamp(-2.0, 2.0);
-        }
+        let (sleeve_rotation, sleeve_reach) = sleeve_bends(g, body, &tps, cuffs, p);
         Some(GarmentWarp {
             tps,
             similarity: sim,
             garment: *g,
-            sleeve_rotation: rot,
-            body_shoulder: [sim.apply(g.shoulder_left), sim.apply(g.shoulder_right)],
-            sleeve_len,
+            sleeve_rotation,
+            sleeve_pivot: body.shoulders(),
+            sleeve_reach,
             correspondences: corr,
         })
     }
 
     /// Which part a garment texel belongs to: `None` = torso, `Some(s)` =
-    /// sleeve `s`, plus the blend weight toward the sleeve's rigid motion.
+    /// sleeve `s`, plus the share of the sleeve's bend it takes.
     pub fn part(&self, q: P2) -> (Option<usize>, f32) {
-        let g = &self.garment;
-        for s in 0..2 {
-            let d = sleeve_side(q, g.shoulders()[s], g.armpits()[s], s);
-            if d > 0.0 {
-                let w = smoothstep(0.0, 0.45 * self.sleeve_len[s].max(1.0), d);
-                return (Some(s), w);
-            }
+        match self.garment.sleeve_of(q) {
+            Some((s, d)) => (
+                Some(s),
+                smoothstep(0.0, BEND_SPAN * self.sleeve_reach[s].max(1.0), d),
+            ),
+            None => (None, 0.0),
         }
-        (None, 0.0)
     }
 
-    /// Forward map of a garment texel into the photo.
+    /// Forward map of a garment texel into the photo: the spline, and for
+    /// a sleeve texel its share of the sleeve's bend about the shoulder
+    /// joint. Turning by a growing angle (rather than blending two rigid
+    /// motions) keeps the sleeve's width along the bend.
     pub fn map(&self, q: P2) -> P2 {
         let base = self.tps.apply(q);
         match self.part(q) {
             (Some(s), w) if w > 0.0 => {
-                let pivot = self.body_shoulder[s];
-                let rigid = pivot.plus(
-                    self.similarity
-                        .apply(q)
-                        .minus(pivot)
-                        .rotate(self.sleeve_rotation[s]),
-                );
-                base.lerp(rigid, w)
+                let pivot = self.sleeve_pivot[s];
+                pivot.plus(base.minus(pivot).rotate(self.sleeve_rotation[s] * w))
             }
             _ => base,
         }
     }
+}
+
+/// Per sleeve, the bend that carries its cuff from where the torso's
+/// spline puts it (near the flat-lay angle) onto the upper arm, and the sleeve's reach
+/// outside its seam. The bend turns about the body's shoulder joint by the
+/// angle that puts the sleeve's cuff centre on the line shoulder → elbow, so the
+/// sleeve is centred on the arm rather than hung from the seam outside it;
+/// `guidance` scales it (the retry knob), an unseen arm keeps the flat
+/// angle.
+fn sleeve_bends(
+    g: &GarmentLandmarks,
+    body: &BodyFrame,
+    tps: &Tps,
+    cuffs: [P2; 2],
+    guidance: f32,
+) -> ([f32; 2], [f32; 2]) {
+    let mut rotation = [0.0f32; 2];
+    let mut reach = [1.0f32; 2];
+    let (joints, elbows) = (body.shoulders(), body.elbows());
+    for s in 0..2 {
+        let end = cuffs[s];
+        reach[s] = sleeve_side(end, g.shoulders()[s], g.armpits()[s], s).max(1.0);
+        if !body.arm_seen[s] {
+            continue;
+        }
+        let flat = tps.apply(end).minus(joints[s]);
+        let arm = elbows[s].minus(joints[s]);
+        // Turning a sleeve past the torso would fold it inside out.
+        rotation[s] = (angle_diff(flat.angle(), arm.angle()) * guidance.min(1.0)).clamp(-2.0, 2.0);
+    }
+    (rotation, reach)
 }
 
 /// A garment → photo mapping a mesh can be rasterised with.

@@ -113,10 +113,11 @@ fn each_knob_moves_its_own_score_the_right_way() {
 fn a_deliberately_bad_first_attempt_improves_on_retry() {
     let s = scene("saleor/static/placeholders/saleordemoproduct_cl_boot06_1.png");
     // A demanding colour threshold (the file is the user's to edit), and a
-    // first attempt with the colour correction almost off.
+    // first attempt with the colour correction almost off. Measured on this
+    // scene: colour 0.979 at weight 0.3, 0.988 after three retries (0.495).
     let text = garmax_quality::config::DEFAULT_TOML.replacen(
         "accuracy = { color = 0.65, style = 0.55, branding = 0.75 }",
-        "accuracy = { color = 0.993, style = 0.55, branding = 0.75 }",
+        "accuracy = { color = 0.985, style = 0.55, branding = 0.75 }",
         1,
     );
     let config = QualityConfig::from_toml(&text).unwrap();

@@ -14,7 +14,7 @@ use crate::person::BodyFrame;
 use crate::plane::Plane;
 use crate::warp::{BottomWarp, GarmentWarp, MeshWarp, UvBuffer, rasterise};
 
-use super::texture::{GarmentTexture, Texture, alpha_bbox, sleeve_axes};
+use super::texture::{GarmentTexture, Texture, alpha_bbox, sleeve_cuffs};
 
 /// One garment part sampled at every photo pixel (straight, not
 /// premultiplied, linear RGB; zero alpha where the part does not reach).
@@ -52,11 +52,10 @@ pub fn warp_upper(
     h: u32,
 ) -> Result<(GarmentWarp, UvBuffer, UvBuffer), RenderError> {
     let alpha = &tex.texture.alpha;
-    let (sleeve_axis, sleeve_len) = sleeve_axes(alpha, gl);
-    let warp = GarmentWarp::build(gl, body, sleeve_axis, sleeve_len, pose_guidance, hem)
-        .ok_or_else(|| {
-            RenderError::Generation("the garment landmarks give a degenerate warp".into())
-        })?;
+    let cuffs = sleeve_cuffs(alpha, gl);
+    let warp = GarmentWarp::build(gl, body, cuffs, pose_guidance, hem).ok_or_else(|| {
+        RenderError::Generation("the garment landmarks give a degenerate warp".into())
+    })?;
     let (torso, sleeves) = rasterise_texture(&warp, alpha, quality, w, h)?;
     Ok((warp, torso, sleeves))
 }
@@ -332,6 +331,85 @@ mod tests {
             scene.garment.dominant,
         );
         assert!(de < 10.0, "fabric colour ΔE {de}");
+    }
+
+    /// The pixels of a sleeve layer, per garment side.
+    fn sleeve_pixels(uv: &UvBuffer) -> [Vec<P2>; 2] {
+        let mut sides: [Vec<P2>; 2] = [Vec::new(), Vec::new()];
+        for i in 0..uv.u.len() {
+            if uv.u[i].is_finite() {
+                let p = P2::new(
+                    (i as u32 % uv.w) as f32 + 0.5,
+                    (i as u32 / uv.w) as f32 + 0.5,
+                );
+                sides[usize::from(p.x > uv.w as f32 / 2.0)].push(p);
+            }
+        }
+        sides
+    }
+
+    #[test]
+    fn each_sleeve_end_is_centred_on_its_upper_arm() {
+        let scene = test_scene::scene();
+        let tex = GarmentTexture::prepare(&scene.garment, scene.body.sw * 1.2, 0.8);
+        let gl = scene.garment.upper_landmarks().unwrap().scaled(tex.scale);
+        let (w, h) = scene.person.photo.dimensions();
+        let b = &scene.body;
+        let (joints, elbows) = (b.shoulders(), b.elbows());
+        // Distance of a point from the line shoulder joint → elbow of arm `s`.
+        let off_arm = |p: P2, s: usize| {
+            let axis = elbows[s].minus(joints[s]).unit_or(b.down);
+            p.minus(joints[s]).cross(axis).abs()
+        };
+        let centroid = |pts: &[P2]| {
+            let n = pts.len().max(1) as f32;
+            pts.iter()
+                .fold(P2::default(), |a, p| a.plus(p.scale(1.0 / n)))
+        };
+        let bent = warp_upper(&tex, &gl, b, 1.0, None, RenderQuality::Sd, w, h).unwrap();
+        let flat = warp_upper(&tex, &gl, b, 0.0, None, RenderQuality::Sd, w, h).unwrap();
+        let cuffs = sleeve_cuffs(&tex.texture.alpha, &gl);
+        for s in 0..2 {
+            // The cuff's centre lands on the arm.
+            let cuff = off_arm(bent.0.map(cuffs[s]), s);
+            assert!(
+                cuff < 0.05 * b.sw,
+                "sleeve {s}: cuff {cuff:.1} px off its arm"
+            );
+            // The sleeve as drawn lies along the arm: its centroid is off
+            // the arm's line by the shoulder cap only (the seam sits outside
+            // the joint). Without pose guidance the sleeve keeps its
+            // flat-lay angle, which stands off the hanging arm.
+            let pixels = sleeve_pixels(&bent.2);
+            assert!(
+                pixels[s].len() > 100,
+                "sleeve {s}: {} pixels",
+                pixels[s].len()
+            );
+            let on = off_arm(centroid(&pixels[s]), s);
+            assert!(on < 0.16 * b.sw, "sleeve {s} lies {on:.1} px off its arm");
+            assert_eq!(flat.0.sleeve_rotation[s], 0.0);
+            let own = off_arm(centroid(&sleeve_pixels(&flat.2)[s]), s);
+            assert!(
+                own > on + 0.1 * b.sw,
+                "sleeve {s}: flat {own:.1}, bent {on:.1}"
+            );
+        }
+        // The bend is none at the seam: the shoulder and armpit texels land
+        // where the torso's spline puts them.
+        for (q, s) in [(gl.shoulder_left, 0), (gl.armpit_right, 1)] {
+            let just_outside = q.plus(if s == 0 {
+                P2::new(-0.5, 0.0)
+            } else {
+                P2::new(0.5, 0.0)
+            });
+            assert!(
+                bent.0
+                    .map(just_outside)
+                    .dist(bent.0.tps.apply(just_outside))
+                    < 0.5
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use image::imageops::FilterType;
 use image::{GrayImage, RgbaImage};
 use rayon::prelude::*;
 
-use crate::garment::{GarmentFit, GarmentInput, GarmentLandmarks, sleeve_side};
+use crate::garment::{GarmentFit, GarmentInput, GarmentLandmarks};
 use crate::geometry::{P2, smoothstep};
 use crate::plane::Plane;
 
@@ -256,44 +256,51 @@ fn cut_neck_hole(alpha: &mut Plane, gl: &GarmentLandmarks, g_sw: f32) {
     }
 }
 
-/// Direction and length of each sleeve in texture pixels, from the
-/// garment pixels outside its shoulder–armpit line.
-pub(crate) fn sleeve_axes(alpha: &Plane, gl: &GarmentLandmarks) -> ([P2; 2], [f32; 2]) {
-    let mut axis = [P2::new(-0.6, 0.8), P2::new(0.6, 0.8)];
-    let mut len = [
-        gl.shoulder_left.dist(gl.armpit_left),
-        gl.shoulder_right.dist(gl.armpit_right),
-    ];
-    for s in 0..2 {
-        let (sh, ap) = (gl.shoulders()[s], gl.armpits()[s]);
-        let (mut sx, mut sy, mut cnt) = (0.0f64, 0.0f64, 0.0f64);
-        let mut pts = Vec::new();
-        for y in 0..alpha.h {
-            for x in 0..alpha.w {
-                if alpha.get(x, y) < 0.5 {
-                    continue;
-                }
-                let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
-                if sleeve_side(q, sh, ap, s) > 1.0 {
-                    sx += q.x as f64;
-                    sy += q.y as f64;
-                    cnt += 1.0;
-                    pts.push(q);
-                }
+/// Centre of each sleeve's cuff in texture pixels: the centroid of the
+/// sleeve's texels in the outer fifth of its length, measured from the
+/// shoulder along the direction to the sleeve's centroid. A sleeve too
+/// small to measure (or none) gives its sleeve-end landmark.
+pub(crate) fn sleeve_cuffs(alpha: &Plane, gl: &GarmentLandmarks) -> [P2; 2] {
+    let mut cuffs = gl.sleeve_ends();
+    let mut texels: [Vec<P2>; 2] = [Vec::new(), Vec::new()];
+    for y in 0..alpha.h {
+        for x in 0..alpha.w {
+            if alpha.get(x, y) < 0.5 {
+                continue;
+            }
+            let q = P2::new(x as f32 + 0.5, y as f32 + 0.5);
+            if let Some((s, d)) = gl.sleeve_of(q)
+                && d > 1.0
+            {
+                texels[s].push(q);
             }
         }
-        if cnt > 10.0 {
-            let c = P2::new((sx / cnt) as f32, (sy / cnt) as f32);
-            let d = c.minus(sh).unit_or(axis[s]);
-            axis[s] = d;
-            len[s] = pts
-                .iter()
-                .map(|q| q.minus(sh).dot(d))
-                .fold(0.0f32, f32::max)
-                .max(1.0);
+    }
+    let centroid = |pts: &[P2]| {
+        let n = pts.len() as f32;
+        pts.iter()
+            .fold(P2::default(), |a, p| a.plus(p.scale(1.0 / n)))
+    };
+    for s in 0..2 {
+        if texels[s].len() <= 10 {
+            continue;
+        }
+        let shoulder = gl.shoulders()[s];
+        let axis = centroid(&texels[s])
+            .minus(shoulder)
+            .unit_or(P2::new(0.0, 1.0));
+        let along = |q: &P2| q.minus(shoulder).dot(axis);
+        let len = texels[s].iter().map(along).fold(0.0f32, f32::max);
+        let cuff: Vec<P2> = texels[s]
+            .iter()
+            .copied()
+            .filter(|q| along(q) >= 0.8 * len)
+            .collect();
+        if !cuff.is_empty() {
+            cuffs[s] = centroid(&cuff);
         }
     }
-    (axis, len)
+    cuffs
 }
 
 pub(crate) fn alpha_bbox(alpha: &Plane) -> Option<[f32; 4]> {
