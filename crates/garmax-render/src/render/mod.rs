@@ -99,6 +99,11 @@ pub struct RenderStats {
     /// Pixels of old clothing replaced by skin / by background.
     pub skin_filled_pixels: usize,
     pub background_filled_pixels: usize,
+    /// The photo's clothing between the new garment's top and hem, and of
+    /// it the pixels left visible beside the new garment
+    /// ([`report::old_clothing_left`]).
+    pub old_clothing_pixels: usize,
+    pub old_clothing_visible: usize,
     pub regions_source: String,
     pub timings_ms: Vec<(String, f64)>,
 }
@@ -430,6 +435,8 @@ pub fn render_local(
         &image,
         &report::regions_face_hands(&body, &regions, legs.is_some(), w, h),
     );
+    let (old_clothing_pixels, old_clothing_visible) =
+        report::old_clothing_left(&person.photo, &image, &regions, &body, &alpha_plane);
     let lower_body_coverage = match (&legs, placed.hem_t) {
         (Some(legs), Some(hem_t)) => Some(report::leg_coverage(
             &alpha_plane,
@@ -457,6 +464,8 @@ pub fn render_local(
         face_hand_pixels_changed: face_changed,
         skin_filled_pixels: skin_filled,
         background_filled_pixels: bg_filled,
+        old_clothing_pixels,
+        old_clothing_visible,
         regions_source: regions.source.to_string(),
         timings_ms: {
             clock.lap("output");

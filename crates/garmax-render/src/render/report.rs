@@ -119,6 +119,56 @@ pub fn regions_face_hands(
     idx
 }
 
+/// Old clothing left visible beside the new garment: of the photo's
+/// clothing pixels (inside the person mask, neither skin-coloured nor face,
+/// hair or hands) between the new garment's top and its hem along the
+/// torso axis, those the garment does not cover (alpha ≤ ½) and the render
+/// left as they were (every channel within 3 levels of the photo). Below
+/// the hem the old clothing is legitimately there (trousers under a tee);
+/// beside it, it is what sticks out around the new outline. Clothing in
+/// skin tones counts as skin, so this is a lower bound. A drawn mannequin
+/// wears nothing: (0, 0). Returns (clothing pixels in the band, of them
+/// left visible).
+pub fn old_clothing_left(
+    photo: &RgbaImage,
+    out: &RgbaImage,
+    regions: &Regions,
+    body: &BodyFrame,
+    alpha: &Plane,
+) -> (usize, usize) {
+    if regions.arms_exact {
+        return (0, 0);
+    }
+    let w = alpha.w;
+    let origin = body.shoulder_l.mid(body.shoulder_r);
+    let depth = |i: usize| {
+        let q = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+        q.minus(origin).dot(body.down)
+    };
+    let (lo, hi) = (0..alpha.data.len())
+        .filter(|&i| alpha.data[i] > 0.5)
+        .map(depth)
+        .fold((f32::MAX, f32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    if lo > hi {
+        return (0, 0);
+    }
+    let (a, b) = (photo.as_raw(), out.as_raw());
+    let (mut clothing, mut left) = (0usize, 0usize);
+    for i in 0..alpha.data.len() {
+        let old = regions.person.data[i] > 0.5
+            && regions.skin_like.data[i] < 0.5
+            && regions.face_hair.data[i] < 0.5
+            && regions.hands.data[i] < 0.5;
+        if !old || !(lo..=hi).contains(&depth(i)) {
+            continue;
+        }
+        clothing += 1;
+        let same = (0..3).all(|c| (a[i * 4 + c] as i16 - b[i * 4 + c] as i16).abs() <= 3);
+        left += usize::from(alpha.data[i] <= 0.5 && same);
+    }
+    (clothing, left)
+}
+
 pub fn face_hand_change(a: &RgbaImage, b: &RgbaImage, idx: &[usize]) -> (usize, usize) {
     let (ra, rb) = (a.as_raw(), b.as_raw());
     let changed = idx
@@ -152,4 +202,53 @@ pub fn regions_overlay(photo: &RgbaImage, regions: &Regions, garment: &Plane) ->
         p.0 = c.map(|v| v.clamp(0.0, 255.0) as u8);
     }
     img
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_scene;
+
+    #[test]
+    fn old_clothing_counts_what_the_garment_neither_covers_nor_repaints() {
+        let scene = test_scene::scene();
+        let photo = &scene.person.photo;
+        let (w, h) = photo.dimensions();
+        let b = &scene.body;
+        // A garment over the middle of the torso only, shoulders to hips.
+        let mut alpha = Plane::new(w, h, 0.0);
+        let (x0, x1) = (
+            b.shoulder_r.x.min(b.shoulder_l.x),
+            b.shoulder_r.x.max(b.shoulder_l.x),
+        );
+        let (y0, y1) = (b.shoulder_l.y.min(b.shoulder_r.y), b.hip_l.y.max(b.hip_r.y));
+        let mid = 0.5 * (x0 + x1);
+        for y in y0 as u32..y1 as u32 {
+            for x in (mid - 0.25 * (x1 - x0)) as u32..(mid + 0.25 * (x1 - x0)) as u32 {
+                let i = alpha.idx(x, y);
+                alpha.data[i] = 1.0;
+            }
+        }
+        // Nothing repainted: the old shirt beside the narrow garment shows.
+        let (clothing, left) = old_clothing_left(photo, photo, &scene.regions, b, &alpha);
+        assert!(clothing > 500, "{clothing} clothing pixels");
+        assert!(
+            left > clothing / 4 && left < clothing,
+            "{left} of {clothing}"
+        );
+        // Everything beside it repainted: none left.
+        let mut out = photo.clone();
+        for p in out.pixels_mut() {
+            p.0[0] = p.0[0].wrapping_add(40);
+        }
+        assert_eq!(
+            old_clothing_left(photo, &out, &scene.regions, b, &alpha).1,
+            0
+        );
+        // No garment: nothing to measure beside.
+        assert_eq!(
+            old_clothing_left(photo, photo, &scene.regions, b, &Plane::new(w, h, 0.0)),
+            (0, 0)
+        );
+    }
 }

@@ -108,9 +108,9 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
     let provider = garmax_render::provider("local")?;
     let mut results = Vec::new();
     println!(
-        "| result | size | ms | ΔE fabric (per px) | ΔE mean colour | IoU upper garment | face+hand px changed |"
+        "| result | size | ms | ΔE fabric (per px) | ΔE mean colour | IoU upper garment | face+hand px changed | old clothing left beside |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (pid, code) in PAIRS {
         let Some((asset, crop)) = person(pid) else {
             continue;
@@ -132,14 +132,15 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
                 .save(out_dir.join(format!("{name}.png")))
                 .with_context(|| format!("writing {name}.png"))?;
                 println!(
-                    "| {name} | {}×{} | {ms:.0} | {:.2} | {:.2} | {:.2} | {}/{} |",
+                    "| {name} | {}×{} | {ms:.0} | {:.2} | {:.2} | {:.2} | {}/{} | {} |",
                     person.rgba.width(),
                     person.rgba.height(),
                     s.base_fabric_delta_e,
                     s.base_fabric_mean_delta_e,
                     s.upper_garment_iou,
                     s.face_hand_pixels_changed,
-                    s.face_hand_pixels
+                    s.face_hand_pixels,
+                    old_clothing_left(s)
                 );
                 results.push(json!({
                     "name": name, "person": asset, "crop": crop, "garment": tee(code),
@@ -150,7 +151,7 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             }
             Err(err) => {
                 let msg = super::describe(&err.into());
-                println!("| {name} | refused: {msg} | | | | | |");
+                println!("| {name} | refused: {msg} | | | | | | |");
                 results.push(
                     json!({ "name": name, "person": asset, "garment": tee(code), "error": msg }),
                 );
@@ -179,12 +180,13 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
             .save(out_dir.join(format!("{name}.png")))
             .with_context(|| format!("writing {name}.png"))?;
             println!(
-                "| {name} | 640×800 | | {:.2} | {:.2} | {:.2} | {}/{} |",
+                "| {name} | 640×800 | | {:.2} | {:.2} | {:.2} | {}/{} | {} |",
                 s.base_fabric_delta_e,
                 s.base_fabric_mean_delta_e,
                 s.upper_garment_iou,
                 s.face_hand_pixels_changed,
-                s.face_hand_pixels
+                s.face_hand_pixels,
+                old_clothing_left(s)
             );
             results.push(json!({ "name": name, "person": format!("body model mannequin, pose {pose}"), "garment": tee(code), "stats": s }));
         }
@@ -209,4 +211,19 @@ pub fn run(out_dir: &Path) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&results)?,
     )?;
     Ok(())
+}
+
+/// The share of the photo's clothing beside the new garment that the render
+/// left visible, with its pixel counts (a drawn mannequin wears nothing).
+fn old_clothing_left(s: &garmax_render::RenderStats) -> String {
+    if s.old_clothing_pixels == 0 {
+        return "none to remove".into();
+    }
+    let share = s.old_clothing_visible as f64 / s.old_clothing_pixels.max(1) as f64;
+    format!(
+        "{:.1} % ({}/{})",
+        100.0 * share,
+        s.old_clothing_visible,
+        s.old_clothing_pixels
+    )
 }
