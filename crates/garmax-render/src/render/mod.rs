@@ -324,7 +324,7 @@ pub fn render_local(
     let tex = GarmentTexture::prepare(garment, body_width, params.branding_enhancement_weight);
     clock.lap("texture");
 
-    let placed = place(
+    let mut placed = place(
         &tex,
         &body,
         legs.as_ref(),
@@ -334,6 +334,14 @@ pub fn render_local(
     )?;
     clock.lap("warp");
 
+    if regions.arms_exact {
+        placement::wrap_sleeves(
+            &mut placed.uv_sleeves,
+            &regions.lower_arms,
+            &regions.hands,
+            &body,
+        );
+    }
     let photo = LinearPhoto::from_rgba(&person.photo);
     let placement = Placement {
         torso: sample_layer(&tex.texture, &placed.uv_main),

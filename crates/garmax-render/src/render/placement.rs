@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::RenderError;
 use crate::garment::{BottomLandmarks, GarmentLandmarks};
-use crate::geometry::P2;
+use crate::geometry::{P2, segment_distance};
 use crate::legs::LegFrame;
 use crate::params::RenderQuality;
 use crate::person::BodyFrame;
@@ -99,6 +99,92 @@ fn rasterise_texture(
     };
     Ok(rasterise(warp, bbox, quality.mesh_cells(), w, h, occupied))
 }
+
+/// A drawn body's upper arms inside the sleeves. The flat sleeve, bent
+/// onto the arm, covers the arm's outer side but not all of its inner side
+/// near the armpit, and a drawn upper arm lies in front of the torso
+/// layer, so without this a wedge of bare arm shows between sleeve and
+/// torso. Every front-most arm pixel near the segment shoulder → elbow of
+/// its side, and no farther along it than that sleeve already reaches
+/// (forearms and hands crossing it excepted), takes the texel of the nearest sleeve pixel within a fifth of a
+/// shoulder width: the sleeve wraps the arm as a tube would. A photo's
+/// arms are guessed, not drawn; there the skin in the gap is the person's
+/// own arm and stays.
+pub fn wrap_sleeves(uv: &mut UvBuffer, arms_front: &Plane, hands: &Plane, body: &BodyFrame) {
+    let (w, h) = (uv.w as i64, uv.h as i64);
+    let (joints, elbows) = (body.shoulders(), body.elbows());
+    let wrists = [body.wrist_l, body.wrist_r];
+    // A forearm or hand crossing in front of an upper arm (arms crossed)
+    // stays in front of its sleeve.
+    let forearm = |p: P2| {
+        (0..2).any(|s| segment_distance(p, elbows[s], wrists[s]).0 < WRAP_ARM_RADIUS * body.sw)
+    };
+    let pixel = |i: usize| P2::new((i as i64 % w) as f32 + 0.5, (i as i64 / w) as f32 + 0.5);
+    let radius = WRAP_ARM_RADIUS * body.sw;
+    let search = (WRAP_SEARCH * body.sw).ceil() as i64;
+    for s in 0..2 {
+        if !body.arm_seen[s] {
+            continue;
+        }
+        let axis = elbows[s].minus(joints[s]);
+        let len = axis.len();
+        if len < 1.0 {
+            continue;
+        }
+        let dir = axis.scale(1.0 / len);
+        // Along the arm from the joint, and off its line.
+        let on_arm = |p: P2| {
+            let d = p.minus(joints[s]);
+            (d.dot(dir), d.cross(dir).abs())
+        };
+        let sleeve = |i: usize| uv.u[i].is_finite();
+        let reach = (0..uv.u.len())
+            .filter(|&i| sleeve(i))
+            .map(|i| on_arm(pixel(i)))
+            .filter(|&(t, off)| off < radius && t > 0.0 && t < len)
+            .map(|(t, _)| t)
+            .fold(0.0f32, f32::max);
+        let gaps: Vec<usize> = (0..uv.u.len())
+            .filter(|&i| !sleeve(i) && arms_front.data[i] > 0.5 && hands.data[i] < 0.5)
+            .filter(|&i| {
+                let (t, off) = on_arm(pixel(i));
+                off < radius && t > 0.0 && t < reach && !forearm(pixel(i))
+            })
+            .collect();
+        let fills: Vec<(usize, f32, f32)> = gaps
+            .par_iter()
+            .filter_map(|&i| {
+                let (x, y) = (i as i64 % w, i as i64 / w);
+                let mut best: Option<(i64, usize)> = None;
+                for dy in -search..=search {
+                    for dx in -search..=search {
+                        let (nx, ny) = (x + dx, y + dy);
+                        if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                            continue;
+                        }
+                        let j = (ny * w + nx) as usize;
+                        let d2 = dx * dx + dy * dy;
+                        if d2 <= search * search && sleeve(j) && best.is_none_or(|(b, _)| d2 < b) {
+                            best = Some((d2, j));
+                        }
+                    }
+                }
+                best.map(|(_, j)| (i, uv.u[j], uv.v[j]))
+            })
+            .collect();
+        for (i, u, v) in fills {
+            uv.u[i] = u;
+            uv.v[i] = v;
+        }
+    }
+}
+
+/// Half-width of the band around the shoulder → elbow segment that
+/// [`wrap_sleeves`] fills, in shoulder widths (a drawn upper arm is about
+/// a quarter shoulder width across).
+const WRAP_ARM_RADIUS: f32 = 0.18;
+/// How far [`wrap_sleeves`] looks for the sleeve texel it extends.
+const WRAP_SEARCH: f32 = 0.2;
 
 /// Where a dress's hem falls: its length below the shoulders relative to
 /// its shoulder width (the flat lay's proportions) on the body's shoulder
@@ -410,6 +496,58 @@ mod tests {
                     < 0.5
             );
         }
+    }
+
+    #[test]
+    fn a_drawn_upper_arm_is_wrapped_as_far_as_its_sleeve_reaches() {
+        let scene = test_scene::scene();
+        let b = &scene.body;
+        let (w, h) = scene.person.photo.dimensions();
+        let (joint, elbow) = (b.shoulders()[0], b.elbows()[0]);
+        let dir = elbow.minus(joint).unit_or(b.down);
+        let len = elbow.dist(joint);
+        // A drawn upper arm 0.24 shoulder widths across down to the elbow,
+        // and a sleeve over one half of it, down to 40 % of its length.
+        let (mut arm, mut uv) = (Plane::new(w, h, 0.0), UvBuffer::new(w, h));
+        for i in 0..(w * h) as usize {
+            let p = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+            let d = p.minus(joint);
+            let (t, off) = (d.dot(dir), d.cross(dir));
+            if t > 0.0 && t < len && off.abs() < 0.12 * b.sw {
+                arm.data[i] = 1.0;
+                if t < 0.4 * len && off > 0.0 {
+                    (uv.u[i], uv.v[i]) = (7.0, 9.0);
+                }
+            }
+        }
+        let before = uv.u.iter().filter(|u| u.is_finite()).count();
+        wrap_sleeves(&mut uv, &arm, &Plane::new(w, h, 0.0), b);
+        let (mut inner_filled, mut inner, mut below) = (0usize, 0usize, 0usize);
+        for i in 0..(w * h) as usize {
+            let p = P2::new((i as u32 % w) as f32 + 0.5, (i as u32 / w) as f32 + 0.5);
+            let t = p.minus(joint).dot(dir);
+            if uv.u[i].is_finite() {
+                assert_eq!((uv.u[i], uv.v[i]), (7.0, 9.0), "a sleeve texel");
+                assert!(arm.data[i] > 0.5, "only arm pixels are filled");
+                below += usize::from(t > 0.45 * len);
+            } else if arm.data[i] > 0.5 && t > 0.05 * len && t < 0.35 * len {
+                inner += 1;
+            }
+            if arm.data[i] > 0.5 && t > 0.05 * len && t < 0.35 * len && uv.u[i].is_finite() {
+                inner_filled += 1;
+            }
+        }
+        let after = uv.u.iter().filter(|u| u.is_finite()).count();
+        assert!(
+            after > before + before / 2,
+            "{before} → {after} sleeve pixels"
+        );
+        assert_eq!(
+            inner, 0,
+            "the arm's inner side within the sleeve's reach is covered"
+        );
+        assert!(inner_filled > 0);
+        assert_eq!(below, 0, "nothing beyond the sleeve's reach");
     }
 
     #[test]
