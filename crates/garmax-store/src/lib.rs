@@ -80,6 +80,9 @@ pub struct Store {
     backend: Backend,
     url: String,
     events: tokio::sync::broadcast::Sender<sessions::SessionEvent>,
+    /// SQLite with the tail running: the events this process published and
+    /// the tail has not read back yet, so each goes out once.
+    published: events::Pending,
 }
 
 /// A transaction on the store's database.
@@ -145,6 +148,7 @@ impl Store {
             backend,
             url,
             events: events::channel(),
+            published: Default::default(),
         })
     }
 

@@ -631,6 +631,24 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// SQLite: events stored after `rowid`, with their rowids, oldest
+    /// first (at most 1000; the tail reads again).
+    pub(crate) async fn events_after_rowid(
+        &self,
+        rowid: i64,
+    ) -> Result<Vec<(i64, SessionEvent)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT rowid AS row_id, session_id, seq, status, stage, progress, message, eta_ms, \
+             created_at, attempt FROM session_events WHERE rowid > $1 ORDER BY rowid LIMIT 1000",
+        )
+        .bind(rowid)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("row_id")?, event_from_row(r)?)))
+            .collect()
+    }
+
     /// The session's latest event.
     pub async fn last_event(&self, id: &str) -> Result<Option<SessionEvent>, StoreError> {
         let row = sqlx::query(

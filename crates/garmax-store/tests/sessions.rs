@@ -467,3 +467,53 @@ async fn a_retry_attempt_revisits_rendering_without_the_progress_going_back() {
         assert_eq!((session.attempts, session.progress), (2, 95), "{engine}");
     }
 }
+
+#[tokio::test]
+async fn on_sqlite_a_serving_process_hears_events_another_process_wrote_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    // Two processes on one file: a worker that writes, a server that listens.
+    let worker = Store::open(&url, 2).await.unwrap();
+    let server = Store::open(&url, 2).await.unwrap();
+    server.start_listener().await.unwrap();
+    let mut live = server.subscribe();
+    let u = server
+        .create_user("u", Role::User, "free", 0)
+        .await
+        .unwrap()
+        .user;
+    let id = session_for(&server, &u.id).await;
+    worker
+        .transition(&id, None, SessionAction::Start, Outcome::default())
+        .await
+        .unwrap();
+    let progress = Progress {
+        stage: "smpl-start",
+        progress: 10,
+        message: "m",
+        eta_ms: None,
+        attempt: None,
+    };
+    worker.record_progress(&id, &progress).await.unwrap();
+    // The server's own write goes out at once and is not repeated by the tail.
+    server
+        .transition(&id, None, SessionAction::Cancel, Outcome::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    while let Ok(Ok(e)) = tokio::time::timeout_at(deadline, live.recv()).await {
+        if e.session_id == id {
+            seen.push((e.seq, e.status));
+        }
+    }
+    let seqs: Vec<i64> = seen.iter().map(|(s, _)| *s).collect();
+    let mut unique = seqs.clone();
+    unique.dedup();
+    assert_eq!(seqs, unique, "each event once: {seen:?}");
+    assert!(
+        seen.iter().any(|(_, s)| s == "processing"),
+        "the worker's start reached the server: {seen:?}"
+    );
+    assert!(seen.iter().any(|(_, s)| s == "cancelled"), "{seen:?}");
+}
