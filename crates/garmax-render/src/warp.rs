@@ -37,8 +37,9 @@ pub struct GarmentWarp {
     pub sleeve_rotation: [f32; 2],
     /// Per sleeve: the body's shoulder joint, in photo pixels.
     pub sleeve_pivot: [P2; 2],
-    /// Per sleeve: how far its end lies outside the shoulder–armpit seam,
-    /// garment pixels (the bend grows over this distance).
+    /// Per sleeve: how far its cuff's centre lies outside the
+    /// shoulder–armpit seam, garment pixels (the bend grows over
+    /// 60 % of this distance).
     pub sleeve_reach: [f32; 2],
     pub correspondences: Vec<Correspondence>,
 }
@@ -173,12 +174,12 @@ impl GarmentWarp {
 }
 
 /// Per sleeve, the bend that carries its cuff from where the torso's
-/// spline puts it (near the flat-lay angle) onto the upper arm, and the sleeve's reach
-/// outside its seam. The bend turns about the body's shoulder joint by the
-/// angle that puts the sleeve's cuff centre on the line shoulder → elbow, so the
-/// sleeve is centred on the arm rather than hung from the seam outside it;
-/// `guidance` scales it (the retry knob), an unseen arm keeps the flat
-/// angle.
+/// spline puts it (near the flat-lay angle) onto the upper arm, and the
+/// sleeve's reach outside its seam. The bend turns about the body's
+/// shoulder joint by the angle that puts the cuff's centre on the line
+/// shoulder → elbow, so the sleeve is centred on the arm rather than hung
+/// from the seam outside it; `guidance` scales it (the retry knob), an
+/// unseen arm keeps the flat angle.
 fn sleeve_bends(
     g: &GarmentLandmarks,
     body: &BodyFrame,
