@@ -37,6 +37,13 @@ impl P2 {
     pub fn len(self) -> f32 {
         self.dot(self).sqrt()
     }
+    /// The mean of `points` (the origin for none).
+    pub fn centroid(points: &[P2]) -> P2 {
+        let n = points.len().max(1) as f32;
+        points
+            .iter()
+            .fold(P2::default(), |a, p| a.plus(p.scale(1.0 / n)))
+    }
     pub fn dist(self, o: P2) -> f32 {
         self.minus(o).len()
     }

@@ -447,11 +447,6 @@ mod tests {
             let axis = elbows[s].minus(joints[s]).unit_or(b.down);
             p.minus(joints[s]).cross(axis).abs()
         };
-        let centroid = |pts: &[P2]| {
-            let n = pts.len().max(1) as f32;
-            pts.iter()
-                .fold(P2::default(), |a, p| a.plus(p.scale(1.0 / n)))
-        };
         let bent = warp_upper(&tex, &gl, b, 1.0, None, RenderQuality::Sd, w, h).unwrap();
         let flat = warp_upper(&tex, &gl, b, 0.0, None, RenderQuality::Sd, w, h).unwrap();
         let cuffs = sleeve_cuffs(&tex.texture.alpha, &gl);
@@ -472,10 +467,10 @@ mod tests {
                 "sleeve {s}: {} pixels",
                 pixels[s].len()
             );
-            let on = off_arm(centroid(&pixels[s]), s);
+            let on = off_arm(P2::centroid(&pixels[s]), s);
             assert!(on < 0.16 * b.sw, "sleeve {s} lies {on:.1} px off its arm");
             assert_eq!(flat.0.sleeve_rotation[s], 0.0);
-            let own = off_arm(centroid(&sleeve_pixels(&flat.2)[s]), s);
+            let own = off_arm(P2::centroid(&sleeve_pixels(&flat.2)[s]), s);
             assert!(
                 own > on + 0.1 * b.sw,
                 "sleeve {s}: flat {own:.1}, bent {on:.1}"

@@ -276,17 +276,12 @@ pub(crate) fn sleeve_cuffs(alpha: &Plane, gl: &GarmentLandmarks) -> [P2; 2] {
             }
         }
     }
-    let centroid = |pts: &[P2]| {
-        let n = pts.len() as f32;
-        pts.iter()
-            .fold(P2::default(), |a, p| a.plus(p.scale(1.0 / n)))
-    };
     for s in 0..2 {
         if texels[s].len() <= 10 {
             continue;
         }
         let shoulder = gl.shoulders()[s];
-        let axis = centroid(&texels[s])
+        let axis = P2::centroid(&texels[s])
             .minus(shoulder)
             .unit_or(P2::new(0.0, 1.0));
         let along = |q: &P2| q.minus(shoulder).dot(axis);
@@ -297,7 +292,7 @@ pub(crate) fn sleeve_cuffs(alpha: &Plane, gl: &GarmentLandmarks) -> [P2; 2] {
             .filter(|q| along(q) >= 0.8 * len)
             .collect();
         if !cuff.is_empty() {
-            cuffs[s] = centroid(&cuff);
+            cuffs[s] = P2::centroid(&cuff);
         }
     }
     cuffs
